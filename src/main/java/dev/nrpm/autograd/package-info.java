@@ -1,0 +1,2 @@
+/** Reverse-mode autodiff: nodes with backward closures, a topological sweep, grad mode. */
+package dev.nrpm.autograd;

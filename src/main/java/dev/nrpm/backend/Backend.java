@@ -1,0 +1,191 @@
+package dev.nrpm.backend;
+
+import dev.nrpm.pm.NrpmSpec;
+
+/**
+ * The contract every backend implements: memory, plus the primitives that MLP, LeNet, ResNet-18,
+ * NRPM, the attacks and SGD need. Nothing more; composite operations are built from these in
+ * {@code dev.nrpm.ops}.
+ *
+ * <p>Conventions. Buffers hold row-major data; every tensor's layout is written next to the
+ * primitive (NCHW for images). Lengths are element counts. A primitive whose name ends in
+ * {@code Backward} <em>adds</em> into its gradient outputs ({@code +=}), so gradients from several
+ * uses accumulate; any gradient output may be null when nobody needs it. Forward primitives
+ * overwrite their outputs, and never read them first. Random primitives use a counter-based
+ * generator ({@link CounterRng}) so every backend draws the same numbers for the same seed.
+ */
+public interface Backend {
+
+    /** Short name used on the command line and in logs: reference, cpu, cuda. */
+    String name();
+
+    /** Bits of floating-point precision of the storage and arithmetic (64 for the reference). */
+    int precisionBits();
+
+    /** Waits until all queued work is done (a no-op for synchronous backends). */
+    default void synchronize() {
+    }
+
+    // ------------------------------------------------------------------ memory
+
+    /** A new zero-filled buffer. */
+    Buffer allocate(long length);
+
+    Buffer upload(float[] host);
+
+    Buffer upload(double[] host);
+
+    float[] download(Buffer src);
+
+    double[] downloadDouble(Buffer src);
+
+    /** dst[0, n) = src[0, n). */
+    void copy(Buffer src, Buffer dst, long n);
+
+    void fill(Buffer dst, float value);
+
+    // ------------------------------------------------------------------ elementwise, n elements
+
+    void map(UnaryOp op, Buffer x, Buffer y, long n);
+
+    void zip(BinaryOp op, Buffer a, Buffer b, Buffer y, long n);
+
+    /** y = alpha * x + beta * y; with beta == 0, y is not read. */
+    void axpby(float alpha, Buffer x, float beta, Buffer y, long n);
+
+    /** y = clamp(scale * x + shift, lo, hi). */
+    void affineClamp(Buffer x, float scale, float shift, float lo, float hi, Buffer y, long n);
+
+    /** How many of x[0, n) are NaN or infinite. */
+    long countNonFinite(Buffer x, long n);
+
+    // ------------------------------------------------------------------ per-channel, layout (outer, channels, inner)
+
+    /** y[o, c, i] += alpha * v[c]: bias addition, scalar broadcast (channels = 1). */
+    void addChannels(Buffer v, float alpha, Buffer y, int outer, int channels, int inner);
+
+    /** y[o, c, i] = x[o, c, i] * s[c]. */
+    void mulChannels(Buffer x, Buffer s, Buffer y, int outer, int channels, int inner);
+
+    /** out[c] = (accumulate ? out[c] : 0) + sum over o, i of x[o, c, i]. */
+    void sumChannels(Buffer x, Buffer out, int outer, int channels, int inner, boolean accumulate);
+
+    // ------------------------------------------------------------------ matrix product
+
+    /**
+     * C = alpha * op(A) * op(B) + beta * C, row-major, C (m, n); op(A) (m, k) stored as (m, k),
+     * or as (k, m) when transA; op(B) (k, n) stored as (k, n), or (n, k) when transB.
+     * With beta == 0, C is not read.
+     */
+    void gemm(boolean transA, boolean transB, int m, int n, int k,
+              float alpha, Buffer a, Buffer b, float beta, Buffer c);
+
+    // ------------------------------------------------------------------ convolution (see ConvGeometry)
+
+    /** y (B, O, Ho, Wo) = conv(x (B, C, H, W), w (O, C, kh, kw)), no bias. */
+    void conv2d(ConvGeometry g, Buffer x, Buffer w, Buffer y);
+
+    /** gx (B, C, H, W) += conv_transpose(gy (B, O, Ho, Wo), w). */
+    void conv2dBackwardInput(ConvGeometry g, Buffer gy, Buffer w, Buffer gx);
+
+    /** gw (O, C, kh, kw) += correlation of x with gy. */
+    void conv2dBackwardWeight(ConvGeometry g, Buffer x, Buffer gy, Buffer gw);
+
+    // ------------------------------------------------------------------ pooling (see PoolGeometry)
+
+    void maxPool2d(PoolGeometry g, Buffer x, Buffer y);
+
+    /** Sends gy to the first maximum of each window (recomputed from x). */
+    void maxPool2dBackward(PoolGeometry g, Buffer x, Buffer gy, Buffer gx);
+
+    void avgPool2d(PoolGeometry g, Buffer x, Buffer y);
+
+    void avgPool2dBackward(PoolGeometry g, Buffer gy, Buffer gx);
+
+    // ------------------------------------------------------------------ batch norm, x (n, c, hw)
+
+    /**
+     * Normalizes with the batch statistics (biased variance), writes saveMean[c] and
+     * saveInvStd[c] = 1/sqrt(var + eps), and updates the running statistics in place:
+     * run = (1 - momentum) * run + momentum * batch, with the unbiased variance (PyTorch's rule).
+     */
+    void batchNormTrain(int n, int c, int hw, Buffer x, Buffer gamma, Buffer beta,
+                        Buffer runMean, Buffer runVar, float momentum, float eps,
+                        Buffer y, Buffer saveMean, Buffer saveInvStd);
+
+    /** Normalizes with the running statistics; writes saveInvStd when it is not null. */
+    void batchNormEval(int n, int c, int hw, Buffer x, Buffer gamma, Buffer beta,
+                       Buffer runMean, Buffer runVar, float eps, Buffer y, Buffer saveInvStd);
+
+    /**
+     * Gradients of either forward. batchStats says whether mean and invStd were computed from x
+     * (training) or are constants (evaluation, mean = running mean).
+     */
+    void batchNormBackward(int n, int c, int hw, Buffer x, Buffer gamma, Buffer mean, Buffer invStd,
+                           boolean batchStats, Buffer gy, Buffer gx, Buffer gGamma, Buffer gBeta);
+
+    // ------------------------------------------------------------------ softmax and loss, x (rows, cols)
+
+    void logSoftmax(Buffer x, Buffer y, int rows, int cols);
+
+    /** gx += gy - exp(y) * rowsum(gy), with y the log-softmax output. */
+    void logSoftmaxBackward(Buffer y, Buffer gy, Buffer gx, int rows, int cols);
+
+    /** out[r] = -logp[r, labels[r]]; labels hold class indices as exact floats. */
+    void nllLoss(Buffer logp, Buffer labels, Buffer out, int rows, int cols);
+
+    /** glogp[r, labels[r]] += -gout[r]. */
+    void nllLossBackward(Buffer gout, Buffer labels, Buffer glogp, int rows, int cols);
+
+    // ------------------------------------------------------------------ randomness (CounterRng streams)
+
+    /**
+     * y[i] = (accumulate ? y[i] : 0) + x[i] * m(i / inner), where m(j) = 0 with probability p and
+     * 1/(1-p) otherwise, drawn from stream seed at index j. inner = 1 drops elements, inner = H*W
+     * drops whole channels. Run again with the same seed on the gradient for the backward pass.
+     */
+    void dropout(Buffer x, Buffer y, long n, int inner, float p, long seed, boolean accumulate);
+
+    /** y[i] = lo + (hi - lo) * u(seed, i), u uniform in [0, 1). */
+    void randomUniform(Buffer y, long n, float lo, float hi, long seed);
+
+    /** y[i] = mean + std * g(seed, i), g standard normal (Box-Muller on two uniforms). */
+    void randomNormal(Buffer y, long n, float mean, float std, long seed);
+
+    // ------------------------------------------------------------------ NRPM (NRPM.md), fused
+
+    /**
+     * Dense NRPM: x (B, D), w (O, D), bias (O) or null, lambda (1), z0 (B, O) = x w^T without bias.
+     * y (B, O) = lambda * z0 + (1 - lambda) * z(K) + bias. When state is not null it receives
+     * spec.stateLength(B * O) values for the backward pass (see {@link NrpmSpec}).
+     * Never materializes anything of size B x O x D.
+     */
+    void nrpmDense(NrpmSpec spec, int batch, int in, int out, Buffer x, Buffer w, Buffer bias,
+                   Buffer lambda, Buffer z0, Buffer y, Buffer state);
+
+    /**
+     * Backward of {@link #nrpmDense}: given gy (B, O), adds the gradient that flows through the
+     * reweighting steps into gx (B, D) and gw (O, D), adds dL/dlambda into gLambda (1), and
+     * writes gz0 (B, O), the total gradient reaching z0 (whose own x and w gradients the caller
+     * obtains with two matrix products).
+     */
+    void nrpmDenseBackward(NrpmSpec spec, int batch, int in, int out, Buffer x, Buffer w, Buffer lambda,
+                           Buffer state, Buffer gy, Buffer gx, Buffer gw, Buffer gz0, Buffer gLambda);
+
+    /** Convolutional NRPM: as {@link #nrpmDense}, one output per (b, o, pixel), z0 = conv2d(x, w). */
+    void nrpmConv2d(NrpmSpec spec, ConvGeometry g, Buffer x, Buffer w, Buffer bias,
+                    Buffer lambda, Buffer z0, Buffer y, Buffer state);
+
+    /** Backward of {@link #nrpmConv2d}, as {@link #nrpmDenseBackward}. */
+    void nrpmConv2dBackward(NrpmSpec spec, ConvGeometry g, Buffer x, Buffer w, Buffer lambda,
+                            Buffer state, Buffer gy, Buffer gx, Buffer gw, Buffer gz0, Buffer gLambda);
+
+    // ------------------------------------------------------------------ optimizer
+
+    /**
+     * SGD with momentum and weight decay, PyTorch's rule (dampening 0):
+     * d = g + wd * p; v = momentum * v + d; p -= lr * (nesterov ? d + momentum * v : v).
+     */
+    void sgdStep(Buffer param, Buffer grad, Buffer velocity, long n,
+                 float lr, float momentum, float weightDecay, boolean nesterov);
+}

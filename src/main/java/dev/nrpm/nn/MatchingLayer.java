@@ -1,0 +1,81 @@
+package dev.nrpm.nn;
+
+import dev.nrpm.backend.Backend;
+import dev.nrpm.ops.F;
+import dev.nrpm.pm.LambdaMode;
+import dev.nrpm.pm.PatternMatching;
+import dev.nrpm.tensor.Tensor;
+
+/**
+ * A layer whose output units are pattern matchers (dense or conv): LPM by default, switchable to
+ * NRPM. A learnable lambda is the parameter "lambda" (for SIGMOID mode it holds the raw value and
+ * the layer uses sigmoid(raw)); a fixed lambda is a constant, not a parameter.
+ */
+public abstract class MatchingLayer extends Module {
+    private PatternMatching pm = PatternMatching.lpm();
+    private Tensor fixedLambda;
+
+    protected abstract Backend backend();
+
+    public PatternMatching patternMatching() {
+        return pm;
+    }
+
+    /** Switches this layer's pattern matching; a learnable lambda starts at the setting's value. */
+    public void setPatternMatching(PatternMatching setting) {
+        if (fixedLambda != null) {
+            fixedLambda.close();
+            fixedLambda = null;
+        }
+        removeParameter("lambda");
+        if (setting.lambdaMode() == LambdaMode.FIXED) {
+            fixedLambda = owned(Tensor.scalar(backend(), setting.lambda()));
+        } else {
+            float initial = setting.lambdaMode() == LambdaMode.SIGMOID
+                    ? (float) Math.log(setting.lambda() / (1.0 - setting.lambda()))
+                    : setting.lambda();
+            addParameter("lambda", Tensor.scalar(backend(), initial));
+        }
+        pm = setting;
+    }
+
+    /** The lambda the layer uses now (sigmoid applied for SIGMOID mode). */
+    public float lambdaValue() {
+        switch (pm.lambdaMode()) {
+            case FIXED:
+                return pm.lambda();
+            case LEARNABLE:
+                return param("lambda").item();
+            default:
+                return (float) (1.0 / (1.0 + Math.exp(-param("lambda").item())));
+        }
+    }
+
+    /** Lambda as a one-element tensor in the graph, so a learnable one receives its gradient. */
+    protected Tensor lambdaTensor() {
+        switch (pm.lambdaMode()) {
+            case FIXED:
+                return fixedLambda;
+            case LEARNABLE:
+                return param("lambda");
+            default:
+                return F.sigmoid(param("lambda"));
+        }
+    }
+
+    @Override
+    protected void onMoved(Backend target) {
+        if (fixedLambda != null) {
+            fixedLambda.close();
+            fixedLambda = owned(Tensor.scalar(target, pm.lambda()));
+        }
+    }
+
+    @Override
+    protected void onClose() {
+        if (fixedLambda != null) {
+            fixedLambda.close();
+            fixedLambda = null;
+        }
+    }
+}

@@ -1,0 +1,61 @@
+package dev.nrpm.ops;
+
+import dev.nrpm.autograd.Autograd;
+import dev.nrpm.backend.Backend;
+import dev.nrpm.backend.BinaryOp;
+import dev.nrpm.backend.Buffer;
+import dev.nrpm.tensor.Tensor;
+
+/** Elementwise add, subtract, multiply of same-shape tensors, and scaling by a constant. */
+public final class ArithmeticOp {
+    private ArithmeticOp() {
+    }
+
+    public static Tensor add(Tensor a, Tensor b) {
+        return addScaled(a, b, 1f, "add");
+    }
+
+    public static Tensor sub(Tensor a, Tensor b) {
+        return addScaled(a, b, -1f, "sub");
+    }
+
+    /** a + s * b, s = +1 or -1. */
+    private static Tensor addScaled(Tensor a, Tensor b, float s, String name) {
+        Checks.sameBackend(a, b);
+        Checks.sameShape(name, a, b);
+        Backend be = a.backend();
+        Buffer y = be.allocate(a.size());
+        be.zip(s > 0 ? BinaryOp.ADD : BinaryOp.SUB, a.buffer(), b.buffer(), y, a.size());
+        return Autograd.record(Tensor.wrap(be, y, a.shape()), name, g -> {
+            if (a.requiresGrad()) {
+                be.axpby(1f, g, 1f, a.gradBuffer(), a.size());
+            }
+            if (b.requiresGrad()) {
+                be.axpby(s, g, 1f, b.gradBuffer(), b.size());
+            }
+        }, a, b);
+    }
+
+    public static Tensor mul(Tensor a, Tensor b) {
+        Checks.sameBackend(a, b);
+        Checks.sameShape("mul", a, b);
+        Backend be = a.backend();
+        Buffer y = be.allocate(a.size());
+        be.zip(BinaryOp.MUL, a.buffer(), b.buffer(), y, a.size());
+        return Autograd.record(Tensor.wrap(be, y, a.shape()), "mul", g -> {
+            Grads.add(a, ga -> be.zip(BinaryOp.MUL, g, b.buffer(), ga, a.size()));
+            Grads.add(b, gb -> be.zip(BinaryOp.MUL, g, a.buffer(), gb, b.size()));
+        }, a, b);
+    }
+
+    public static Tensor scale(Tensor x, float alpha) {
+        Backend be = x.backend();
+        Buffer y = be.allocate(x.size());
+        be.axpby(alpha, x.buffer(), 0f, y, x.size());
+        return Autograd.record(Tensor.wrap(be, y, x.shape()), "scale", g -> {
+            if (x.requiresGrad()) {
+                be.axpby(alpha, g, 1f, x.gradBuffer(), x.size());
+            }
+        }, x);
+    }
+}

@@ -1,0 +1,57 @@
+package dev.nrpm.ops;
+
+import dev.nrpm.autograd.Autograd;
+import dev.nrpm.backend.Backend;
+import dev.nrpm.backend.Buffer;
+import dev.nrpm.error.ShapeException;
+import dev.nrpm.tensor.Tensor;
+
+/**
+ * Batch normalization over (N, C, H, W) or (N, C): per-channel statistics of the batch in
+ * training (updating the running statistics in place), the running statistics in evaluation.
+ */
+public final class BatchNormOp {
+    private BatchNormOp() {
+    }
+
+    public static Tensor apply(String site, Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
+                               boolean training, float momentum, float eps) {
+        Checks.sameBackend(x, gamma, beta, runMean, runVar);
+        if (x.rank() != 4 && x.rank() != 2) {
+            throw new ShapeException(Checks.at(site) + "batch norm input must be (N, C, H, W) or (N, C), got "
+                    + x.shapeString());
+        }
+        int n = x.dim(0);
+        int c = x.dim(1);
+        int hw = x.rank() == 4 ? x.dim(2) * x.dim(3) : 1;
+        for (Tensor t : new Tensor[] {gamma, beta, runMean, runVar}) {
+            if (t.size() != c) {
+                throw new ShapeException(Checks.at(site) + "batch norm has " + t.size() + " channels, input has " + c
+                        + " (shape " + x.shapeString() + ")");
+            }
+        }
+        if (training && (long) n * hw < 2) {
+            throw new ShapeException(Checks.at(site) + "batch norm in training mode needs more than one value per"
+                    + " channel, input shape " + x.shapeString());
+        }
+        Backend be = x.backend();
+        Buffer y = be.allocate(x.size());
+        boolean record = Autograd.needsGrad(x, gamma, beta);
+        Buffer mean;
+        Buffer invStd;
+        if (training) {
+            mean = be.allocate(c);
+            invStd = be.allocate(c);
+            be.batchNormTrain(n, c, hw, x.buffer(), gamma.buffer(), beta.buffer(), runMean.buffer(), runVar.buffer(),
+                    momentum, eps, y, mean, invStd);
+        } else {
+            mean = runMean.buffer();
+            invStd = record ? be.allocate(c) : null;
+            be.batchNormEval(n, c, hw, x.buffer(), gamma.buffer(), beta.buffer(), runMean.buffer(), runVar.buffer(),
+                    eps, y, invStd);
+        }
+        return Autograd.record(Tensor.wrap(be, y, x.shape()), "batch_norm", g ->
+                be.batchNormBackward(n, c, hw, x.buffer(), gamma.buffer(), mean, invStd, training, g,
+                        x.gradTarget(), gamma.gradTarget(), beta.gradTarget()), x, gamma, beta);
+    }
+}

@@ -1,0 +1,55 @@
+package dev.nrpm.ops;
+
+import dev.nrpm.autograd.Autograd;
+import dev.nrpm.backend.Backend;
+import dev.nrpm.backend.Buffer;
+import dev.nrpm.backend.ConvGeometry;
+import dev.nrpm.tensor.Tensor;
+
+/** Convolutional LPM: y (B, O, Ho, Wo) = conv(x (B, C, H, W), w (O, C, kh, kw)) + b (O). */
+public final class Conv2dOp {
+    private Conv2dOp() {
+    }
+
+    public static Tensor apply(String site, Tensor x, Tensor w, Tensor b, int stride, int pad) {
+        ConvGeometry g = geometry(site, x, w, b, stride, pad);
+        Backend be = x.backend();
+        Buffer y = be.allocate(g.outputSize());
+        be.conv2d(g, x.buffer(), w.buffer(), y);
+        if (b != null) {
+            be.addChannels(b.buffer(), 1f, y, g.batch(), g.outC(), g.outH() * g.outW());
+        }
+        return Autograd.record(Tensor.wrap(be, y, g.batch(), g.outC(), g.outH(), g.outW()), "conv2d",
+                gy -> backward(be, g, x, w, b, gy), x, w, b);
+    }
+
+    static ConvGeometry geometry(String site, Tensor x, Tensor w, Tensor b, int stride, int pad) {
+        Checks.sameBackend(x, w, b);
+        Checks.rank(site, "input", x, 4);
+        Checks.rank(site, "weight", w, 4);
+        Checks.dim(site, "input", x, 1, w.dim(1));
+        if (b != null) {
+            Checks.rank(site, "bias", b, 1);
+            Checks.dim(site, "bias", b, 0, w.dim(0));
+        }
+        try {
+            return new ConvGeometry(x.dim(0), x.dim(1), x.dim(2), x.dim(3), w.dim(0), w.dim(2), w.dim(3),
+                    stride, stride, pad, pad);
+        } catch (dev.nrpm.error.ShapeException e) {
+            throw new dev.nrpm.error.ShapeException(Checks.at(site) + e.getMessage());
+        }
+    }
+
+    /** Shared with the NRPM conv op: the gradient of conv(x, w) (+ b) for an upstream gradient gy. */
+    static void backward(Backend be, ConvGeometry g, Tensor x, Tensor w, Tensor b, Buffer gy) {
+        if (x.requiresGrad()) {
+            be.conv2dBackwardInput(g, gy, w.buffer(), x.gradBuffer());
+        }
+        if (w.requiresGrad()) {
+            be.conv2dBackwardWeight(g, x.buffer(), gy, w.gradBuffer());
+        }
+        if (b != null && b.requiresGrad()) {
+            be.sumChannels(gy, b.gradBuffer(), g.batch(), g.outC(), g.outH() * g.outW(), true);
+        }
+    }
+}

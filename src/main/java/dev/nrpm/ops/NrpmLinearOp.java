@@ -1,0 +1,63 @@
+package dev.nrpm.ops;
+
+import dev.nrpm.autograd.Autograd;
+import dev.nrpm.backend.Backend;
+import dev.nrpm.backend.Buffer;
+import dev.nrpm.pm.NrpmSpec;
+import dev.nrpm.tensor.Tensor;
+
+/**
+ * Dense hybrid pattern matching (NRPM.md section 3): y (B, O) = lambda * z_LPM + (1 - lambda) * z_NRPM + b,
+ * z_LPM = x (B, D) w^T (O, D). The LPM sum is a matrix product; the K reweighting steps run in the
+ * backend's fused NRPM kernel, which keeps only (3K + 1) values per output for the backward pass.
+ */
+public final class NrpmLinearOp {
+    private NrpmLinearOp() {
+    }
+
+    public static Tensor apply(String site, NrpmSpec spec, Tensor x, Tensor w, Tensor b, Tensor lambda) {
+        Checks.sameBackend(x, w, b, lambda);
+        Checks.rank(site, "input", x, 2);
+        Checks.rank(site, "weight", w, 2);
+        int batch = x.dim(0);
+        int in = x.dim(1);
+        int out = w.dim(0);
+        Checks.dim(site, "weight", w, 1, in);
+        if (b != null) {
+            Checks.rank(site, "bias", b, 1);
+            Checks.dim(site, "bias", b, 0, out);
+        }
+        if (lambda.size() != 1) {
+            throw new dev.nrpm.error.ShapeException(Checks.at(site) + "lambda must hold one value, got shape "
+                    + lambda.shapeString());
+        }
+        Checks.finite(site, "input to NRPM", x);
+        Backend be = x.backend();
+        long n = (long) batch * out;
+        boolean record = Autograd.needsGrad(x, w, b, lambda);
+        Buffer z0 = be.allocate(n);
+        be.gemm(false, true, batch, out, in, 1f, x.buffer(), w.buffer(), 0f, z0);
+        Buffer y = be.allocate(n);
+        Buffer state = record ? be.allocate(spec.stateLength(n)) : null;
+        be.nrpmDense(spec, batch, in, out, x.buffer(), w.buffer(), b == null ? null : b.buffer(),
+                lambda.buffer(), z0, y, state);
+        z0.close();
+        return Autograd.record(Tensor.wrap(be, y, batch, out), "nrpm_linear", g -> {
+            Buffer gz0 = be.allocate(n);
+            be.nrpmDenseBackward(spec, batch, in, out, x.buffer(), w.buffer(), lambda.buffer(), state, g,
+                    x.gradTarget(), w.gradTarget(), gz0, lambda.gradTarget());
+            // the LPM sum's own gradient, driven by gz0; the bias sees the plain upstream gradient
+            if (x.requiresGrad()) {
+                be.gemm(false, false, batch, in, out, 1f, gz0, w.buffer(), 1f, x.gradBuffer());
+            }
+            if (w.requiresGrad()) {
+                be.gemm(true, false, out, in, batch, 1f, gz0, x.buffer(), 1f, w.gradBuffer());
+            }
+            if (b != null && b.requiresGrad()) {
+                be.sumChannels(g, b.gradBuffer(), batch, out, 1, true);
+            }
+            gz0.close();
+            state.close();
+        }, x, w, b, lambda);
+    }
+}
