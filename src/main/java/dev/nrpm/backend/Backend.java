@@ -85,11 +85,12 @@ public interface Backend {
     /** y (B, O, Ho, Wo) = conv(x (B, C, H, W), w (O, C, kh, kw)), no bias. */
     void conv2d(ConvGeometry g, Buffer x, Buffer w, Buffer y);
 
-    /** gx (B, C, H, W) += conv_transpose(gy (B, O, Ho, Wo), w). */
-    void conv2dBackwardInput(ConvGeometry g, Buffer gy, Buffer w, Buffer gx);
-
-    /** gw (O, C, kh, kw) += correlation of x with gy. */
-    void conv2dBackwardWeight(ConvGeometry g, Buffer x, Buffer gy, Buffer gw);
+    /**
+     * Gradients of {@link #conv2d} for gy (B, O, Ho, Wo): gx (B, C, H, W) += conv_transpose(gy, w),
+     * gw (O, C, kh, kw) += correlation of x with gy. Either output may be null (one call, so a
+     * backend that computes both together does so once).
+     */
+    void conv2dBackward(ConvGeometry g, Buffer x, Buffer w, Buffer gy, Buffer gx, Buffer gw);
 
     // ------------------------------------------------------------------ pooling (see PoolGeometry)
 

@@ -42,11 +42,8 @@ public final class Conv2dOp {
 
     /** Shared with the NRPM conv op: the gradient of conv(x, w) (+ b) for an upstream gradient gy. */
     static void backward(Backend be, ConvGeometry g, Tensor x, Tensor w, Tensor b, Buffer gy) {
-        if (x.requiresGrad()) {
-            be.conv2dBackwardInput(g, gy, w.buffer(), x.gradBuffer());
-        }
-        if (w.requiresGrad()) {
-            be.conv2dBackwardWeight(g, x.buffer(), gy, w.gradBuffer());
+        if (x.requiresGrad() || w.requiresGrad()) {
+            be.conv2dBackward(g, x.buffer(), w.buffer(), gy, x.gradTarget(), w.gradTarget());
         }
         if (b != null && b.requiresGrad()) {
             be.sumChannels(gy, b.gradBuffer(), g.batch(), g.outC(), g.outH() * g.outW(), true);

@@ -38,11 +38,8 @@ public final class NrpmConv2dOp {
             Buffer gz0 = be.allocate(n);
             be.nrpmConv2dBackward(spec, g, x.buffer(), w.buffer(), lambda.buffer(), state, gy,
                     x.gradTarget(), w.gradTarget(), gz0, lambda.gradTarget());
-            if (x.requiresGrad()) {
-                be.conv2dBackwardInput(g, gz0, w.buffer(), x.gradBuffer());
-            }
-            if (w.requiresGrad()) {
-                be.conv2dBackwardWeight(g, x.buffer(), gz0, w.gradBuffer());
+            if (x.requiresGrad() || w.requiresGrad()) {
+                be.conv2dBackward(g, x.buffer(), w.buffer(), gz0, x.gradTarget(), w.gradTarget());
             }
             if (b != null && b.requiresGrad()) {
                 be.sumChannels(gy, b.gradBuffer(), g.batch(), g.outC(), g.outH() * g.outW(), true);

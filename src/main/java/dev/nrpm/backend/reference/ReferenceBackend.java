@@ -257,16 +257,8 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
-    public void conv2dBackwardInput(ConvGeometry g, Buffer gyb, Buffer wb, Buffer gxb) {
-        double[] gy = a(gyb);
-        double[] w = a(wb);
-        double[] gx = a(gxb);
-        convBackward(g, gy, w, null, gx, null);
-    }
-
-    @Override
-    public void conv2dBackwardWeight(ConvGeometry g, Buffer xb, Buffer gyb, Buffer gwb) {
-        convBackward(g, a(gyb), null, a(xb), null, a(gwb));
+    public void conv2dBackward(ConvGeometry g, Buffer xb, Buffer wb, Buffer gyb, Buffer gxb, Buffer gwb) {
+        convBackward(g, a(gyb), a(wb), a(xb), orNull(gxb), orNull(gwb));
     }
 
     private static void convBackward(ConvGeometry g, double[] gy, double[] w, double[] x, double[] gx, double[] gw) {

@@ -1,0 +1,277 @@
+package dev.nrpm.backend.cpu;
+
+import dev.nrpm.backend.Backend;
+import dev.nrpm.backend.BinaryOp;
+import dev.nrpm.backend.Buffer;
+import dev.nrpm.backend.ConvGeometry;
+import dev.nrpm.backend.PoolGeometry;
+import dev.nrpm.backend.UnaryOp;
+import dev.nrpm.error.NrpmException;
+import dev.nrpm.error.ShapeException;
+import dev.nrpm.pm.NrpmSpec;
+
+/** float32 on the heap; see the package documentation for which work goes where. */
+public final class CpuBackend implements Backend {
+
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    @Override
+    public int precisionBits() {
+        return 32;
+    }
+
+    static float[] a(Buffer b) {
+        if (!(b instanceof CpuBuffer)) {
+            throw new NrpmException(b == null ? "missing buffer passed to the cpu backend"
+                    : "buffer from another backend passed to the cpu backend");
+        }
+        return ((CpuBuffer) b).array();
+    }
+
+    private static float[] orNull(Buffer b) {
+        return b == null ? null : a(b);
+    }
+
+    private static int n(long n) {
+        return Math.toIntExact(n);
+    }
+
+    static int label(float v, int cols) {
+        int l = (int) v;
+        if (l != v || l < 0 || l >= cols) {
+            throw new ShapeException("label " + v + " is not a class index in [0, " + cols + ")");
+        }
+        return l;
+    }
+
+    // ------------------------------------------------------------------ memory
+
+    @Override
+    public Buffer allocate(long length) {
+        return new CpuBuffer(new float[n(length)]);
+    }
+
+    @Override
+    public Buffer upload(float[] host) {
+        return new CpuBuffer(host.clone());
+    }
+
+    @Override
+    public Buffer upload(double[] host) {
+        float[] f = new float[host.length];
+        for (int i = 0; i < host.length; i++) {
+            f[i] = (float) host[i];
+        }
+        return new CpuBuffer(f);
+    }
+
+    @Override
+    public float[] download(Buffer src) {
+        return a(src).clone();
+    }
+
+    @Override
+    public double[] downloadDouble(Buffer src) {
+        float[] f = a(src);
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) {
+            d[i] = f[i];
+        }
+        return d;
+    }
+
+    @Override
+    public void copy(Buffer src, Buffer dst, long n) {
+        System.arraycopy(a(src), 0, a(dst), 0, n(n));
+    }
+
+    @Override
+    public void fill(Buffer dst, float value) {
+        java.util.Arrays.fill(a(dst), value);
+    }
+
+    // ------------------------------------------------------------------ elementwise
+
+    @Override
+    public void map(UnaryOp op, Buffer x, Buffer y, long n) {
+        CpuElementwise.map(op, a(x), a(y), n(n));
+    }
+
+    @Override
+    public void zip(BinaryOp op, Buffer x, Buffer z, Buffer y, long n) {
+        CpuElementwise.zip(op, a(x), a(z), a(y), n(n));
+    }
+
+    @Override
+    public void axpby(float alpha, Buffer x, float beta, Buffer y, long n) {
+        CpuElementwise.axpby(alpha, a(x), beta, a(y), n(n));
+    }
+
+    @Override
+    public void affineClamp(Buffer x, float scale, float shift, float lo, float hi, Buffer y, long n) {
+        CpuElementwise.affineClamp(a(x), scale, shift, lo, hi, a(y), n(n));
+    }
+
+    @Override
+    public long countNonFinite(Buffer x, long n) {
+        return CpuElementwise.countNonFinite(a(x), n(n));
+    }
+
+    @Override
+    public void addChannels(Buffer v, float alpha, Buffer y, int outer, int channels, int inner) {
+        CpuElementwise.addChannels(a(v), alpha, a(y), outer, channels, inner);
+    }
+
+    @Override
+    public void mulChannels(Buffer x, Buffer s, Buffer y, int outer, int channels, int inner) {
+        CpuElementwise.mulChannels(a(x), a(s), a(y), outer, channels, inner);
+    }
+
+    @Override
+    public void sumChannels(Buffer x, Buffer out, int outer, int channels, int inner, boolean accumulate) {
+        CpuElementwise.sumChannels(a(x), a(out), outer, channels, inner, accumulate);
+    }
+
+    // ------------------------------------------------------------------ matrix product and convolution
+
+    @Override
+    public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                     Buffer ab, Buffer bb, float beta, Buffer cb) {
+        Nd4jOps.gemm(transA, transB, m, n, k, alpha, a(ab), a(bb), beta, a(cb));
+    }
+
+    @Override
+    public void conv2d(ConvGeometry g, Buffer x, Buffer w, Buffer y) {
+        Nd4jOps.conv2d(g, a(x), a(w), a(y));
+    }
+
+    @Override
+    public void conv2dBackward(ConvGeometry g, Buffer x, Buffer w, Buffer gy, Buffer gx, Buffer gw) {
+        if (gx == null && gw == null) {
+            return;
+        }
+        Nd4jOps.conv2dBackward(g, a(x), a(w), a(gy), orNull(gx), orNull(gw));
+    }
+
+    // ------------------------------------------------------------------ pooling and batch norm
+
+    @Override
+    public void maxPool2d(PoolGeometry g, Buffer x, Buffer y) {
+        CpuPooling.max(g, a(x), a(y));
+    }
+
+    @Override
+    public void maxPool2dBackward(PoolGeometry g, Buffer x, Buffer gy, Buffer gx) {
+        CpuPooling.maxBackward(g, a(x), a(gy), a(gx));
+    }
+
+    @Override
+    public void avgPool2d(PoolGeometry g, Buffer x, Buffer y) {
+        CpuPooling.avg(g, a(x), a(y));
+    }
+
+    @Override
+    public void avgPool2dBackward(PoolGeometry g, Buffer gy, Buffer gx) {
+        CpuPooling.avgBackward(g, a(gy), a(gx));
+    }
+
+    @Override
+    public void batchNormTrain(int n, int c, int hw, Buffer x, Buffer gamma, Buffer beta, Buffer runMean,
+                               Buffer runVar, float momentum, float eps, Buffer y, Buffer saveMean, Buffer saveInvStd) {
+        if ((long) n * hw < 2) {
+            throw new ShapeException("batch norm in training mode needs more than one value per channel");
+        }
+        CpuBatchNorm.train(n, c, hw, a(x), a(gamma), a(beta), a(runMean), a(runVar), momentum, eps, a(y),
+                a(saveMean), a(saveInvStd));
+    }
+
+    @Override
+    public void batchNormEval(int n, int c, int hw, Buffer x, Buffer gamma, Buffer beta, Buffer runMean,
+                              Buffer runVar, float eps, Buffer y, Buffer saveInvStd) {
+        CpuBatchNorm.eval(n, c, hw, a(x), a(gamma), a(beta), a(runMean), a(runVar), eps, a(y), orNull(saveInvStd));
+    }
+
+    @Override
+    public void batchNormBackward(int n, int c, int hw, Buffer x, Buffer gamma, Buffer mean, Buffer invStd,
+                                  boolean batchStats, Buffer gy, Buffer gx, Buffer gGamma, Buffer gBeta) {
+        CpuBatchNorm.backward(n, c, hw, a(x), a(gamma), a(mean), a(invStd), batchStats, a(gy), orNull(gx),
+                orNull(gGamma), orNull(gBeta));
+    }
+
+    // ------------------------------------------------------------------ softmax, loss, randomness
+
+    @Override
+    public void logSoftmax(Buffer x, Buffer y, int rows, int cols) {
+        CpuElementwise.logSoftmax(a(x), a(y), rows, cols);
+    }
+
+    @Override
+    public void logSoftmaxBackward(Buffer y, Buffer gy, Buffer gx, int rows, int cols) {
+        CpuElementwise.logSoftmaxBackward(a(y), a(gy), a(gx), rows, cols);
+    }
+
+    @Override
+    public void nllLoss(Buffer logp, Buffer labels, Buffer out, int rows, int cols) {
+        CpuElementwise.nllLoss(a(logp), a(labels), a(out), rows, cols);
+    }
+
+    @Override
+    public void nllLossBackward(Buffer gout, Buffer labels, Buffer glogp, int rows, int cols) {
+        CpuElementwise.nllLossBackward(a(gout), a(labels), a(glogp), rows, cols);
+    }
+
+    @Override
+    public void dropout(Buffer x, Buffer y, long n, int inner, float p, long seed, boolean accumulate) {
+        CpuElementwise.dropout(a(x), a(y), n(n), inner, p, seed, accumulate);
+    }
+
+    @Override
+    public void randomUniform(Buffer y, long n, float lo, float hi, long seed) {
+        CpuElementwise.randomUniform(a(y), n(n), lo, hi, seed);
+    }
+
+    @Override
+    public void randomNormal(Buffer y, long n, float mean, float std, long seed) {
+        CpuElementwise.randomNormal(a(y), n(n), mean, std, seed);
+    }
+
+    // ------------------------------------------------------------------ NRPM
+
+    @Override
+    public void nrpmDense(NrpmSpec spec, int batch, int in, int out, Buffer x, Buffer w, Buffer bias,
+                          Buffer lambda, Buffer z0, Buffer y, Buffer state) {
+        FusedNrpmDense.forward(spec, batch, in, out, a(x), a(w), orNull(bias), a(lambda)[0], a(z0), a(y),
+                orNull(state));
+    }
+
+    @Override
+    public void nrpmDenseBackward(NrpmSpec spec, int batch, int in, int out, Buffer x, Buffer w, Buffer lambda,
+                                  Buffer state, Buffer gy, Buffer gx, Buffer gw, Buffer gz0, Buffer gLambda) {
+        FusedNrpmDense.backward(spec, batch, in, out, a(x), a(w), a(lambda)[0], a(state), a(gy), orNull(gx),
+                orNull(gw), a(gz0), orNull(gLambda));
+    }
+
+    @Override
+    public void nrpmConv2d(NrpmSpec spec, ConvGeometry g, Buffer x, Buffer w, Buffer bias, Buffer lambda,
+                           Buffer z0, Buffer y, Buffer state) {
+        FusedNrpmConv.forward(spec, g, a(x), a(w), orNull(bias), a(lambda)[0], a(z0), a(y), orNull(state));
+    }
+
+    @Override
+    public void nrpmConv2dBackward(NrpmSpec spec, ConvGeometry g, Buffer x, Buffer w, Buffer lambda, Buffer state,
+                                   Buffer gy, Buffer gx, Buffer gw, Buffer gz0, Buffer gLambda) {
+        FusedNrpmConv.backward(spec, g, a(x), a(w), a(lambda)[0], a(state), a(gy), orNull(gx), orNull(gw), a(gz0),
+                orNull(gLambda));
+    }
+
+    // ------------------------------------------------------------------ optimizer
+
+    @Override
+    public void sgdStep(Buffer param, Buffer grad, Buffer velocity, long n, float lr, float momentum,
+                        float weightDecay, boolean nesterov) {
+        CpuElementwise.sgdStep(a(param), a(grad), a(velocity), n(n), lr, momentum, weightDecay, nesterov);
+    }
+}

@@ -1,0 +1,112 @@
+package dev.nrpm.backend.cpu;
+
+/** Batch normalization over (n, c, hw), parallel over channels; statistics summed in double. */
+final class CpuBatchNorm {
+    private CpuBatchNorm() {
+    }
+
+    static void train(int n, int c, int hw, float[] x, float[] gamma, float[] beta, float[] runMean, float[] runVar,
+                      float momentum, float eps, float[] y, float[] saveMean, float[] saveInvStd) {
+        long m = (long) n * hw;
+        CpuParallel.forRange(c, 1, (chunk, from, to) -> {
+            for (int ch = from; ch < to; ch++) {
+                double s = 0;
+                for (int b = 0; b < n; b++) {
+                    int base = (b * c + ch) * hw;
+                    for (int i = 0; i < hw; i++) {
+                        s += x[base + i];
+                    }
+                }
+                double mean = s / m;
+                double sq = 0;
+                for (int b = 0; b < n; b++) {
+                    int base = (b * c + ch) * hw;
+                    for (int i = 0; i < hw; i++) {
+                        double d = x[base + i] - mean;
+                        sq += d * d;
+                    }
+                }
+                double var = sq / m;
+                float inv = (float) (1.0 / Math.sqrt(var + eps));
+                normalize(n, c, hw, ch, x, y, (float) mean, inv, gamma[ch], beta[ch]);
+                saveMean[ch] = (float) mean;
+                saveInvStd[ch] = inv;
+                runMean[ch] = (float) ((1 - momentum) * runMean[ch] + momentum * mean);
+                runVar[ch] = (float) ((1 - momentum) * runVar[ch] + momentum * var * m / (m - 1));
+            }
+        });
+    }
+
+    static void eval(int n, int c, int hw, float[] x, float[] gamma, float[] beta, float[] runMean, float[] runVar,
+                     float eps, float[] y, float[] saveInvStd) {
+        CpuParallel.forRange(c, 1, (chunk, from, to) -> {
+            for (int ch = from; ch < to; ch++) {
+                float inv = (float) (1.0 / Math.sqrt(runVar[ch] + (double) eps));
+                normalize(n, c, hw, ch, x, y, runMean[ch], inv, gamma[ch], beta[ch]);
+                if (saveInvStd != null) {
+                    saveInvStd[ch] = inv;
+                }
+            }
+        });
+    }
+
+    private static void normalize(int n, int c, int hw, int ch, float[] x, float[] y, float mean, float inv,
+                                  float gamma, float beta) {
+        float scale = inv * gamma;
+        float shift = beta - mean * scale;
+        for (int b = 0; b < n; b++) {
+            int base = (b * c + ch) * hw;
+            for (int i = 0; i < hw; i++) {
+                y[base + i] = x[base + i] * scale + shift;
+            }
+        }
+    }
+
+    static void backward(int n, int c, int hw, float[] x, float[] gamma, float[] mean, float[] invStd,
+                         boolean batchStats, float[] gy, float[] gx, float[] gGamma, float[] gBeta) {
+        double m = (double) n * hw;
+        CpuParallel.forRange(c, 1, (chunk, from, to) -> {
+            for (int ch = from; ch < to; ch++) {
+                float mu = mean[ch];
+                float inv = invStd[ch];
+                double sumGy = 0;
+                double sumGyXhat = 0;
+                for (int b = 0; b < n; b++) {
+                    int base = (b * c + ch) * hw;
+                    for (int i = 0; i < hw; i++) {
+                        sumGy += gy[base + i];
+                        sumGyXhat += gy[base + i] * ((x[base + i] - mu) * inv);
+                    }
+                }
+                if (gGamma != null) {
+                    gGamma[ch] += (float) sumGyXhat;
+                }
+                if (gBeta != null) {
+                    gBeta[ch] += (float) sumGy;
+                }
+                if (gx == null) {
+                    continue;
+                }
+                float k = gamma[ch] * inv;
+                if (batchStats) {
+                    float meanGy = (float) (sumGy / m);
+                    float meanGyXhat = (float) (sumGyXhat / m);
+                    for (int b = 0; b < n; b++) {
+                        int base = (b * c + ch) * hw;
+                        for (int i = 0; i < hw; i++) {
+                            float xhat = (x[base + i] - mu) * inv;
+                            gx[base + i] += k * (gy[base + i] - meanGy - xhat * meanGyXhat);
+                        }
+                    }
+                } else {
+                    for (int b = 0; b < n; b++) {
+                        int base = (b * c + ch) * hw;
+                        for (int i = 0; i < hw; i++) {
+                            gx[base + i] += k * gy[base + i];
+                        }
+                    }
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,340 @@
+package dev.nrpm.backend;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.nrpm.testing.Approx;
+import dev.nrpm.testing.Backends4Test;
+import dev.nrpm.testing.TestRandom;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every primitive of a fast backend against the float64 reference, on fresh random shapes
+ * (1, primes, odd sizes, stride 2, padding) and values. Outputs of forward primitives are poisoned
+ * with NaN first, so an element the backend forgets to write fails the comparison; gradient outputs
+ * start from random values, so a backend that overwrites instead of adding fails too.
+ * Backends that cannot run here (cuda without a GPU) are skipped with the reason.
+ */
+class BackendConformanceTest {
+    private static final double ATOL = 1e-5;
+    private static final double RTOL = 1e-4;
+
+    static Stream<String> backends() {
+        return Stream.of("cpu", "cuda");
+    }
+
+    private final TestRandom rnd = new TestRandom();
+
+    /** The same values on both backends. */
+    private final class Pair {
+        final Backend fast;
+        final Backend ref = Backends4Test.reference();
+        final float[] values;
+        final Buffer f;
+        final Buffer r;
+
+        Pair(Backend fast, float[] values) {
+            this.fast = fast;
+            this.values = values;
+            this.f = fast.upload(values);
+            this.r = ref.upload(values);
+        }
+
+        void check(String what, double atol, double rtol) {
+            Approx.assertClose(what + " on " + fast.name() + " (" + rnd.tag() + ")", ref.downloadDouble(r),
+                    Approx.toDouble(fast.download(f)), atol, rtol);
+        }
+
+        void check(String what) {
+            check(what, ATOL, RTOL);
+        }
+    }
+
+    private Pair random(Backend fast, int n, double scale) {
+        return new Pair(fast, rnd.normal(n, scale));
+    }
+
+    private Pair poisoned(Backend fast, int n) {
+        float[] v = new float[n];
+        java.util.Arrays.fill(v, Float.NaN);
+        return new Pair(fast, v);
+    }
+
+    /** Runs the same primitive call on both backends. */
+    private static void both(Pair any, Consumer<Backend> call) {
+        call.accept(any.fast);
+        call.accept(any.ref);
+    }
+
+    private static Buffer on(Backend b, Pair p) {
+        return p == null ? null : (b == p.ref ? p.r : p.f);
+    }
+
+    @ParameterizedTest
+    @MethodSource("backends")
+    void gemmEveryTransposeAndBeta(String name) {
+        Backend fast = Backends4Test.require(name);
+        for (int trial = 0; trial < 12; trial++) {
+            int m = rnd.between(1, 37);
+            int n = rnd.between(1, 41);
+            int k = rnd.between(1, 43);
+            boolean ta = trial % 2 == 1;
+            boolean tb = trial / 2 % 2 == 1;
+            float alpha = (float) rnd.uniform(-2, 2);
+            float beta = trial < 4 ? 0f : (float) rnd.uniform(-1, 1);
+            Pair a = random(fast, m * k, 1);
+            Pair b = random(fast, k * n, 1);
+            Pair c = beta == 0 ? poisoned(fast, m * n) : random(fast, m * n, 1);
+            both(a, be -> be.gemm(ta, tb, m, n, k, alpha, on(be, a), on(be, b), beta, on(be, c)));
+            c.check("gemm " + m + "x" + n + "x" + k + " ta=" + ta + " tb=" + tb + " beta=" + beta, 1e-4, 1e-4);
+        }
+    }
+
+    private ConvGeometry randomConv() {
+        int k = rnd.between(1, 5);
+        int pad = rnd.between(0, Math.min(2, k - 1 + 1));
+        int h = rnd.between(Math.max(1, k - 2 * pad), 11);
+        int w = rnd.between(Math.max(1, k - 2 * pad), 11);
+        return new ConvGeometry(rnd.between(1, 3), rnd.between(1, 5), h, w, rnd.between(1, 7), k, k,
+                rnd.between(1, 2), rnd.between(1, 2), pad, pad);
+    }
+
+    @ParameterizedTest
+    @MethodSource("backends")
+    void conv2dForwardAndBackward(String name) {
+        Backend fast = Backends4Test.require(name);
+        for (int trial = 0; trial < 8; trial++) {
+            ConvGeometry g = randomConv();
+            Pair x = random(fast, (int) g.inputSize(), 1);
+            Pair w = random(fast, (int) g.weightSize(), 1);
+            Pair y = poisoned(fast, (int) g.outputSize());
+            both(x, be -> be.conv2d(g, on(be, x), on(be, w), on(be, y)));
+            y.check("conv2d " + g, 1e-4, 1e-4);
+
+            Pair gy = random(fast, (int) g.outputSize(), 1);
+            Pair gx = random(fast, (int) g.inputSize(), 1);
+            Pair gw = random(fast, (int) g.weightSize(), 1);
+            int mode = trial % 3;          // both, input only, weight only
+            Pair gxOrNull = mode == 2 ? null : gx;
+            Pair gwOrNull = mode == 1 ? null : gw;
+            both(x, be -> be.conv2dBackward(g, on(be, x), on(be, w), on(be, gy), on(be, gxOrNull), on(be, gwOrNull)));
+            gx.check("conv2d backward input (mode " + mode + ") " + g, 1e-4, 1e-4);
+            gw.check("conv2d backward weight (mode " + mode + ") " + g, 1e-4, 1e-4);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("backends")
+    void elementwise(String name) {
+        Backend fast = Backends4Test.require(name);
+        int n = rnd.between(1, 70_001);
+        for (UnaryOp op : UnaryOp.values()) {
+            boolean positive = op == UnaryOp.LOG || op == UnaryOp.SQRT;
+            Pair x = positive ? new Pair(fast, rnd.uniformArray(n, 0.01, 5)) : random(fast, n, 2);
+            Pair y = poisoned(fast, n);
+            both(x, be -> be.map(op, on(be, x), on(be, y), n));
+            y.check("map " + op + " n=" + n);
+        }
+        for (BinaryOp op : BinaryOp.values()) {
+            Pair a = op == BinaryOp.SIGMOID_GRAD ? new Pair(fast, rnd.uniformArray(n, 0, 1)) : random(fast, n, 2);
+            Pair b = op == BinaryOp.DIV ? new Pair(fast, rnd.uniformArray(n, 0.5, 3)) : random(fast, n, 2);
+            Pair y = poisoned(fast, n);
+            both(a, be -> be.zip(op, on(be, a), on(be, b), on(be, y), n));
+            y.check("zip " + op + " n=" + n);
+        }
+        for (float beta : new float[] {0f, 1f, -0.7f}) {
+            Pair x = random(fast, n, 1);
+            Pair y = beta == 0 ? poisoned(fast, n) : random(fast, n, 1);
+            both(x, be -> be.axpby(1.3f, on(be, x), beta, on(be, y), n));
+            y.check("axpby beta=" + beta);
+        }
+        Pair x = random(fast, n, 2);
+        Pair y = poisoned(fast, n);
+        both(x, be -> be.affineClamp(on(be, x), 0.5f, 0.25f, -0.3f, 0.6f, on(be, y), n));
+        y.check("affineClamp");
+        Pair copy = poisoned(fast, n);
+        both(x, be -> be.copy(on(be, x), on(be, copy), n));
+        copy.check("copy");
+        both(x, be -> be.fill(on(be, copy), 0.75f));
+        copy.check("fill");
+    }
+
+    @ParameterizedTest
+    @MethodSource("backends")
+    void countNonFinite(String name) {
+        Backend fast = Backends4Test.require(name);
+        int n = rnd.between(1, 50_000);
+        float[] v = rnd.normal(n, 1);
+        int bad = rnd.between(0, Math.min(n, 7));
+        for (int i = 0; i < bad; i++) {
+            v[i * (n / Math.max(1, bad))] = new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}[i % 3];
+        }
+        long expected = 0;
+        for (float f : v) {
+            expected += Float.isFinite(f) ? 0 : 1;
+        }
+        assertEquals(expected, fast.countNonFinite(fast.upload(v), n), rnd.tag());
+    }
+
+    @ParameterizedTest
+    @MethodSource("backends")
+    void channels(String name) {
+        Backend fast = Backends4Test.require(name);
+        for (int trial = 0; trial < 4; trial++) {
+            int outer = rnd.between(1, 9);
+            int ch = rnd.between(1, 13);
+            int inner = rnd.between(1, 50);
+            int n = outer * ch * inner;
+            Pair v = random(fast, ch, 1);
+            Pair y = random(fast, n, 1);
+            both(v, be -> be.addChannels(on(be, v), -0.5f, on(be, y), outer, ch, inner));
+            y.check("addChannels");
+            Pair m = poisoned(fast, n);
+            both(v, be -> be.mulChannels(on(be, y), on(be, v), on(be, m), outer, ch, inner));
+            m.check("mulChannels");
+            boolean acc = trial % 2 == 0;
+            Pair s = acc ? random(fast, ch, 1) : poisoned(fast, ch);
+            both(v, be -> be.sumChannels(on(be, y), on(be, s), outer, ch, inner, acc));
+            s.check("sumChannels accumulate=" + acc, 1e-4, 1e-4);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("backends")
+    void pooling(String name) {
+        Backend fast = Backends4Test.require(name);
+        for (int trial = 0; trial < 6; trial++) {
+            int k = rnd.between(1, 4);
+            int pad = rnd.between(0, k / 2);
+            PoolGeometry g = new PoolGeometry(rnd.between(1, 6), rnd.between(k, 13), rnd.between(k, 13), k, k,
+                    rnd.between(1, 3), rnd.between(1, 3), pad, pad);
+            Pair x = random(fast, (int) g.inputSize(), 1);
+            Pair y = poisoned(fast, (int) g.outputSize());
+            both(x, be -> be.maxPool2d(g, on(be, x), on(be, y)));
+            y.check("maxPool2d " + g);
+            Pair gy = random(fast, (int) g.outputSize(), 1);
+            Pair gx = random(fast, (int) g.inputSize(), 1);
+            both(x, be -> be.maxPool2dBackward(g, on(be, x), on(be, gy), on(be, gx)));
+            gx.check("maxPool2dBackward " + g);
+            both(x, be -> be.avgPool2d(g, on(be, x), on(be, y)));
+            y.check("avgPool2d " + g);
+            both(x, be -> be.avgPool2dBackward(g, on(be, gy), on(be, gx)));
+            gx.check("avgPool2dBackward " + g);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("backends")
+    void batchNorm(String name) {
+        Backend fast = Backends4Test.require(name);
+        for (int trial = 0; trial < 4; trial++) {
+            int n = rnd.between(1, 5);
+            int c = rnd.between(1, 9);
+            int hw = rnd.between(n == 1 ? 2 : 1, 30);
+            int size = n * c * hw;
+            Pair x = new Pair(fast, rnd.normal(size, 3));
+            for (int i = 0; i < size; i++) {
+                x.values[i] += 1.5f;   // a non-zero mean, as real activations have
+            }
+            Pair xs = new Pair(fast, x.values);
+            Pair gamma = random(fast, c, 1);
+            Pair beta = random(fast, c, 1);
+            Pair rm = random(fast, c, 1);
+            Pair rv = new Pair(fast, rnd.uniformArray(c, 0.5, 2));
+            Pair y = poisoned(fast, size);
+            Pair mean = poisoned(fast, c);
+            Pair inv = poisoned(fast, c);
+            both(xs, be -> be.batchNormTrain(n, c, hw, on(be, xs), on(be, gamma), on(be, beta), on(be, rm), on(be, rv),
+                    0.1f, 1e-5f, on(be, y), on(be, mean), on(be, inv)));
+            y.check("batchNormTrain y", 1e-4, 1e-4);
+            mean.check("batchNormTrain mean", 1e-4, 1e-4);
+            inv.check("batchNormTrain invStd", 1e-4, 1e-4);
+            rm.check("batchNormTrain running mean", 1e-4, 1e-4);
+            rv.check("batchNormTrain running var", 1e-4, 1e-4);
+            for (boolean batchStats : new boolean[] {true, false}) {
+                Pair gy = random(fast, size, 1);
+                Pair gx = random(fast, size, 1);
+                Pair gg = random(fast, c, 1);
+                Pair gb = random(fast, c, 1);
+                both(xs, be -> be.batchNormBackward(n, c, hw, on(be, xs), on(be, gamma), on(be, mean), on(be, inv),
+                        batchStats, on(be, gy), on(be, gx), on(be, gg), on(be, gb)));
+                gx.check("batchNormBackward gx batchStats=" + batchStats, 1e-4, 1e-3);
+                gg.check("batchNormBackward gamma batchStats=" + batchStats, 1e-3, 1e-4);
+                gb.check("batchNormBackward beta batchStats=" + batchStats, 1e-3, 1e-4);
+            }
+            Pair inv2 = poisoned(fast, c);
+            both(xs, be -> be.batchNormEval(n, c, hw, on(be, xs), on(be, gamma), on(be, beta), on(be, rm), on(be, rv),
+                    1e-5f, on(be, y), on(be, inv2)));
+            y.check("batchNormEval y", 1e-4, 1e-4);
+            inv2.check("batchNormEval invStd", 1e-4, 1e-4);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("backends")
+    void softmaxAndNll(String name) {
+        Backend fast = Backends4Test.require(name);
+        int rows = rnd.between(1, 70);
+        int cols = rnd.between(1, 23);
+        Pair x = random(fast, rows * cols, 4);
+        Pair y = poisoned(fast, rows * cols);
+        both(x, be -> be.logSoftmax(on(be, x), on(be, y), rows, cols));
+        y.check("logSoftmax");
+        Pair gy = random(fast, rows * cols, 1);
+        Pair gx = random(fast, rows * cols, 1);
+        both(x, be -> be.logSoftmaxBackward(on(be, y), on(be, gy), on(be, gx), rows, cols));
+        gx.check("logSoftmaxBackward");
+        float[] labels = new float[rows];
+        for (int i = 0; i < rows; i++) {
+            labels[i] = rnd.between(0, cols - 1);
+        }
+        Pair lab = new Pair(fast, labels);
+        Pair out = poisoned(fast, rows);
+        both(x, be -> be.nllLoss(on(be, y), on(be, lab), on(be, out), rows, cols));
+        out.check("nllLoss");
+        Pair gout = random(fast, rows, 1);
+        both(x, be -> be.nllLossBackward(on(be, gout), on(be, lab), on(be, gx), rows, cols));
+        gx.check("nllLossBackward");
+    }
+
+    @ParameterizedTest
+    @MethodSource("backends")
+    void randomStreamsMatchTheReference(String name) {
+        Backend fast = Backends4Test.require(name);
+        int n = rnd.between(1, 40_000);
+        long seed = rnd.nextLong();
+        for (int inner : new int[] {1, 7}) {
+            int size = n * inner;
+            Pair x = random(fast, size, 1);
+            Pair y = poisoned(fast, size);
+            both(x, be -> be.dropout(on(be, x), on(be, y), size, inner, 0.3f, seed, false));
+            y.check("dropout inner=" + inner);
+            Pair acc = random(fast, size, 1);
+            both(x, be -> be.dropout(on(be, x), on(be, acc), size, inner, 0.6f, seed, true));
+            acc.check("dropout accumulate inner=" + inner);
+        }
+        Pair u = poisoned(fast, n);
+        both(u, be -> be.randomUniform(on(be, u), n, -2f, 3f, seed));
+        u.check("randomUniform");
+        Pair g = poisoned(fast, n);
+        both(g, be -> be.randomNormal(on(be, g), n, 0.5f, 2f, seed));
+        g.check("randomNormal", 1e-4, 1e-4);
+    }
+
+    @ParameterizedTest
+    @MethodSource("backends")
+    void sgd(String name) {
+        Backend fast = Backends4Test.require(name);
+        int n = rnd.between(1, 50_000);
+        for (boolean nesterov : new boolean[] {false, true}) {
+            Pair p = random(fast, n, 1);
+            Pair g = random(fast, n, 1);
+            Pair v = random(fast, n, 1);
+            both(p, be -> be.sgdStep(on(be, p), on(be, g), on(be, v), n, 0.05f, 0.9f, 5e-4f, nesterov));
+            p.check("sgd param nesterov=" + nesterov);
+            v.check("sgd velocity nesterov=" + nesterov);
+        }
+    }
+}

@@ -1,0 +1,245 @@
+package dev.nrpm.ops;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.nrpm.backend.Backend;
+import dev.nrpm.pm.NrpmSpec;
+import dev.nrpm.pm.PatternMatching;
+import dev.nrpm.pm.WeightFunction;
+import dev.nrpm.tensor.Tensor;
+import dev.nrpm.testing.Approx;
+import dev.nrpm.testing.Backends4Test;
+import dev.nrpm.testing.TestRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The fused NRPM kernels of each fast backend against the materialized float64 oracle, forward and
+ * the gradients with respect to x, W, b and lambda, for every weight function and K in {0,1,3,5},
+ * on fresh random shapes (D = 1, primes, odd spatial sizes, stride 2, padding) and values (half of
+ * the cases sparse, as MNIST pixels are). Errors are measured normwise, ||got - ref|| / ||ref||.
+ */
+class NrpmConformanceTest {
+    /** fp32 against fp64 on sums of moderate D. */
+    private static final double FORWARD_TOL = 1e-4;
+    private static final double GRAD_TOL = 1e-3;
+    private static final int[] DS = {1, 2, 3, 7, 13, 31, 64, 97, 257};
+    private static final int[] KS = {0, 1, 3, 5};
+
+    static Stream<String> backends() {
+        return Stream.of("cpu", "cuda");
+    }
+
+    private final TestRandom rnd = new TestRandom();
+    private final Backend ref = Backends4Test.reference();
+
+    private NrpmSpec spec(WeightFunction fn, int k) {
+        float eps = rnd.pick(new Float[] {1e-3f, 1e-2f, 5e-5f});
+        switch (fn) {
+            case HUBER:
+                return new NrpmSpec(k, eps, fn, 4f, (float) rnd.uniform(0.02, 0.5));
+            case MCP:
+                return new NrpmSpec(k, eps, fn, (float) rnd.uniform(0.05, 2), 1f);
+            case HM:
+                return new NrpmSpec(k, eps, fn, (float) rnd.uniform(0.2, 3), (float) rnd.uniform(0.01, 0.19));
+            default:
+                return NrpmSpec.l1(k, eps);
+        }
+    }
+
+    private float[] values(int n, double scale, boolean sparse) {
+        float[] v = rnd.normal(n, scale);
+        if (sparse) {
+            for (int i = 0; i < n; i++) {
+                if (rnd.uniform(0, 1) < 0.6) {
+                    v[i] = 0f;
+                }
+            }
+        }
+        return v;
+    }
+
+    /** One layer's inputs on a backend, all requiring gradients. */
+    private static Tensor[] leaves(Backend be, float[][] vals, int[][] shapes) {
+        Tensor[] t = new Tensor[vals.length];
+        for (int i = 0; i < vals.length; i++) {
+            t[i] = vals[i] == null ? null : Tensor.of(be, vals[i], shapes[i]).requiresGrad(true);
+        }
+        return t;
+    }
+
+    private interface Layer {
+        Tensor apply(Tensor x, Tensor w, Tensor b, Tensor lambda);
+    }
+
+    /** Runs the layer on the fast backend and the reference; compares output and every gradient. */
+    private void compare(String what, Backend fast, float[][] vals, int[][] shapes, Layer layer) {
+        Tensor[] f = leaves(fast, vals, shapes);
+        Tensor[] r = leaves(ref, vals, shapes);
+        Tensor yf = layer.apply(f[0], f[1], f[2], f[3]);
+        Tensor yr = layer.apply(r[0], r[1], r[2], r[3]);
+        float[] seed = rnd.normal((int) yr.size(), 1);
+        F.sum(F.mul(yf, Tensor.of(fast, seed, yf.shape()))).backward();
+        F.sum(F.mul(yr, Tensor.of(ref, seed, yr.shape()))).backward();
+        String tag = what + " on " + fast.name() + " (" + rnd.tag() + ")";
+        close(tag + ": output", yr.toDoubleArray(), yf.toDoubleArray(), FORWARD_TOL);
+        String[] names = {"dx", "dW", "db", "dlambda"};
+        for (int i = 0; i < 4; i++) {
+            if (r[i] == null) {
+                continue;
+            }
+            double[] want = r[i].grad() == null ? new double[(int) r[i].size()] : r[i].grad().toDoubleArray();
+            double[] got = f[i].grad() == null ? new double[(int) f[i].size()] : f[i].grad().toDoubleArray();
+            close(tag + ": " + names[i], want, got, GRAD_TOL);
+        }
+    }
+
+    static double relativeError(double[] want, double[] got) {
+        double num = 0;
+        double den = 0;
+        for (int i = 0; i < want.length; i++) {
+            if (Double.isNaN(got[i])) {
+                return Double.NaN;
+            }
+            num += (got[i] - want[i]) * (got[i] - want[i]);
+            den += want[i] * want[i];
+        }
+        return den == 0 ? Math.sqrt(num) : Math.sqrt(num / den);
+    }
+
+    private static void close(String what, double[] want, double[] got, double tol) {
+        double err = relativeError(want, got);
+        if (!(err <= tol)) {
+            fail(what + ": relative error " + err + " > " + tol);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("backends")
+    void denseAgainstOracle(String name) {
+        Backend fast = Backends4Test.require(name);
+        for (WeightFunction fn : WeightFunction.values()) {
+            for (int k : KS) {
+                int b = rnd.between(1, 9);
+                int d = DS[rnd.between(0, DS.length - 1)];
+                int o = rnd.between(1, 37);
+                NrpmSpec spec = spec(fn, k);
+                boolean sparse = rnd.uniform(0, 1) < 0.5;
+                boolean bias = rnd.uniform(0, 1) < 0.7;
+                float[][] vals = {values(b * d, 1, sparse), values(o * d, 1 / Math.sqrt(d), false),
+                    bias ? values(o, 0.5, false) : null, {(float) rnd.uniform(0, 1)}};
+                int[][] shapes = {{b, d}, {o, d}, {o}, {1}};
+                compare("dense " + fn + " K=" + k + " B=" + b + " D=" + d + " O=" + o + " sparse=" + sparse
+                        + " eps=" + spec.eps(), fast, vals, shapes, (x, w, bb, l) -> F.nrpmLinear(spec, x, w, bb, l));
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("backends")
+    void convAgainstOracle(String name) {
+        Backend fast = Backends4Test.require(name);
+        for (WeightFunction fn : WeightFunction.values()) {
+            for (int k : KS) {
+                int ks = rnd.between(1, 5);
+                int stride = rnd.between(1, 2);
+                int pad = rnd.between(0, ks / 2 + 1);
+                int c = rnd.between(1, 4);
+                int h = rnd.between(Math.max(1, ks - 2 * pad), 11);
+                int w = rnd.between(Math.max(1, ks - 2 * pad), 11);
+                int b = rnd.between(1, 3);
+                int o = rnd.between(1, 13);
+                NrpmSpec spec = spec(fn, k);
+                boolean sparse = rnd.uniform(0, 1) < 0.5;
+                boolean bias = rnd.uniform(0, 1) < 0.5;
+                int d = c * ks * ks;
+                float[][] vals = {values(b * c * h * w, 1, sparse), values(o * d, 1 / Math.sqrt(d), false),
+                    bias ? values(o, 0.5, false) : null, {(float) rnd.uniform(0, 1)}};
+                int[][] shapes = {{b, c, h, w}, {o, c, ks, ks}, {o}, {1}};
+                compare("conv " + fn + " K=" + k + " in " + b + "x" + c + "x" + h + "x" + w + " O=" + o + " k" + ks
+                        + " s" + stride + " p" + pad + " sparse=" + sparse, fast, vals, shapes,
+                        (x, ww, bb, l) -> F.nrpmConv2d(spec, x, ww, bb, l, stride, pad));
+            }
+        }
+    }
+
+    /** With every reweighting weight equal to 1 (Huber with a huge delta), NRPM returns the LPM sum. */
+    @ParameterizedTest
+    @MethodSource("backends")
+    void unitWeightsReduceToLpm(String name) {
+        Backend fast = Backends4Test.require(name);
+        int b = rnd.between(1, 8);
+        int d = rnd.between(1, 300);
+        int o = rnd.between(1, 40);
+        Tensor x = Tensor.of(fast, values(b * d, 1, false), b, d);
+        Tensor w = Tensor.of(fast, values(o * d, 0.1, false), o, d);
+        Tensor bias = Tensor.of(fast, values(o, 1, false), o);
+        Tensor lpm = F.linear(x, w, bias);
+        NrpmSpec unit = new NrpmSpec(rnd.between(1, 5), 1e-3f, WeightFunction.HUBER, 4f, 1e9f);
+        Tensor nrpm = F.nrpmLinear(unit, x, w, bias, Tensor.scalar(fast, 0f));
+        Approx.assertClose("unit weights " + rnd.tag(), lpm.toFloatArray(), nrpm.toFloatArray(), 1e-4, 1e-4);
+    }
+
+    /** All terms equal (r = 0 everywhere) and all-zero inputs must not produce NaN, in values or gradients. */
+    @ParameterizedTest
+    @MethodSource("backends")
+    void degenerateInputsStayFinite(String name) {
+        Backend fast = Backends4Test.require(name);
+        for (WeightFunction fn : WeightFunction.values()) {
+            NrpmSpec spec = spec(fn, 3);
+            int b = 3;
+            int d = 17;
+            int o = 5;
+            float[] ones = new float[b * d];
+            java.util.Arrays.fill(ones, 0.5f);
+            float[] equalW = new float[o * d];
+            java.util.Arrays.fill(equalW, 0.25f);
+            for (float[] xv : new float[][] {ones, new float[b * d]}) {
+                for (float[] wv : new float[][] {equalW, new float[o * d]}) {
+                    Tensor x = Tensor.of(fast, xv, b, d).requiresGrad(true);
+                    Tensor w = Tensor.of(fast, wv, o, d).requiresGrad(true);
+                    Tensor l = Tensor.scalar(fast, 0.3f).requiresGrad(true);
+                    Tensor y = F.nrpmLinear(spec, x, w, null, l);
+                    F.sum(y).backward();
+                    for (Tensor t : new Tensor[] {y, x.grad(), w.grad(), l.grad()}) {
+                        for (float v : t.toFloatArray()) {
+                            assertTrue(Float.isFinite(v), fn + ": non-finite value with degenerate input");
+                        }
+                    }
+                    Tensor xc = Tensor.of(fast, java.util.Arrays.copyOf(xv, 2 * 3 * 5 * 5), 2, 3, 5, 5).requiresGrad(true);
+                    Tensor wc = Tensor.of(fast, java.util.Arrays.copyOf(wv, 4 * 3 * 3 * 3), 4, 3, 3, 3).requiresGrad(true);
+                    Tensor yc = F.nrpmConv2d(spec, xc, wc, null, l, 1, 1);
+                    F.sum(yc).backward();
+                    for (Tensor t : new Tensor[] {yc, xc.grad(), wc.grad()}) {
+                        for (float v : t.toFloatArray()) {
+                            assertTrue(Float.isFinite(v), fn + ": non-finite conv value with degenerate input");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * A layer whose materialized terms (B x O x D floats) would not fit in this JVM's heap runs in
+     * the fused kernels, forward and backward: they keep only inputs, weights, outputs and state.
+     */
+    @ParameterizedTest
+    @MethodSource("backends")
+    void fusedKernelsNeverMaterializeTheTerms(String name) {
+        Backend fast = Backends4Test.require(name);
+        int d = 8192;
+        int o = 1024;
+        // enough rows that B x O x D floats are 1.5 times the largest heap this JVM may use
+        int b = (int) Math.ceil(1.5 * Runtime.getRuntime().maxMemory() / (4.0 * o * d));
+        Tensor x = Tensor.of(fast, values(b * d, 1, true), b, d).requiresGrad(true);
+        Tensor w = Tensor.of(fast, values(o * d, 0.01, false), o, d).requiresGrad(true);
+        Tensor y = F.nrpmLinear(PatternMatching.nrpm(1, 1e-3f, 0.5f).spec(), x, w, null, Tensor.scalar(fast, 0.5f));
+        F.sum(y).backward();
+        assertFalse(Float.isNaN(x.grad().toFloatArray()[0]));
+        assertFalse(Float.isNaN(w.grad().toFloatArray()[0]));
+    }
+}
