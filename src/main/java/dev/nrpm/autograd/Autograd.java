@@ -50,6 +50,10 @@ public final class Autograd {
 
     /** Back-propagates from a scalar root (seed 1) or from root with the given seed gradient. */
     public static void backward(Tensor root, Tensor seed) {
+        if (root.graphFreed()) {
+            throw new NrpmException("backward() through a graph that an earlier backward() already consumed;"
+                    + " run the forward pass again");
+        }
         if (!root.requiresGrad()) {
             throw new NrpmException("backward() on a tensor that does not require a gradient"
                     + " (no input of its computation requires one, or grad mode was off)");
@@ -102,6 +106,10 @@ public final class Autograd {
             if (next < inputs.length) {
                 frame[1] = next + 1;
                 Tensor in = inputs[next];
+                if (in != null && in.graphFreed()) {
+                    throw new NrpmException("a " + t.node().op() + " input's graph was consumed by an earlier"
+                            + " backward(); run its forward pass again");
+                }
                 if (in != null && in.node() != null && seen.add(in)) {
                     stack.push(new Object[] {in, 0});
                 }

@@ -1,6 +1,8 @@
 package dev.nrpm.nn;
 
 import dev.nrpm.error.InvalidSettingException;
+import dev.nrpm.pm.LambdaMode;
+import dev.nrpm.pm.NrpmSpec;
 import dev.nrpm.pm.PatternMatching;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -38,6 +40,35 @@ public final class PatternMatchingSwitch {
         List<String> chosen = select(all, globs);
         for (String path : chosen) {
             all.get(path).setPatternMatching(setting);
+        }
+        return chosen;
+    }
+
+    /**
+     * Builds and applies one setting per selected layer: the same NRPM parameters everywhere, and
+     * either one lambda for all layers or one per selected layer in model order. A setting that is
+     * invalid for a layer (a lambda outside [0, 1], say) is reported with that layer's path, and
+     * nothing is changed unless every layer's setting is valid.
+     */
+    public static List<String> configure(Module model, List<String> globs, NrpmSpec spec, LambdaMode mode,
+                                         float[] lambdas) {
+        Map<String, MatchingLayer> all = layers(model);
+        List<String> chosen = select(all, globs);
+        if (lambdas.length != 1 && lambdas.length != chosen.size()) {
+            throw new InvalidSettingException(lambdas.length + " lambda values for " + chosen.size()
+                    + " NRPM layers (" + String.join(", ", chosen) + "): give one value, or one per layer");
+        }
+        List<PatternMatching> settings = new ArrayList<>();
+        for (int i = 0; i < chosen.size(); i++) {
+            float lambda = lambdas[lambdas.length == 1 ? 0 : i];
+            try {
+                settings.add(new PatternMatching(spec, mode, lambda));
+            } catch (InvalidSettingException e) {
+                throw new InvalidSettingException("layer " + chosen.get(i) + ": " + e.getMessage());
+            }
+        }
+        for (int i = 0; i < chosen.size(); i++) {
+            all.get(chosen.get(i)).setPatternMatching(settings.get(i));
         }
         return chosen;
     }

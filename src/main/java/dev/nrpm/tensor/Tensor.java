@@ -24,6 +24,7 @@ public final class Tensor implements AutoCloseable {
     private boolean requiresGrad;
     private boolean retainGrad;
     private GradNode node;
+    private boolean graphFreed;
     private String name;
 
     private Tensor(Backend backend, Buffer data, int[] shape) {
@@ -162,7 +163,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     public boolean isLeaf() {
-        return node == null;
+        return node == null && !graphFreed;
     }
 
     /** Keeps this intermediate tensor's gradient after backward (leaves always keep theirs). */
@@ -172,7 +173,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     public boolean retainsGrad() {
-        return retainGrad || node == null && requiresGrad;
+        return retainGrad || isLeaf() && requiresGrad;
     }
 
     /** The accumulated gradient, or null when none has been computed. */
@@ -236,6 +237,12 @@ public final class Tensor implements AutoCloseable {
     /** Called by {@link Autograd#backward} once the node's rule has run. */
     public void detachNode() {
         this.node = null;
+        this.graphFreed = true;
+    }
+
+    /** True for a result whose graph a backward pass has consumed: it cannot be differentiated again. */
+    public boolean graphFreed() {
+        return graphFreed;
     }
 
     // ------------------------------------------------------------------ naming and memory

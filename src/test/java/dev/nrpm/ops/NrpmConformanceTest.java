@@ -75,46 +75,93 @@ class NrpmConformanceTest {
         Tensor apply(Tensor x, Tensor w, Tensor b, Tensor lambda);
     }
 
-    /** Runs the layer on the fast backend and the reference; compares output and every gradient. */
-    private void compare(String what, Backend fast, float[][] vals, int[][] shapes, Layer layer) {
-        Tensor[] f = leaves(fast, vals, shapes);
-        Tensor[] r = leaves(ref, vals, shapes);
-        Tensor yf = layer.apply(f[0], f[1], f[2], f[3]);
-        Tensor yr = layer.apply(r[0], r[1], r[2], r[3]);
-        float[] seed = rnd.normal((int) yr.size(), 1);
-        F.sum(F.mul(yf, Tensor.of(fast, seed, yf.shape()))).backward();
-        F.sum(F.mul(yr, Tensor.of(ref, seed, yr.shape()))).backward();
-        String tag = what + " on " + fast.name() + " (" + rnd.tag() + ")";
-        close(tag + ": output", yr.toDoubleArray(), yf.toDoubleArray(), FORWARD_TOL);
-        String[] names = {"dx", "dW", "db", "dlambda"};
+    /** Output and gradients (dx, dW, db, dlambda) of sum(layer(...) * seed) on one backend. */
+    private static double[][] run(Backend be, float[][] vals, int[][] shapes, float[] seed, Layer layer) {
+        Tensor[] t = leaves(be, vals, shapes);
+        Tensor y = layer.apply(t[0], t[1], t[2], t[3]);
+        double[] out = y.toDoubleArray();
+        F.sum(F.mul(y, Tensor.of(be, seed, y.shape()))).backward();
+        double[][] res = new double[5][];
+        res[0] = out;
         for (int i = 0; i < 4; i++) {
-            if (r[i] == null) {
+            res[i + 1] = t[i] == null ? new double[0] : t[i].grad().toDoubleArray();
+        }
+        return res;
+    }
+
+    /** The same values nudged by one float32 rounding step (relative 2^-24) in random directions. */
+    private float[][] nudged(float[][] vals) {
+        float[][] out = new float[vals.length][];
+        for (int i = 0; i < vals.length; i++) {
+            if (vals[i] == null) {
                 continue;
             }
-            double[] want = r[i].grad() == null ? new double[(int) r[i].size()] : r[i].grad().toDoubleArray();
-            double[] got = f[i].grad() == null ? new double[(int) f[i].size()] : f[i].grad().toDoubleArray();
-            close(tag + ": " + names[i], want, got, GRAD_TOL);
-        }
-    }
-
-    static double relativeError(double[] want, double[] got) {
-        double num = 0;
-        double den = 0;
-        for (int i = 0; i < want.length; i++) {
-            if (Double.isNaN(got[i])) {
-                return Double.NaN;
+            out[i] = vals[i].clone();
+            for (int j = 0; j < out[i].length; j++) {
+                out[i][j] *= 1 + (rnd.uniform(0, 1) < 0.5 ? -1 : 1) * 0x1.0p-24f;
             }
-            num += (got[i] - want[i]) * (got[i] - want[i]);
-            den += want[i] * want[i];
         }
-        return den == 0 ? Math.sqrt(num) : Math.sqrt(num / den);
+        return out;
     }
 
-    private static void close(String what, double[] want, double[] got, double tol) {
-        double err = relativeError(want, got);
-        if (!(err <= tol)) {
-            fail(what + ": relative error " + err + " > " + tol);
+    /**
+     * Runs the layer on the fast backend and twice on the float64 oracle: on the exact inputs, and on
+     * inputs nudged at float32 rounding level. Where the function is ill-conditioned at these inputs
+     * (a residual within rounding of a clamped weight function's kink, few terms, many steps), the
+     * oracle's own spread between the two runs shows it, and a float32 backend is allowed ten times
+     * that spread on top of the fixed tolerance.
+     */
+    private void compare(String what, Backend fast, float[][] vals, int[][] shapes, Layer layer) {
+        Tensor probe;
+        try (var g = dev.nrpm.autograd.GradMode.noGrad()) {
+            Tensor[] t = leaves(ref, vals, shapes);
+            probe = layer.apply(t[0], t[1], t[2], t[3]);
         }
+        float[] seed = rnd.normal((int) probe.size(), 1);
+        double[][] want = run(ref, vals, shapes, seed, layer);
+        double[][] spread = run(ref, nudged(vals), shapes, seed, layer);
+        double[][] got = run(fast, vals, shapes, seed, layer);
+        String tag = what + " on " + fast.name() + " (" + rnd.tag() + ")";
+        String[] names = {"output", "dx", "dW", "db", "dlambda"};
+        for (int i = 0; i < names.length; i++) {
+            if (want[i].length == 0) {
+                continue;
+            }
+            double tol = i == 0 ? FORWARD_TOL : GRAD_TOL;
+            double scale = norm(want[i]);
+            if (i == 4) {
+                // dL/dlambda = sum g (z0 - zK) cancels when zK is close to z0 (all Huber weights
+                // clamped to 1, say): its float32 error scales with sum |g| |y|, not with the result
+                double s = 0;
+                for (int j = 0; j < seed.length; j++) {
+                    s += Math.abs(seed[j] * want[0][j]);
+                }
+                scale = Math.max(scale, 1e-3 * s);
+            }
+            double allowed = tol * scale + 10 * distance(want[i], spread[i]);
+            double err = distance(want[i], got[i]);
+            if (!(err <= allowed)) {
+                fail(tag + ": " + names[i] + " error " + err + " > allowed " + allowed + " (relative "
+                        + err / scale + ", oracle spread " + distance(want[i], spread[i]) / scale + ")");
+            }
+        }
+    }
+
+    private static double norm(double[] v) {
+        double s = 0;
+        for (double x : v) {
+            s += x * x;
+        }
+        return Math.sqrt(s);
+    }
+
+    private static double distance(double[] a, double[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) {
+            double d = a[i] - b[i];
+            s += d * d;
+        }
+        return Double.isNaN(s) ? Double.POSITIVE_INFINITY : Math.sqrt(s);
     }
 
     @ParameterizedTest

@@ -68,10 +68,9 @@ final class NrpmRow {
             }
             for (int i = 0; i < nzCount; i++) {
                 int d = nz[i];
+                NrpmLanes.term(spec, wT[d], xRow[d], zd, s0, s1, lanes);
                 if (save) {
-                    NrpmLanes.termSave(spec, wT[d], xRow[d], zd, s0, s1, p, q, lanes);
-                } else {
-                    NrpmLanes.term(spec, wT[d], xRow[d], zd, s0, s1, lanes);
+                    NrpmLanes.termDerivatives(spec, wT[d], xRow[d], zd, p, q, lanes);
                 }
             }
             if (zeros > 0) {
