@@ -8,8 +8,9 @@ import java.util.List;
 /**
  * A dataset whose files are not on disk and could not be fetched (downloading forbidden, the
  * network unreachable, a bad checksum) or could not be read. The message says which files are
- * missing, why, and where to put them by hand; {@link #directory()} and {@link #missingFiles()}
- * give the same facts to programs.
+ * missing and where; from {@link Datasets#open} it has three lines: what is missing where, the
+ * cause (one line), and the fix (which URLs to fetch into which directory, or --data-dir).
+ * {@link #directory()} and {@link #missingFiles()} give the same facts to programs.
  */
 public class DatasetUnavailableException extends NrpmException {
     private final Path directory;
