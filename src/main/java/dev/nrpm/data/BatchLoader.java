@@ -13,7 +13,8 @@ import java.util.Objects;
  * seed and epoch give the same order in any run, so a run resumed at epoch e, batch b (see
  * {@link #epoch(int, int)}) sees exactly the batches the original would have. Augmentation, when
  * set, is likewise a function of (seed, epoch, sample index). Loaders for evaluation come from
- * {@link #evaluation}: in order, every sample, never augmented.
+ * {@link #evaluation}: in order, every sample, never augmented. A loader holds no iteration
+ * state, so it is safe to share between threads; each batch is built when asked for.
  *
  * <pre>{@code
  * BatchLoader train = BatchLoader.builder(trainSet, 128).shuffle(seed).augment(RandomCropFlip.CIFAR).build();

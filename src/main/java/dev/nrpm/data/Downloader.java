@@ -16,6 +16,7 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -32,7 +33,8 @@ import java.util.List;
  * MD5, and only then renamed into place atomically: an interrupted or corrupted download never
  * leaves a file under the real name, and a concurrent reader never sees half a file. A wrong
  * checksum deletes the temporary file and moves on to the next URL. Connections give up after
- * the connect timeout, and a transfer after the read timeout passes without data.
+ * the connect timeout, and a transfer after the read timeout passes without data. Proxies are
+ * taken from the standard Java properties (https.proxyHost, https.proxyPort, ...).
  */
 public final class Downloader {
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(15);
@@ -49,6 +51,7 @@ public final class Downloader {
         this(DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT);
     }
 
+    /** A downloader giving up on a connection after connectTimeout, on a transfer after readTimeout without data. */
     public Downloader(Duration connectTimeout, Duration readTimeout) {
         this.connectTimeout = connectTimeout;
         this.readTimeout = readTimeout;
@@ -95,7 +98,9 @@ public final class Downloader {
 
     /** Downloads url into a temporary file next to target, checks the MD5, renames it to target. */
     private void download(RemoteFile file, URI url, Path target) throws IOException {
-        Path part = Files.createTempFile(target.getParent(), "." + file.fileName() + ".", ".part");
+        // not Files.createTempFile: its owner-only permissions would carry over to the dataset file
+        Path part = target.resolveSibling("." + file.fileName() + "." + Long.toHexString(System.nanoTime()) + ".part");
+        Files.newOutputStream(part, StandardOpenOption.CREATE_NEW).close();
         try {
             LOG.info("downloading {} from {}", file.fileName(), url);
             long started = System.nanoTime();
@@ -149,7 +154,7 @@ public final class Downloader {
         MessageDigest md5 = newMd5();
         long received;
         try (InputStream in = new DigestInputStream(connection.getInputStream(), md5);
-             OutputStream out = Files.newOutputStream(part)) {
+             OutputStream out = Files.newOutputStream(part, StandardOpenOption.TRUNCATE_EXISTING)) {
             received = in.transferTo(out);
         }
         if (expectedLength >= 0 && received != expectedLength) {

@@ -36,11 +36,4 @@ final class Gzip {
             throw e;
         }
     }
-
-    /** True when the file starts with the gzip magic. */
-    static boolean isGzip(Path file) throws IOException {
-        try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 2)) {
-            return startsWithMagic(in);
-        }
-    }
 }

@@ -203,14 +203,9 @@ public final class ImageDataset {
         return sum / 255.0 / n;
     }
 
-    /** Where image i starts in the shared pixel array; the loader reads bytes from there. */
+    /** Where image i starts in the shared pixel array. */
     int offset(int i) {
         return (start + Objects.checkIndex(i, size)) * imageSize();
-    }
-
-    /** The shared (total, C, H, W) bytes; read-only by contract, for the loader's augmentation. */
-    byte[] pixelBytes() {
-        return pixels;
     }
 
     @Override
