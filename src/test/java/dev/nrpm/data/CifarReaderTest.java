@@ -3,7 +3,6 @@ package dev.nrpm.data;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
@@ -19,7 +18,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-@ExtendWith(TempRoot.class)
 class CifarReaderTest {
     /** Records per batch in test-data (generate.py): data_batch_1 has 3, the others 2; batch 6 is the test batch. */
     private static final int[] RECORDS = {0, 3, 2, 2, 2, 2, 2};

@@ -3,7 +3,6 @@ package dev.nrpm.data;
 import com.sun.net.httpserver.HttpServer;
 import dev.nrpm.error.InvalidSettingException;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -24,7 +23,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-@ExtendWith(TempRoot.class)
 class DatasetsTest {
     private static final DataOptions OFFLINE = DataOptions.defaults().withDownload(false).withStrictSizes(false);
 

@@ -5,7 +5,6 @@ import com.sun.net.httpserver.HttpServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -36,7 +35,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The downloader against a local HTTP server on an ephemeral port: no real host is ever contacted. */
-@ExtendWith(TempRoot.class)
 class DownloaderTest {
     static final byte[] CONTENT = "twenty bytes of data".getBytes(StandardCharsets.US_ASCII);
     static final String MD5 = md5(CONTENT);

@@ -1,7 +1,6 @@
 package dev.nrpm.data;
 
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.ByteBuffer;
@@ -14,7 +13,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-@ExtendWith(TempRoot.class)
 class MnistReaderTest {
     private static final String IMAGES = "t10k-images-idx3-ubyte";
     private static final String LABELS = "t10k-labels-idx1-ubyte";
