@@ -145,7 +145,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void conv2d(ConvGeometry g, Buffer x, Buffer w, Buffer y) {
-        Nd4jOps.conv2d(g, a(x), a(w), a(y));
+        CpuConv.forward(g, a(x), a(w), a(y));
     }
 
     @Override
@@ -153,7 +153,7 @@ public final class CpuBackend implements Backend {
         if (gx == null && gw == null) {
             return;
         }
-        Nd4jOps.conv2dBackward(g, a(x), a(w), a(gy), orNull(gx), orNull(gw));
+        CpuConv.backward(g, a(x), a(w), a(gy), orNull(gx), orNull(gw));
     }
 
     // ------------------------------------------------------------------ pooling and batch norm

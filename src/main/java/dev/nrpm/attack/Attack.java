@@ -1,0 +1,29 @@
+package dev.nrpm.attack;
+
+import dev.nrpm.nn.Module;
+import dev.nrpm.tensor.Tensor;
+
+/**
+ * A white-box perturbation of a batch of images in [0, 1]: gradients flow through the whole model,
+ * NRPM's K reweighting steps included. The model should be in evaluation mode; the result is a new
+ * tensor in the caller's memory scope, clipped to [0, 1].
+ */
+public interface Attack {
+
+    /** Name as on the command line: fgsm, pgd, pgd-l2, noise. */
+    String name();
+
+    /** What the budget measures, for plots and tables ("L-inf epsilon", "L2 epsilon", "noise sigma"). */
+    String budgetName();
+
+    /**
+     * @param x      images (B, C, H, W) in [0, 1]
+     * @param labels true classes (B)
+     * @param budget the perturbation size; 0 returns a copy of x
+     * @param seed   for random starts and noise
+     */
+    Tensor perturb(Module model, Tensor x, Tensor labels, float budget, long seed);
+
+    /** Throws when a budget makes no sense for this attack. */
+    void checkBudget(double budget);
+}

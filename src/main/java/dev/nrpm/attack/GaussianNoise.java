@@ -1,0 +1,35 @@
+package dev.nrpm.attack;
+
+import dev.nrpm.backend.Backend;
+import dev.nrpm.nn.Module;
+import dev.nrpm.tensor.Tensor;
+
+/** Random (not adversarial) corruption: x + sigma * N(0, 1) per pixel, clipped to [0, 1]. */
+public final class GaussianNoise implements Attack {
+    @Override
+    public String name() {
+        return "noise";
+    }
+
+    @Override
+    public String budgetName() {
+        return "noise sigma";
+    }
+
+    @Override
+    public void checkBudget(double budget) {
+        Budgets.checkNonNegative(name(), budget);
+    }
+
+    @Override
+    public Tensor perturb(Module model, Tensor x, Tensor labels, float budget, long seed) {
+        checkBudget(budget);
+        Backend be = x.backend();
+        long n = x.size();
+        Tensor adv = Tensor.zeros(be, x.shape());
+        be.randomNormal(adv.buffer(), n, 0f, budget, seed);
+        be.axpby(1f, x.buffer(), 1f, adv.buffer(), n);
+        Projections.clampToImage(be, adv.buffer(), n);
+        return adv;
+    }
+}

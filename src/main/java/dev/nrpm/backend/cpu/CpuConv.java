@@ -1,0 +1,171 @@
+package dev.nrpm.backend.cpu;
+
+import dev.nrpm.backend.ConvGeometry;
+import java.nio.FloatBuffer;
+import org.nd4j.linalg.api.buffer.DataBuffer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * LPM convolution as im2col + one large SGEMM per chunk of images: Java loops lay the patches out
+ * as columns (D, images * pixels) directly in reusable off-heap buffers, OpenBLAS multiplies. For
+ * LeNet-sized layers this is 10 to 30 times faster than libnd4j's conv2d / conv2d_bp ops (measured:
+ * 7 ms and 21 ms per call at batch 50), and memory stays bounded by the chunk size.
+ */
+final class CpuConv {
+    /** Columns per chunk are capped at about 64 MB. */
+    private static final long CHUNK_ELEMENTS = 1L << 24;
+    private static final ThreadLocal<INDArray[]> SCRATCH = ThreadLocal.withInitial(() -> new INDArray[4]);
+
+    private CpuConv() {
+    }
+
+    /** A (rows, cols) float matrix over reusable off-heap memory (slot: which scratch buffer). */
+    private static INDArray scratch(int slot, long rows, long cols) {
+        INDArray[] s = SCRATCH.get();
+        long n = rows * cols;
+        if (s[slot] == null || s[slot].length() < n) {
+            s[slot] = Nd4j.createUninitialized(DataType.FLOAT, Math.max(n, 1024));
+        }
+        DataBuffer data = s[slot].data();
+        return Nd4j.create(data, new long[] {rows, cols}, new long[] {cols, 1}, 0, 'c');
+    }
+
+    private static int chunkImages(ConvGeometry g) {
+        long perImage = (long) g.patchSize() * g.outH() * g.outW();
+        return (int) Math.max(1, Math.min(g.batch(), CHUNK_ELEMENTS / Math.max(1, perImage)));
+    }
+
+    /** cols (D, nb * P) for images [b0, b0 + nb): row d = (c, i, j), column = (image, pixel). */
+    private static void im2col(ConvGeometry g, float[] x, int b0, int nb, FloatBuffer cols) {
+        int p = g.outH() * g.outW();
+        int n = nb * p;
+        int khw = g.kH() * g.kW();
+        CpuParallel.forRange(g.patchSize(), 4, (chunk, from, to) -> {
+            float[] row = new float[n];
+            for (int d = from; d < to; d++) {
+                int c = d / khw;
+                int i = d % khw / g.kW();
+                int j = d % g.kW();
+                for (int bi = 0; bi < nb; bi++) {
+                    int plane = ((b0 + bi) * g.inC() + c) * g.inH();
+                    for (int py = 0; py < g.outH(); py++) {
+                        int iy = py * g.strideH() - g.padH() + i;
+                        int base = bi * p + py * g.outW();
+                        if (iy < 0 || iy >= g.inH()) {
+                            java.util.Arrays.fill(row, base, base + g.outW(), 0f);
+                            continue;
+                        }
+                        int rowStart = (plane + iy) * g.inW();
+                        for (int px = 0; px < g.outW(); px++) {
+                            int ix = px * g.strideW() - g.padW() + j;
+                            row[base + px] = ix >= 0 && ix < g.inW() ? x[rowStart + ix] : 0f;
+                        }
+                    }
+                }
+                cols.put(d * n, row, 0, n);
+            }
+        });
+    }
+
+    /** gx[images b0..] += fold(gcols): each column entry goes back to the input cell it came from. */
+    private static void col2im(ConvGeometry g, FloatBuffer gcols, int b0, int nb, float[] gx) {
+        int p = g.outH() * g.outW();
+        int n = nb * p;
+        int khw = g.kH() * g.kW();
+        // parallel over (image, channel) planes: every write of one task lands in its own plane
+        CpuParallel.forRange(nb * g.inC(), 1, (chunk, from, to) -> {
+            float[] row = new float[p];
+            for (int bc = from; bc < to; bc++) {
+                int bi = bc / g.inC();
+                int c = bc % g.inC();
+                int plane = ((b0 + bi) * g.inC() + c) * g.inH();
+                for (int k = 0; k < khw; k++) {
+                    int i = k / g.kW();
+                    int j = k % g.kW();
+                    gcols.get((c * khw + k) * n + bi * p, row, 0, p);
+                    for (int py = 0; py < g.outH(); py++) {
+                        int iy = py * g.strideH() - g.padH() + i;
+                        if (iy < 0 || iy >= g.inH()) {
+                            continue;
+                        }
+                        int rowStart = (plane + iy) * g.inW();
+                        for (int px = 0; px < g.outW(); px++) {
+                            int ix = px * g.strideW() - g.padW() + j;
+                            if (ix >= 0 && ix < g.inW()) {
+                                gx[rowStart + ix] += row[py * g.outW() + px];
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    static void forward(ConvGeometry g, float[] x, float[] w, float[] y) {
+        int d = g.patchSize();
+        int p = g.outH() * g.outW();
+        int o = g.outC();
+        INDArray wm = scratch(0, o, d);
+        wm.data().asNioFloat().put(0, w, 0, o * d);
+        int chunk = chunkImages(g);
+        for (int b0 = 0; b0 < g.batch(); b0 += chunk) {
+            int nb = Math.min(chunk, g.batch() - b0);
+            int n = nb * p;
+            INDArray cols = scratch(1, d, n);
+            im2col(g, x, b0, nb, cols.data().asNioFloat());
+            INDArray out = scratch(2, o, n);
+            Nd4j.gemm(wm, cols, out, false, false, 1.0, 0.0);
+            FloatBuffer ob = out.data().asNioFloat();
+            for (int oc = 0; oc < o; oc++) {
+                for (int bi = 0; bi < nb; bi++) {
+                    ob.get(oc * n + bi * p, y, ((b0 + bi) * o + oc) * p, p);
+                }
+            }
+        }
+    }
+
+    /** gx += dL/dx, gw += dL/dw for gy (B, O, Ho, Wo); either output may be null. */
+    static void backward(ConvGeometry g, float[] x, float[] w, float[] gy, float[] gx, float[] gw) {
+        int d = g.patchSize();
+        int p = g.outH() * g.outW();
+        int o = g.outC();
+        INDArray wm = scratch(0, o, d);
+        wm.data().asNioFloat().put(0, w, 0, o * d);
+        INDArray gwm = null;
+        int chunk = chunkImages(g);
+        for (int b0 = 0; b0 < g.batch(); b0 += chunk) {
+            int nb = Math.min(chunk, g.batch() - b0);
+            int n = nb * p;
+            INDArray gym = scratch(2, o, n);                     // gy as (O, images * pixels)
+            FloatBuffer gb = gym.data().asNioFloat();
+            for (int oc = 0; oc < o; oc++) {
+                for (int bi = 0; bi < nb; bi++) {
+                    gb.put(oc * n + bi * p, gy, ((b0 + bi) * o + oc) * p, p);
+                }
+            }
+            if (gw != null) {
+                INDArray cols = scratch(1, d, n);
+                im2col(g, x, b0, nb, cols.data().asNioFloat());
+                if (gwm == null) {
+                    gwm = Nd4j.createUninitialized(DataType.FLOAT, new long[] {o, d}, 'c');
+                    Nd4j.gemm(gym, cols, gwm, false, true, 1.0, 0.0);
+                } else {
+                    Nd4j.gemm(gym, cols, gwm, false, true, 1.0, 1.0);
+                }
+            }
+            if (gx != null) {
+                INDArray gcols = scratch(3, d, n);
+                Nd4j.gemm(wm, gym, gcols, true, false, 1.0, 0.0);
+                col2im(g, gcols.data().asNioFloat(), b0, nb, gx);
+            }
+        }
+        if (gwm != null) {
+            FloatBuffer fb = gwm.data().asNioFloat();
+            for (int i = 0; i < o * d; i++) {
+                gw[i] += fb.get(i);
+            }
+        }
+    }
+}

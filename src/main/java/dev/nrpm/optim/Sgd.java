@@ -1,0 +1,99 @@
+package dev.nrpm.optim;
+
+import dev.nrpm.autograd.GradMode;
+import dev.nrpm.error.InvalidSettingException;
+import dev.nrpm.tensor.Tensor;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Stochastic gradient descent with momentum and weight decay, PyTorch's update rule
+ * (see {@link dev.nrpm.backend.Backend#sgdStep}). Parameters that are frozen or received no
+ * gradient are skipped. Momentum buffers belong to the optimizer and live outside memory scopes.
+ */
+public final class Sgd implements AutoCloseable {
+    private final Map<String, Tensor> params;
+    private final Map<String, Tensor> velocity = new LinkedHashMap<>();
+    private final float momentum;
+    private final float weightDecay;
+    private final boolean nesterov;
+    private float lr;
+
+    public Sgd(Map<String, Tensor> namedParams, float lr, float momentum, float weightDecay, boolean nesterov) {
+        if (!(lr > 0) || !Float.isFinite(lr)) {
+            throw new InvalidSettingException("learning rate must be a finite number > 0, got " + lr);
+        }
+        if (!(momentum >= 0 && momentum < 1)) {
+            throw new InvalidSettingException("momentum must be in [0, 1), got " + momentum);
+        }
+        if (!(weightDecay >= 0) || !Float.isFinite(weightDecay)) {
+            throw new InvalidSettingException("weight decay must be a finite number >= 0, got " + weightDecay);
+        }
+        this.params = new LinkedHashMap<>(namedParams);
+        this.lr = lr;
+        this.momentum = momentum;
+        this.weightDecay = weightDecay;
+        this.nesterov = nesterov;
+    }
+
+    public float lr() {
+        return lr;
+    }
+
+    public void setLr(float value) {
+        lr = value;
+    }
+
+    /** One update of every trainable parameter that has a gradient. */
+    public void step() {
+        try (GradMode.Guard g = GradMode.noGrad()) {
+            for (Map.Entry<String, Tensor> e : params.entrySet()) {
+                Tensor p = e.getValue();
+                if (!p.requiresGrad() || p.gradBufferOrNull() == null) {
+                    continue;
+                }
+                Tensor v = velocity.computeIfAbsent(e.getKey(), k -> owned(Tensor.zeros(p.backend(), p.shape())));
+                p.backend().sgdStep(p.buffer(), p.gradBufferOrNull(), v.buffer(), p.size(), lr, momentum,
+                        weightDecay, nesterov);
+            }
+        }
+    }
+
+    public void zeroGrad() {
+        for (Tensor p : params.values()) {
+            p.zeroGrad();
+        }
+    }
+
+    /** Momentum buffers by parameter name (for checkpoints); only those created so far. */
+    public Map<String, Tensor> state() {
+        return new LinkedHashMap<>(velocity);
+    }
+
+    /** Restores a momentum buffer saved by {@link #state()}. */
+    public void loadState(String name, float[] values) {
+        Tensor p = params.get(name);
+        if (p == null) {
+            throw new InvalidSettingException("optimizer state for unknown parameter '" + name + "'");
+        }
+        if (values.length != p.size()) {
+            throw new InvalidSettingException("optimizer state for '" + name + "' has " + values.length
+                    + " values, the parameter " + p.size());
+        }
+        Tensor v = velocity.computeIfAbsent(name, k -> owned(Tensor.zeros(p.backend(), p.shape())));
+        v.assign(Tensor.of(p.backend(), values, p.shape()));
+    }
+
+    private static Tensor owned(Tensor t) {
+        t.buffer().moveTo(null);
+        return t;
+    }
+
+    @Override
+    public void close() {
+        for (Tensor v : velocity.values()) {
+            v.close();
+        }
+        velocity.clear();
+    }
+}

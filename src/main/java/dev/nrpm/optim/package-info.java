@@ -1,0 +1,2 @@
+/** Optimizers and learning-rate schedules. */
+package dev.nrpm.optim;
