@@ -212,24 +212,24 @@ public final class TorchReader {
         TorchUnpickler header = new TorchUnpickler(src, pid -> {
             throw new IllegalArgumentException("persistent id outside the main object");
         });
-        Object magic = header.load(in, "#1 (magic number)");
+        Object magic = header.load(in, "legacy record 1 (magic number)");
         if (!(magic instanceof Number) || !LEGACY_MAGIC.equals(new BigInteger(String.valueOf(magic)))) {
             throw new CheckpointException(file, "not a PyTorch checkpoint (a pickle, but without torch's magic number)");
         }
-        Object protocol = header.load(in, "#2 (protocol version)");
+        Object protocol = header.load(in, "legacy record 2 (protocol version)");
         if (!(protocol instanceof Number) || ((Number) protocol).longValue() != LEGACY_PROTOCOL) {
             throw new CheckpointException(file, "unsupported legacy protocol version " + protocol
                     + " (expected " + LEGACY_PROTOCOL + ")");
         }
-        Object sysInfo = header.load(in, "#3 (sys_info)");
+        Object sysInfo = header.load(in, "legacy record 3 (sys_info)");
         if (!(sysInfo instanceof Map)) {
             throw new CheckpointException(file, "legacy sys_info is a " + TorchGlobals.typeName(sysInfo) + ", not a dict");
         }
         Map<String, TorchStorage> storages = new LinkedHashMap<>();
         Map<String, TorchStorage> views = new LinkedHashMap<>();
         TorchUnpickler main = new TorchUnpickler(src, pid -> legacyStorage(pid, storages, views));
-        Object root = main.load(in, "#4 (main object)");
-        Object keyList = header.load(in, "#5 (storage keys)");
+        Object root = main.load(in, "legacy record 4 (the object)");
+        Object keyList = header.load(in, "legacy record 5 (storage keys)");
         if (!(keyList instanceof List)) {
             throw new CheckpointException(file, "legacy storage key list is a " + TorchGlobals.typeName(keyList));
         }

@@ -47,6 +47,8 @@ final class TorchUnpickler extends Unpickler {
     private final Function<Object[], Object> persistentLoader;
     private String pickleName;
     private PickleInput in;
+    private int base;         // where the current pickle starts in the input
+    private int opStart;      // offset of the opcode being executed from base, for messages
 
     /**
      * @param source           the file, for messages
@@ -60,11 +62,13 @@ final class TorchUnpickler extends Unpickler {
     /**
      * Unpickles one pickle from the input's current position; the input is left just after its STOP.
      *
-     * @param pickleName which pickle this is ("epoch9/data.pkl", "legacy main object"), for messages
+     * @param pickleName which pickle this is ("epoch9/data.pkl", "legacy record 4 (the object)"), for messages
      */
     Object load(PickleInput input, String pickleName) {
         this.in = input;
         this.pickleName = pickleName;
+        this.base = input.position();
+        this.opStart = 0;
         try {
             return load(input);
         } catch (CheckpointException e) {
@@ -77,7 +81,7 @@ final class TorchUnpickler extends Unpickler {
     }
 
     private String where() {
-        return "bad pickle " + pickleName + " at byte " + Math.max(0, in.position() - 1);
+        return "bad pickle in " + pickleName + " at byte " + opStart;
     }
 
     private static String describe(Throwable e) {
@@ -91,6 +95,7 @@ final class TorchUnpickler extends Unpickler {
 
     @Override
     protected Object dispatch(short key) throws IOException {
+        opStart = in.position() - 1 - base;
         switch (key) {
             case GLOBAL:
                 stack.add(lookup(PickleUtils.readline(in), PickleUtils.readline(in)));
@@ -187,7 +192,7 @@ final class TorchUnpickler extends Unpickler {
         Object resolved = TorchGlobals.resolve(module, name);
         if (resolved == null) {
             throw new CheckpointException(source, TorchGlobals.refusal(module, name) + " in " + pickleName
-                    + " at byte " + Math.max(0, in.position() - 1));
+                    + " at byte " + opStart);
         }
         return resolved;
     }
