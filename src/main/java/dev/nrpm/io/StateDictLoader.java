@@ -118,19 +118,38 @@ public final class StateDictLoader {
                                    Map<String, Float> lambdas, List<String> problems,
                                    Collection<String> lambdaLayers) {
         Map<String, Tensor> target = model.stateDict();
+        List<String> loaded = check(target, entries, fileKey, problems, lambdaLayers);
+        if (!problems.isEmpty()) {
+            throw mismatch(source, model, problems);
+        }
+        for (String name : loaded) {
+            Tensor t = target.get(name);
+            try (Tensor src = Tensor.of(t.backend(), entries.get(name).toDoubleArray(), t.shape())) {
+                t.assign(src);
+            }
+        }
+        return new LoadReport(source, stripped, loaded, ignored, lambdas);
+    }
+
+    /**
+     * Adds to problems every entry that does not fit the target (unknown name, other shape, not
+     * floating point) and every target entry the entries lack, except the learnable lambdas of
+     * the given layers; returns the target names that would be loaded, in target order.
+     */
+    static List<String> check(Map<String, Tensor> target, Map<String, HostTensor> entries, Map<String, String> fileKey,
+                              List<String> problems, Collection<String> lambdaLayers) {
         for (Map.Entry<String, HostTensor> e : entries.entrySet()) {
             String name = e.getKey();
+            String shown = q(fileKey.getOrDefault(name, name));
             HostTensor value = e.getValue();
             Tensor t = target.get(name);
             if (t == null) {
-                problems.add("unexpected key " + q(fileKey.get(name)) + " (shape " + value.shapeString()
-                        + ", no such entry in the model)");
+                problems.add("unexpected key " + shown + " (shape " + value.shapeString() + ", no such entry in the model)");
             } else if (!Arrays.equals(t.shape(), value.shape())) {
-                problems.add(q(fileKey.get(name)) + " has shape " + value.shapeString() + " in the checkpoint but "
-                        + t.shapeString() + " in the model");
+                problems.add(shown + " has shape " + value.shapeString() + " in the checkpoint but " + t.shapeString()
+                        + " in the model");
             } else if (!value.isFloatingPoint()) {
-                problems.add(q(fileKey.get(name)) + " is " + value.dtype() + " in the checkpoint, the model needs"
-                        + " floating point values");
+                problems.add(shown + " is " + value.dtype() + " in the checkpoint, the model needs floating point values");
             }
         }
         List<String> loaded = new ArrayList<>();
@@ -142,18 +161,12 @@ public final class StateDictLoader {
                 problems.add("missing key " + q(name) + " (model shape " + e.getValue().shapeString() + ")");
             }
         }
-        if (!problems.isEmpty()) {
-            throw new CheckpointException(source, "state dict does not fit " + model.getClass().getSimpleName()
-                    + ": " + summary(problems));
-        }
-        for (String name : loaded) {
-            Tensor t = target.get(name);
-            HostTensor value = entries.get(name);
-            try (Tensor src = Tensor.of(t.backend(), value.toDoubleArray(), t.shape())) {
-                t.assign(src);
-            }
-        }
-        return new LoadReport(source, stripped, loaded, ignored, lambdas);
+        return loaded;
+    }
+
+    static CheckpointException mismatch(String source, Module model, List<String> problems) {
+        return new CheckpointException(source, "state dict does not fit " + model.getClass().getSimpleName() + ": "
+                + summary(problems));
     }
 
     /** The layer path of a robust_sum lambda key, or null. */
@@ -167,7 +180,7 @@ public final class StateDictLoader {
     }
 
     /** A matching layer's learnable lambda: held as robust_sum.* in PyTorch files, so never required. */
-    private static boolean isLambdaParameter(String name, Collection<String> lambdaLayers) {
+    static boolean isLambdaParameter(String name, Collection<String> lambdaLayers) {
         if (!name.endsWith(LAMBDA_PARAM)) {
             return false;
         }
@@ -184,7 +197,7 @@ public final class StateDictLoader {
         return problems.size() + (problems.size() == 1 ? " problem: " : " problems: ") + s;
     }
 
-    private static String q(String s) {
+    static String q(String s) {
         return CheckpointException.quote(s);
     }
 }
