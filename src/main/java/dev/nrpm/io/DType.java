@@ -1,7 +1,5 @@
 package dev.nrpm.io;
 
-import java.util.Locale;
-
 /**
  * Element types a checkpoint may hold, with their names in the three vocabularies we meet:
  * safetensors codes ("F32"), torch dtypes ("float32", pickled as the global torch.float32) and
@@ -101,8 +99,9 @@ public enum DType {
         return null;
     }
 
+    /** The torch name ("float32"): what messages show. */
     @Override
     public String toString() {
-        return torchName.toLowerCase(Locale.ROOT);
+        return torchName;
     }
 }

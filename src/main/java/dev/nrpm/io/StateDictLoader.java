@@ -169,11 +169,14 @@ public final class StateDictLoader {
                 + summary(problems));
     }
 
-    /** The layer path of a robust_sum lambda key, or null. */
+    /** The layer path of a robust_sum lambda key ("" for a model that is itself one layer), or null. */
     private static String lambdaLayer(String name) {
         for (String suffix : LAMBDA_SUFFIXES) {
             if (name.endsWith(suffix)) {
                 return name.substring(0, name.length() - suffix.length());
+            }
+            if (name.equals(suffix.substring(1))) {
+                return "";
             }
         }
         return null;
@@ -181,11 +184,13 @@ public final class StateDictLoader {
 
     /** A matching layer's learnable lambda: held as robust_sum.* in PyTorch files, so never required. */
     static boolean isLambdaParameter(String name, Collection<String> lambdaLayers) {
+        if (name.equals(LAMBDA_PARAM.substring(1))) {
+            return lambdaLayers.contains("");
+        }
         if (!name.endsWith(LAMBDA_PARAM)) {
             return false;
         }
-        String layer = name.substring(0, name.length() - LAMBDA_PARAM.length());
-        return lambdaLayers.contains(layer);
+        return lambdaLayers.contains(name.substring(0, name.length() - LAMBDA_PARAM.length()));
     }
 
     private static String summary(List<String> problems) {

@@ -157,8 +157,10 @@ public final class TorchReader {
     }
 
     private static TorchStorage sameOrNew(Map<String, TorchStorage> storages, String key, DType dtype, long numel) {
-        if (numel < 0) {
-            throw new IllegalArgumentException("storage " + CheckpointException.quote(key) + " of negative size");
+        int elementSize = dtype == null ? 1 : dtype.byteSize();
+        if (numel < 0 || numel > (Integer.MAX_VALUE - 8) / elementSize) {
+            throw new IllegalArgumentException("storage " + CheckpointException.quote(key) + " of " + numel
+                    + " elements: negative, or more bytes than one Java array holds");
         }
         TorchStorage s = storages.get(key);
         if (s == null) {
@@ -303,8 +305,8 @@ public final class TorchReader {
         String viewKey = String.valueOf(view[0]);
         long offset = TorchGlobals.integer(view[1], "view offset");
         long viewSize = TorchGlobals.integer(view[2], "view size");
-        if (offset < 0 || viewSize < 0) {
-            throw new IllegalArgumentException("view with negative offset or size");
+        if (offset < 0 || viewSize < 0 || offset > Integer.MAX_VALUE || viewSize > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("view with a negative or oversized offset or size");
         }
         TorchStorage v = views.get(viewKey);
         if (v == null) {

@@ -157,6 +157,22 @@ class StateDictLoaderTest {
         }
     }
 
+    @Test
+    void aModelThatIsItselfOneLayer() {
+        try (Linear model = new Linear(TestModels.init(12), 2, 1, true)) {
+            model.setPatternMatching(PatternMatching.nrpm(1, 1e-3f, 0.5f).withLambda(LambdaMode.LEARNABLE, 0.5f));
+            Map<String, HostTensor> sd = new LinkedHashMap<>();
+            sd.put("weight", HostTensor.ofFloats(new float[] {1, 2}, 1, 2));
+            sd.put("bias", HostTensor.ofFloats(new float[] {3}, 1));
+            sd.put("robust_sum.lmbd", HostTensor.ofFloats(new float[] {0.25f}, 1));
+            LoadReport r = StateDictLoader.loadPyTorch(model, sd, "single");
+            assertEquals(Map.of("", 0.25f), r.lambdas());
+            r.applyLambdas(model, PatternMatching.nrpm(1, 1e-3f, 0.5f));
+            assertEquals(0.25f, model.lambdaValue());
+            assertArrayEquals(new float[] {1, 2}, model.weight().toFloatArray());
+        }
+    }
+
     private static void assertMessage(Module model, Map<String, HostTensor> sd, String fragment) {
         CheckpointException e = assertThrows(CheckpointException.class, () -> StateDictLoader.loadPyTorch(model, sd, "t"));
         assertTrue(e.getMessage().contains(fragment), e.getMessage());

@@ -78,6 +78,15 @@ class TorchReaderErrorsTest {
     }
 
     @Test
+    void storageLargerThanAJavaArrayIsRefusedBeforeReading() throws IOException {
+        String pickle = "(dp0\nS'w'\n" + tensorPickle("0", 4, 0, new int[] {1}, new int[] {1})
+                .replace("I4\ntQ", "I1099511627776\ntQ") + "s.";
+        Path file = Fixtures.torchZip(dir.resolve("huge.pth"), pickle, Map.of("0", floatsLE(1)));
+        assertCheckpointError(file, () -> TorchReader.read(file), "storage '0' of 1099511627776 elements",
+                "more bytes than one Java array holds");
+    }
+
+    @Test
     void unknownByteOrder() throws IOException {
         Map<String, byte[]> entries = Fixtures.entries(torch("zip_mlp.pth"));
         entries.put("ckpt_epoch3/byteorder", "middle".getBytes(StandardCharsets.US_ASCII));
