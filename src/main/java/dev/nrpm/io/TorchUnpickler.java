@@ -89,6 +89,12 @@ final class TorchUnpickler extends Unpickler {
                 || e instanceof IOException && String.valueOf(e.getMessage()).contains("expected more bytes")) {
             return "truncated (" + e.getMessage() + ")";
         }
+        if (e instanceof ClassCastException) {
+            return "an opcode found the wrong kind of object on the stack";
+        }
+        if (e instanceof IndexOutOfBoundsException) {
+            return "stack underflow";
+        }
         String m = e.getMessage();
         return m == null ? e.getClass().getSimpleName() : m;
     }

@@ -111,6 +111,17 @@ class TorchReaderErrorsTest {
     }
 
     @Test
+    void malformedPicklesGetReadableMessages() throws IOException {
+        Path underflow = Fixtures.torchZip(dir.resolve("underflow.pth"), "a.", Map.of());
+        assertCheckpointError(underflow, () -> TorchReader.read(underflow), "bad pickle in archive/data.pkl at byte 0",
+                "stack underflow");
+        Path kind = Fixtures.torchZip(dir.resolve("kind.pth"), "S'x'\nI1\na.", Map.of());
+        assertCheckpointError(kind, () -> TorchReader.read(kind), "at byte 8", "wrong kind of object on the stack");
+        Path opcode = Fixtures.torchZip(dir.resolve("opcode.pth"), "\u00fe.", Map.of());
+        assertCheckpointError(opcode, () -> TorchReader.read(opcode), "invalid pickle opcode: 254");
+    }
+
+    @Test
     void deepNestingIsRefused() throws IOException {
         Path file = Fixtures.torchZip(dir.resolve("deep.pth"), "(".repeat(2000) + "l".repeat(2000) + ".", Map.of());
         assertCheckpointError(file, () -> TorchReader.read(file), "nested deeper than");
