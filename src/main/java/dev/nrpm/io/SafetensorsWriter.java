@@ -8,14 +8,20 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * Writes the safetensors layout (https://github.com/huggingface/safetensors): an 8-byte
  * little-endian header length N, N bytes of JSON header
  * {"__metadata__": {string: string}, "&lt;name&gt;": {"dtype", "shape", "data_offsets": [begin, end]}},
- * padded with spaces to a multiple of 8 so the data is aligned, then the tensors' little-endian
- * bytes back to back in the header's order. The file is replaced atomically ({@link AtomicFile}).
+ * padded with spaces to a multiple of 8, then the tensors' little-endian bytes back to back. The
+ * header lists entries in the caller's order; the data is laid out by element size, largest first
+ * (as the reference writer does), so every tensor starts at a multiple of its element size and can
+ * be viewed in place from a memory-mapped file. The file is replaced atomically ({@link AtomicFile}).
  */
 public final class SafetensorsWriter {
     static final String METADATA_KEY = "__metadata__";
@@ -30,12 +36,20 @@ public final class SafetensorsWriter {
      *         number of bytes than it declared, an I/O failure. The previous file is left intact.
      */
     public static void write(Path file, Map<String, String> metadata, Map<String, ? extends TensorData> tensors) {
-        byte[] header = header(file, metadata, tensors);
+        List<Map.Entry<String, ? extends TensorData>> dataOrder = new ArrayList<>(tensors.entrySet());
+        dataOrder.sort(Comparator.comparingInt(e -> -e.getValue().dtype().byteSize()));   // stable
+        Map<String, Long> offsets = new HashMap<>();
+        long offset = 0;
+        for (Map.Entry<String, ? extends TensorData> e : dataOrder) {
+            offsets.put(e.getKey(), offset);
+            offset += e.getValue().byteSize();
+        }
+        byte[] header = header(file, metadata, tensors, offsets);
         AtomicFile.write(file, out -> {
             ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length);
             out.write(len.array());
             out.write(header);
-            for (Map.Entry<String, ? extends TensorData> e : tensors.entrySet()) {
+            for (Map.Entry<String, ? extends TensorData> e : dataOrder) {
                 CountingStream counted = new CountingStream(out);
                 e.getValue().writeTo(counted);
                 long expected = e.getValue().byteSize();
@@ -47,7 +61,8 @@ public final class SafetensorsWriter {
         });
     }
 
-    private static byte[] header(Path file, Map<String, String> metadata, Map<String, ? extends TensorData> tensors) {
+    private static byte[] header(Path file, Map<String, String> metadata, Map<String, ? extends TensorData> tensors,
+                                 Map<String, Long> offsets) {
         StringWriter text = new StringWriter();
         try (JsonWriter json = new JsonWriter(text)) {
             json.beginObject();
@@ -61,7 +76,6 @@ public final class SafetensorsWriter {
                 }
                 json.endObject();
             }
-            long offset = 0;
             for (Map.Entry<String, ? extends TensorData> e : tensors.entrySet()) {
                 String name = e.getKey();
                 if (name == null || name.isEmpty() || name.equals(METADATA_KEY)) {
@@ -76,9 +90,9 @@ public final class SafetensorsWriter {
                     json.value(d);
                 }
                 json.endArray();
-                json.name("data_offsets").beginArray().value(offset).value(offset + size).endArray();
+                long begin = offsets.get(name);
+                json.name("data_offsets").beginArray().value(begin).value(begin + size).endArray();
                 json.endObject();
-                offset += size;
             }
             json.endObject();
         } catch (IOException e) {

@@ -58,6 +58,27 @@ class SafetensorsTest {
         assertEquals(allDtypes(), c.tensors());
         assertArrayEquals(new long[] {Integer.MIN_VALUE + 1L}, c.tensors().get("i32").toLongArray());
         assertArrayEquals(new long[] {200, 1}, c.tensors().get("u8").toLongArray());
+        assertEveryEntryAligned(f);
+    }
+
+    /** Each tensor's data starts at a multiple of its element size, from the file's start. */
+    private static void assertEveryEntryAligned(Path f) {
+        try {
+            byte[] b = Files.readAllBytes(f);
+            long n = ByteBuffer.wrap(b, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+            com.google.gson.JsonObject h = com.google.gson.JsonParser.parseString(
+                    new String(b, 8, (int) n, StandardCharsets.UTF_8)).getAsJsonObject();
+            for (String name : h.keySet()) {
+                if (name.equals("__metadata__")) {
+                    continue;
+                }
+                long begin = h.getAsJsonObject(name).getAsJsonArray("data_offsets").get(0).getAsLong();
+                int size = DType.fromSafetensors(h.getAsJsonObject(name).get("dtype").getAsString()).byteSize();
+                assertEquals(0, (8 + n + begin) % size, name + " is not aligned");
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     @Test
@@ -71,14 +92,15 @@ class SafetensorsTest {
         long n = ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
         assertEquals(0, n % 8, "header padded to a multiple of 8");
         String header = new String(bytes, 8, (int) n, StandardCharsets.UTF_8);
-        assertEquals("{\"__metadata__\":{\"k\":\"v\"},\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-                + "\"b\":{\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[8,16]}}", header.stripTrailing());
+        // header in the caller's order, data by element size (largest first) so each tensor is aligned
+        assertEquals("{\"__metadata__\":{\"k\":\"v\"},\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]},"
+                + "\"b\":{\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[0,8]}}", header.stripTrailing());
         assertTrue(header.substring(header.stripTrailing().length()).chars().allMatch(ch -> ch == ' '));
         assertEquals(8 + n + 16, bytes.length);
         ByteBuffer data = ByteBuffer.wrap(bytes, (int) (8 + n), 16).order(ByteOrder.LITTLE_ENDIAN);
+        assertEquals(3L, data.getLong());
         assertEquals(1f, data.getFloat());
         assertEquals(2f, data.getFloat());
-        assertEquals(3L, data.getLong());
     }
 
     @Test
