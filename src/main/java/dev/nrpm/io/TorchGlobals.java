@@ -222,6 +222,15 @@ final class TorchGlobals {
         if (args.length >= 6 && args[5] instanceof Map && !((Map<?, ?>) args[5]).isEmpty()) {
             throw new IllegalArgumentException(fn + " with backward hooks");
         }
+        // torch appends metadata only when it is non-empty (e.g. a conjugate or negative bit that
+        // changes the values); ignoring it could silently give wrong numbers
+        int metadataArg = dtypeArg >= 0 ? 7 : 6;
+        if (args.length > metadataArg && args[metadataArg] != null
+                && !(args[metadataArg] instanceof Map && ((Map<?, ?>) args[metadataArg]).isEmpty())) {
+            Object md = args[metadataArg];
+            throw new IllegalArgumentException(fn + " with tensor metadata "
+                    + (md instanceof Map ? ((Map<?, ?>) md).keySet() : typeName(md)) + " is not supported");
+        }
         DType dtype;
         if (dtypeArg >= 0) {
             if (!(args[dtypeArg] instanceof DType)) {

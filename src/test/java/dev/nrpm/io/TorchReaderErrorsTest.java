@@ -87,6 +87,20 @@ class TorchReaderErrorsTest {
     }
 
     @Test
+    void tensorMetadataIsRefusedUnlessEmpty() throws IOException {
+        String plain = tensorPickle("0", 1, 0, new int[] {1}, new int[] {1});
+        // a 7th argument: None and {} are harmless, a flag that changes the values is not
+        String none = "(dp0\nS'w'\n" + plain.replace("I00\n(dtR", "I00\n(dNtR") + "s.";
+        Path ok = Fixtures.torchZip(dir.resolve("md-none.pth"), none, Map.of("0", floatsLE(2)));
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new float[] {2},
+                TorchReader.read(ok).stateDict().get("w").toFloatArray());
+        String neg = "(dp0\nS'w'\n" + plain.replace("I00\n(dtR", "I00\n(d(dS'neg_bit'\nI01\nstR") + "s.";
+        Path file = Fixtures.torchZip(dir.resolve("md-neg.pth"), neg, Map.of("0", floatsLE(2)));
+        assertCheckpointError(file, () -> TorchReader.read(file), "_rebuild_tensor_v2 with tensor metadata [neg_bit]"
+                + " is not supported");
+    }
+
+    @Test
     void unknownByteOrder() throws IOException {
         Map<String, byte[]> entries = Fixtures.entries(torch("zip_mlp.pth"));
         entries.put("ckpt_epoch3/byteorder", "middle".getBytes(StandardCharsets.US_ASCII));
