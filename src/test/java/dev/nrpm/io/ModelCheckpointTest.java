@@ -27,11 +27,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Our own checkpoints: write a model with NRPM settings and optimizer state, read it, restore it. */
-@ExtendWith(TempRoot.class)
 class ModelCheckpointTest {
     private static final PatternMatching FIXED = PatternMatching.nrpm(3, 1e-3f, 0.3f);
     private static final PatternMatching LEARNABLE =

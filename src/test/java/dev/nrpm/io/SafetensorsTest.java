@@ -19,11 +19,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The safetensors layer: byte layout, round trips, atomic replacement, and every validation. */
-@ExtendWith(TempRoot.class)
 class SafetensorsTest {
     @TempDir
     Path dir;

@@ -12,11 +12,9 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Broken files: each is refused with a one-line CheckpointException naming the file and the fault. */
-@ExtendWith(TempRoot.class)
 class TorchReaderErrorsTest {
     @TempDir
     Path dir;

@@ -13,14 +13,12 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import net.razorvine.pickle.Unpickler;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The unpickler must refuse every global outside the allowlist at the GLOBAL opcode itself, before
  * anything is constructed or called, with a typed error naming the file and the global.
  */
-@ExtendWith(TempRoot.class)
 class TorchReaderSecurityTest {
     /** What the malicious fixtures would create in the working directory if their payload ran. */
     private static final Path MARKER = Paths.get("nrpm-pickle-was-executed");
