@@ -3,8 +3,12 @@ package dev.nrpm.models;
 import dev.nrpm.error.InvalidSettingException;
 import dev.nrpm.nn.Module;
 import dev.nrpm.nn.ParamInit;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * What to build: a model name from the zoo (mlp, lenet, resnet18), its size options, the input
@@ -72,6 +76,50 @@ public record ModelSpec(String name, InputShape input, int classes, int[] widths
             default:
                 return new ResNet18(init, input, width, classes);
         }
+    }
+
+    /** The spec as plain values, for a checkpoint's architecture block. */
+    public Map<String, Object> toMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("model", name);
+        m.put("input", List.of(input.channels(), input.height(), input.width()));
+        m.put("classes", classes);
+        if (name.equals("mlp")) {
+            List<Integer> w = new ArrayList<>();
+            for (int v : widths) {
+                w.add(v);
+            }
+            m.put("widths", w);
+            m.put("relu", relu);
+        }
+        if (name.equals("resnet18")) {
+            m.put("width", width);
+        }
+        return m;
+    }
+
+    /** Reads {@link #toMap()}'s form back (numbers may arrive as any Number, lists as any List). */
+    public static ModelSpec fromMap(Map<String, ?> m) {
+        try {
+            List<?> in = (List<?>) m.get("input");
+            InputShape shape = new InputShape(num(in.get(0)), num(in.get(1)), num(in.get(2)));
+            int[] widths = null;
+            if (m.get("widths") instanceof List) {
+                List<?> w = (List<?>) m.get("widths");
+                widths = new int[w.size()];
+                for (int i = 0; i < widths.length; i++) {
+                    widths[i] = num(w.get(i));
+                }
+            }
+            return new ModelSpec((String) m.get("model"), shape, num(m.get("classes")), widths,
+                    m.containsKey("width") ? num(m.get("width")) : 64, Boolean.TRUE.equals(m.get("relu")));
+        } catch (ClassCastException | NullPointerException | IndexOutOfBoundsException e) {
+            throw new InvalidSettingException("malformed model description " + m);
+        }
+    }
+
+    private static int num(Object o) {
+        return ((Number) o).intValue();
     }
 
     /** A short human-readable description: "mlp 784-256-64-10", "resnet18 width 8". */

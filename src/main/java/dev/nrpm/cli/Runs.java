@@ -1,0 +1,39 @@
+package dev.nrpm.cli;
+
+import dev.nrpm.backend.Backend;
+import dev.nrpm.eval.BatchProgress;
+import dev.nrpm.report.Progress;
+import java.io.PrintWriter;
+
+/** Small pieces every command uses: progress bars over batches, timing, the device line. */
+final class Runs {
+    private Runs() {
+    }
+
+    /** A progress bar for a loop over batches (quiet unless stdout is a terminal). */
+    static BatchProgress progress(String task, int totalBatches, Progress[] holder) {
+        return (done, total) -> {
+            if (holder[0] == null) {
+                holder[0] = Progress.start(task, total, " batches");
+            }
+            holder[0].step();
+            if (done == total) {
+                holder[0].close();
+                holder[0] = null;
+            }
+        };
+    }
+
+    static BatchProgress progress(String task) {
+        Progress[] holder = new Progress[1];
+        return progress(task, 0, holder);
+    }
+
+    static void device(PrintWriter out, Backend be) {
+        out.println("device: " + be.name());
+    }
+
+    static double since(long startNanos) {
+        return (System.nanoTime() - startNanos) / 1e9;
+    }
+}

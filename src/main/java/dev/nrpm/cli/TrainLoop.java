@@ -1,0 +1,57 @@
+package dev.nrpm.cli;
+
+import dev.nrpm.backend.Backend;
+import dev.nrpm.data.BatchLoader;
+import dev.nrpm.data.ImageDataset;
+import dev.nrpm.data.RandomCropFlip;
+import dev.nrpm.eval.BatchProgress;
+import dev.nrpm.eval.RobustnessCurve;
+import dev.nrpm.eval.RobustnessEvaluator;
+import dev.nrpm.models.ModelSpec;
+import dev.nrpm.nn.Module;
+import dev.nrpm.optim.Sgd;
+import dev.nrpm.train.EpochStats;
+import dev.nrpm.train.TrainConfig;
+import dev.nrpm.train.Trainer;
+import dev.nrpm.train.TrainingCheckpoint;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Map;
+
+/** The epoch loop shared by train, reprogram and demo: train, report, checkpoint after each epoch. */
+final class TrainLoop {
+    private TrainLoop() {
+    }
+
+    /**
+     * Trains epochs [firstEpoch, cfg.epochs()), printing each epoch and (when eval is not null) the clean
+     * accuracy on it, and writing a checkpoint after each epoch when out is not null.
+     */
+    static void run(PrintWriter pw, Module model, ModelSpec spec, Backend be, Sgd sgd, TrainConfig cfg,
+                    ImageDataset train, ImageDataset eval, int evalBatch, int firstEpoch, Path out) {
+        BatchLoader.Builder b = BatchLoader.builder(train, cfg.batchSize()).shuffle(cfg.seed());
+        if (cfg.augment()) {
+            b.augment(RandomCropFlip.CIFAR);
+        }
+        BatchLoader loader = b.build();
+        Trainer trainer = new Trainer(model, be, sgd, cfg);
+        for (int epoch = firstEpoch; epoch < cfg.epochs(); epoch++) {
+            EpochStats stats = trainer.trainEpoch(loader, epoch, 0,
+                    Runs.progress("epoch " + (epoch + 1) + "/" + cfg.epochs()));
+            String line = stats.toString();
+            String accuracy = "";
+            if (eval != null) {
+                RobustnessCurve c = RobustnessEvaluator.evaluate("clean", null, model, be, eval, evalBatch, null,
+                        new double[] {0}, cfg.seed(), BatchProgress.NONE);
+                accuracy = String.format("%.4f", c.accuracy(0));
+                line += String.format(", test accuracy %.2f%%", 100 * c.accuracy(0));
+            }
+            pw.println(line);
+            pw.flush();
+            if (out != null) {
+                TrainingCheckpoint.save(out, model, spec, sgd, epoch + 1, cfg.seed(),
+                        eval == null ? Map.of() : Map.of("test_accuracy", accuracy));
+            }
+        }
+    }
+}

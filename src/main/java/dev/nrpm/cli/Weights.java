@@ -1,0 +1,75 @@
+package dev.nrpm.cli;
+
+import com.google.gson.Gson;
+import dev.nrpm.error.InvalidSettingException;
+import dev.nrpm.io.CheckpointException;
+import dev.nrpm.io.LoadReport;
+import dev.nrpm.io.ModelCheckpoint;
+import dev.nrpm.io.StateDictLoader;
+import dev.nrpm.io.TorchCheckpoint;
+import dev.nrpm.io.TorchReader;
+import dev.nrpm.models.ModelSpec;
+import dev.nrpm.nn.MatchingLayer;
+import dev.nrpm.nn.Module;
+import dev.nrpm.nn.PatternMatchingSwitch;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Loads --weights into a model, whichever format the file is in (detected from its first bytes). */
+final class Weights {
+    private Weights() {
+    }
+
+    /** What was loaded: a one-line summary, and the per-layer lambdas the file carries. */
+    record Loaded(String summary, Map<String, Float> lambdas, ModelCheckpoint checkpoint) {
+    }
+
+    static Loaded load(Path file, Module model, ModelSpec spec) {
+        if (!Files.isRegularFile(file)) {
+            throw new InvalidSettingException("--weights: no such file: " + file);
+        }
+        byte[] head = new byte[4];
+        try (InputStream in = Files.newInputStream(file)) {
+            int n = in.readNBytes(head, 0, 4);
+            if (n < 4) {
+                throw new CheckpointException(file + ": too short to be a checkpoint (" + n + " bytes)");
+            }
+        } catch (IOException e) {
+            throw new CheckpointException(file + ": cannot read: " + e.getMessage(), e);
+        }
+        boolean zip = head[0] == 'P' && head[1] == 'K';
+        boolean pickle = (head[0] & 0xff) == 0x80;
+        if (zip || pickle) {
+            TorchCheckpoint ckpt = TorchReader.read(file);
+            LoadReport report = StateDictLoader.loadPyTorch(model, ckpt);
+            return new Loaded(report.loaded().size() + " tensors from a PyTorch " + ckpt.format() + " checkpoint"
+                    + (report.ignored().isEmpty() ? "" : ", " + report.ignored().size() + " entries ignored"),
+                    report.lambdas(), null);
+        }
+        ModelCheckpoint ckpt = ModelCheckpoint.read(file);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> arch = new Gson().fromJson(ckpt.architecture(), Map.class);
+        ModelSpec saved = ModelSpec.fromMap(arch);
+        if (!saved.equals(spec)) {
+            throw new InvalidSettingException(file + " holds a " + saved.describe() + " for " + saved.input()
+                    + " inputs, not the requested " + spec.describe() + " for " + spec.input());
+        }
+        ckpt.restoreInto(model);
+        Map<String, Float> lambdas = new LinkedHashMap<>();
+        String imported = ckpt.metadata().get("lambdas");      // lambdas an import carried over from PyTorch
+        if (imported != null) {
+            Map<?, ?> m = new Gson().fromJson(imported, Map.class);
+            m.forEach((k, v) -> lambdas.put(String.valueOf(k), ((Number) v).floatValue()));
+        }
+        for (Map.Entry<String, MatchingLayer> e : PatternMatchingSwitch.layers(model).entrySet()) {
+            if (!e.getValue().patternMatching().isLpm()) {
+                lambdas.put(e.getKey(), e.getValue().lambdaValue());
+            }
+        }
+        return new Loaded("nrpm checkpoint " + file.getFileName(), lambdas, ckpt);
+    }
+}

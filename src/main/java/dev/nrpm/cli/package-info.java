@@ -1,0 +1,2 @@
+/** The nrpm command line (picocli): demo, eval, reprogram, train, import, bench. */
+package dev.nrpm.cli;
