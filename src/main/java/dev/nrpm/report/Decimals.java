@@ -86,7 +86,8 @@ final class Decimals {
         return true;
     }
 
-    private static String rounded(double v, int digits) {
+    /** v to the given significant digits, without exponent or trailing zeros ("0.0314", "100"). */
+    static String rounded(double v, int digits) {
         if (v == 0) {
             return "0";
         }
