@@ -77,6 +77,10 @@ public final class AtomicFile {
                 Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING);
             }
             moved = true;
+        } catch (AccessDeniedException e) {
+            // the temporary file is an implementation detail; the directory is what the user can fix
+            String where = temp.toString().equals(e.getFile()) ? "no permission to create files in " + dir : describe(e);
+            throw new ReportException(target + ": cannot write (" + where + ")", e);
         } catch (IOException e) {
             throw new ReportException(target + ": cannot write (" + describe(e) + ")", e);
         } finally {

@@ -11,9 +11,9 @@ final class Decimals {
     }
 
     /**
-     * The shortest decimal that reads back as exactly {@code d} (Java's and Python's float repr),
-     * written without an exponent between 1e-10 and 1e16, and always with a '.' so that readers
-     * see a float. Outside that range the plain form would be a long run of zeros, so the exponent
+     * The digits of Double.toString, which read back as exactly {@code d} (and are the shortest
+     * such decimal from JDK 19 on), written without an exponent between 1e-10 and 1e16, and always
+     * with a '.' so that readers see a float. Outside that range the plain form would be a long run of zeros, so the exponent
      * stays ("1.0E-12", valid JSON and CSV).
      */
     static String exact(double d) {

@@ -119,7 +119,7 @@ class AtomicFileTest {
             assumeFalse(Files.isWritable(dir), "running as root: permissions are not enforced");
             ReportException e = assertThrows(ReportException.class, () -> AtomicFile.writeString(f, "new"));
             assertNames(f.toString(), e);
-            assertNames("permission denied", e);
+            assertNames("no permission to create files in " + dir, e);
             assertArrayEquals(OLD, Files.readAllBytes(f));
             assertEquals(List.of("report.json"), names(dir));
         } finally {
