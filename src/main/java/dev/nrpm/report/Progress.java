@@ -41,6 +41,7 @@ public final class Progress implements AutoCloseable {
 
     private final AtomicLong current = new AtomicLong();
     private volatile ProgressBar bar; // null while silent
+    private volatile LineEnding line; // the bar's consumer, while drawn
     private volatile boolean closed;
 
     private Progress() {
@@ -95,11 +96,12 @@ public final class Progress implements AutoCloseable {
         if (consumer == null || !DRAWING.compareAndSet(null, p)) {
             return p;
         }
+        p.line = new LineEnding(consumer);
         p.bar = new ProgressBarBuilder()
                 .setTaskName(task == null ? "" : task)
                 .setInitialMax(total > 0 ? total : -1)
                 .setStyle(ProgressBarStyle.ASCII)
-                .setConsumer(consumer)
+                .setConsumer(p.line)
                 .setUpdateIntervalMillis(250)
                 .continuousUpdate() // the clock keeps moving through a slow step
                 .setUnit(unit == null ? "" : unit, 1)
@@ -154,8 +156,48 @@ public final class Progress implements AutoCloseable {
         closed = true;
         ProgressBar b = bar;
         if (b != null) {
-            b.close();
+            b.close(); // returns after the final redraw, on the library's single refresh thread
+            line.close();
             DRAWING.compareAndSet(this, null);
+        }
+    }
+
+    /**
+     * Ends the bar's line exactly once. progressbar 0.10.1 skips its consumer's close (the
+     * newline) when a bar is closed before its first refresh ran, which happens for quick loops
+     * on a busy machine; the next output would then continue the bar's line.
+     */
+    private static final class LineEnding implements ProgressBarConsumer {
+        private final ProgressBarConsumer terminal;
+        private boolean closed;
+
+        LineEnding(ProgressBarConsumer terminal) {
+            this.terminal = terminal;
+        }
+
+        @Override
+        public int getMaxRenderedLength() {
+            return terminal.getMaxRenderedLength();
+        }
+
+        @Override
+        public synchronized void accept(String rendered) {
+            if (!closed) {
+                terminal.accept(rendered);
+            }
+        }
+
+        @Override
+        public synchronized void clear() {
+            terminal.clear();
+        }
+
+        @Override
+        public synchronized void close() {
+            if (!closed) {
+                closed = true;
+                terminal.close();
+            }
         }
     }
 }

@@ -78,6 +78,20 @@ class ProgressTest {
     }
 
     @Test
+    void barsClosedBeforeTheirFirstRefreshStillEndTheirLineOnce() {
+        // progressbar 0.10.1 alone left most of these without the final newline
+        for (int i = 0; i < 200; i++) {
+            screen.reset();
+            try (Progress p = Progress.start("quick", 10, "", terminal)) {
+                p.step(10);
+            }
+            String s = screen();
+            assertTrue(s.endsWith("\n") && s.indexOf('\n') == s.length() - 1, "bar " + i + ": " + s);
+            assertTrue(s.contains("10/10"), s);
+        }
+    }
+
+    @Test
     void quietSilencesEvenATerminal() {
         Progress.setQuiet(true);
         try (Progress p = Progress.start("evaluating", 10, "", terminal)) {
