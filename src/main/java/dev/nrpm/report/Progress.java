@@ -6,6 +6,9 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBarStyle;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.Console;
 import java.lang.reflect.Method;
 import java.time.temporal.ChronoUnit;
@@ -36,6 +39,7 @@ import java.util.function.Supplier;
  * The bar is plain ASCII, which every terminal and charset shows.
  */
 public final class Progress implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Progress.class);
     private static volatile boolean quiet;
     private static final AtomicReference<Progress> DRAWING = new AtomicReference<>();
 
@@ -96,18 +100,25 @@ public final class Progress implements AutoCloseable {
         if (consumer == null || !DRAWING.compareAndSet(null, p)) {
             return p;
         }
-        p.line = new LineEnding(consumer);
-        p.bar = new ProgressBarBuilder()
-                .setTaskName(task == null ? "" : task)
-                .setInitialMax(total > 0 ? total : -1)
-                .setStyle(ProgressBarStyle.ASCII)
-                .setConsumer(p.line)
-                .setUpdateIntervalMillis(250)
-                .continuousUpdate() // the clock keeps moving through a slow step
-                .setUnit(unit == null ? "" : unit, 1)
-                .showSpeed()
-                .setSpeedUnit(ChronoUnit.SECONDS)
-                .build();
+        try {
+            p.line = new LineEnding(consumer);
+            p.bar = new ProgressBarBuilder()
+                    .setTaskName(task == null ? "" : task)
+                    .setInitialMax(total > 0 ? total : -1)
+                    .setStyle(ProgressBarStyle.ASCII)
+                    .setConsumer(p.line)
+                    .setUpdateIntervalMillis(250)
+                    .continuousUpdate() // the clock keeps moving through a slow step
+                    .setUnit(unit == null ? "" : unit, 1)
+                    .showSpeed()
+                    .setSpeedUnit(ChronoUnit.SECONDS)
+                    .build();
+        } catch (RuntimeException | LinkageError e) {
+            // a progress bar is never worth failing an evaluation for: carry on silently
+            LOG.debug("progress bar for '{}' not drawn: {}", task, e.toString());
+            p.bar = null;
+            DRAWING.compareAndSet(p, null);
+        }
         return p;
     }
 
