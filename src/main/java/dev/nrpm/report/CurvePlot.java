@@ -85,8 +85,11 @@ public final class CurvePlot {
             AtomicFile.write(file, out -> BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG));
         } catch (ReportException e) {
             throw e;
-        } catch (RuntimeException | LinkageError e) {
-            // AWT fails in these ways where a JDK has no font files or no fontconfig
+        } catch (VirtualMachineError e) {
+            throw e;
+        } catch (RuntimeException | Error e) {
+            // where a JDK finds no fonts, AWT fails with an NPE, an UnsatisfiedLinkError or a bare
+            // Error("Probable fatal error: No fonts found"), none of which tells the user what to do
             throw new ReportException(file + ": cannot render the chart (" + e + ")" + fontHint(e), e);
         }
     }

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.knowm.xchart.XYChart;
 
 import javax.imageio.ImageIO;
+import java.awt.Graphics2D;
 import java.awt.GraphicsEnvironment;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -96,6 +97,22 @@ class CurvePlotTest {
         assertEquals("attack budget (L1 epsilon)", CurvePlot.budgetAxisTitle("apgd-L1"));
         assertEquals("attack budget (epsilon of the square attack)", CurvePlot.budgetAxisTitle("square"));
         assertEquals("attack budget (epsilon)", CurvePlot.budgetAxisTitle(null));
+    }
+
+    @Test
+    void anAwtFailureWhileDrawingBecomesATypedErrorWithAHint() throws IOException {
+        Path f = Files.writeString(tmp.resolve("curves.png"), "old");
+        XYChart broken = new XYChart(CurvePlot.WIDTH, CurvePlot.HEIGHT) {
+            @Override
+            public void paint(Graphics2D g, int width, int height) {
+                throw new Error("Probable fatal error:No fonts found."); // what a JDK without fonts throws
+            }
+        };
+        ReportException e = assertThrows(ReportException.class, () -> CurvePlot.write(broken, f));
+        assertTrue(e.getMessage().startsWith(f + ": cannot render the chart"), e.getMessage());
+        assertTrue(e.getMessage().contains("install fontconfig and a font package"), e.getMessage());
+        assertEquals("old", Files.readString(f));
+        assertEquals(List.of("curves.png"), names(tmp));
     }
 
     @Test
