@@ -32,7 +32,13 @@ public final class Main implements Runnable {
 
     public static void main(String[] args) {
         System.setProperty("java.awt.headless", "true");
-        System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
+        PrintWriter out = new PrintWriter(System.out, true);
+        PrintWriter err = new PrintWriter(System.err, true);
+        int code = run(out, err, args);
+        // autoflush covers println only: a report printed with print() would be lost at exit
+        out.flush();
+        err.flush();
+        System.exit(code);
     }
 
     /** Runs the command line with the given streams; returns the exit code. */
@@ -43,10 +49,6 @@ public final class Main implements Runnable {
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
             if (e instanceof NrpmException) {
                 cmd.getErr().println(cmd.getCommandName() + ": error: " + e.getMessage());
-                return USAGE;
-            }
-            if (e instanceof OutOfMemoryError) {
-                cmd.getErr().println(cmd.getCommandName() + ": error: out of memory (raise -Xmx, or lower --batch)");
                 return USAGE;
             }
             cmd.getErr().println(cmd.getCommandName() + ": internal error, please report it:");

@@ -36,10 +36,10 @@ final class Weights {
         try (InputStream in = Files.newInputStream(file)) {
             int n = in.readNBytes(head, 0, 4);
             if (n < 4) {
-                throw new CheckpointException(file + ": too short to be a checkpoint (" + n + " bytes)");
+                throw new CheckpointException(file, "too short to be a checkpoint (" + n + " bytes)");
             }
         } catch (IOException e) {
-            throw new CheckpointException(file + ": cannot read: " + e.getMessage(), e);
+            throw new CheckpointException(file, "cannot read: " + e.getMessage(), e);
         }
         boolean zip = head[0] == 'P' && head[1] == 'K';
         boolean pickle = (head[0] & 0xff) == 0x80;

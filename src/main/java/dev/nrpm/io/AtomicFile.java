@@ -18,7 +18,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * bytes go to a temporary file in the same directory (a rename is only atomic within one file
  * system), are forced to disk, and the temporary file is renamed over the target. A crash or an
  * exception part way leaves the target untouched and the temporary file deleted (a crash of the
- * JVM itself may leave a ".&lt;name&gt;.*.tmp" behind, never a damaged target).
+ * JVM itself may leave a ".&lt;name&gt;.*.tmp" behind, never a damaged target). Missing parent
+ * directories are created.
  */
 public final class AtomicFile {
     /** Writes the new content; it must not keep the stream (closing it is harmless). */
@@ -37,6 +38,12 @@ public final class AtomicFile {
     public static void write(Path target, Body body) {
         Path abs = target.toAbsolutePath();
         Path dir = abs.getParent();
+        try {
+            Files.createDirectories(dir);   // a fresh run's output folder does not exist yet
+        } catch (IOException e) {
+            throw new CheckpointException(target, "cannot create its directory " + dir + " ("
+                    + e.getClass().getSimpleName() + ": " + e.getMessage() + ")", e);
+        }
         // a name of our own, created exclusively, with the umask's permissions (Files.createTempFile
         // would make the checkpoint owner-only readable)
         Path tmp = dir.resolve("." + abs.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong())
