@@ -30,7 +30,7 @@ class NrpmConformanceTest {
     private static final int[] KS = {0, 1, 3, 5};
 
     static Stream<String> backends() {
-        return Stream.of("cpu", "cuda");
+        return Stream.of("cpu", "cuda", "cuda-emu");
     }
 
     private final TestRandom rnd = new TestRandom();
@@ -89,7 +89,10 @@ class NrpmConformanceTest {
         return res;
     }
 
-    /** The same values nudged by one float32 rounding step (relative 2^-24) in random directions. */
+    /**
+     * The same values nudged by a few float32 rounding steps (relative 2^-21) in random directions:
+     * the size of the error float32 arithmetic makes inside the sums, not just in storing the inputs.
+     */
     private float[][] nudged(float[][] vals) {
         float[][] out = new float[vals.length][];
         for (int i = 0; i < vals.length; i++) {
@@ -98,18 +101,19 @@ class NrpmConformanceTest {
             }
             out[i] = vals[i].clone();
             for (int j = 0; j < out[i].length; j++) {
-                out[i][j] *= 1 + (rnd.uniform(0, 1) < 0.5 ? -1 : 1) * 0x1.0p-24f;
+                out[i][j] *= 1 + (rnd.uniform(0, 1) < 0.5 ? -1 : 1) * 0x1.0p-21f;
             }
         }
         return out;
     }
 
     /**
-     * Runs the layer on the fast backend and twice on the float64 oracle: on the exact inputs, and on
-     * inputs nudged at float32 rounding level. Where the function is ill-conditioned at these inputs
-     * (a residual within rounding of a clamped weight function's kink, few terms, many steps), the
-     * oracle's own spread between the two runs shows it, and a float32 backend is allowed ten times
-     * that spread on top of the fixed tolerance.
+     * Runs the layer on the fast backend and three times on the float64 oracle: on the exact inputs,
+     * and on two sets of inputs nudged at float32 rounding level. Where the function is
+     * ill-conditioned at these inputs (a residual within rounding of zero once z(k)/D has converged
+     * onto a term, where w' = -sign(r)/eps^2 flips; a clamped weight function's kink; few terms, many
+     * steps), the oracle's own spread shows it, and a float32 backend is allowed ten times the larger
+     * spread on top of the fixed tolerance.
      */
     private void compare(String what, Backend fast, float[][] vals, int[][] shapes, Layer layer) {
         Tensor probe;
@@ -120,6 +124,7 @@ class NrpmConformanceTest {
         float[] seed = rnd.normal((int) probe.size(), 1);
         double[][] want = run(ref, vals, shapes, seed, layer);
         double[][] spread = run(ref, nudged(vals), shapes, seed, layer);
+        double[][] spread2 = run(ref, nudged(vals), shapes, seed, layer);
         double[][] got = run(fast, vals, shapes, seed, layer);
         String tag = what + " on " + fast.name() + " (" + rnd.tag() + ")";
         String[] names = {"output", "dx", "dW", "db", "dlambda"};
@@ -138,11 +143,12 @@ class NrpmConformanceTest {
                 }
                 scale = Math.max(scale, 1e-3 * s);
             }
-            double allowed = tol * scale + 10 * distance(want[i], spread[i]);
+            double wobble = Math.max(distance(want[i], spread[i]), distance(want[i], spread2[i]));
+            double allowed = tol * scale + 10 * wobble;
             double err = distance(want[i], got[i]);
             if (!(err <= allowed)) {
                 fail(tag + ": " + names[i] + " error " + err + " > allowed " + allowed + " (relative "
-                        + err / scale + ", oracle spread " + distance(want[i], spread[i]) / scale + ")");
+                        + err / scale + ", oracle spread " + wobble / scale + ")");
             }
         }
     }
@@ -164,6 +170,18 @@ class NrpmConformanceTest {
         return Double.isNaN(s) ? Double.POSITIVE_INFINITY : Math.sqrt(s);
     }
 
+    /**
+     * With D = 2 the two residuals are always opposite, so every input sits on the iteration's fixed
+     * point z = t1 + t2. A clamped weight function (MCP, HM) can make that fixed point unstable:
+     * near the clamp a weight is tiny while its derivative is not, |dz(k+1)/dz(k)| = |A(k)|/D reaches
+     * hundreds, and float32 rounding grows by that factor per step. Any float32 implementation
+     * diverges from the exact value there, and no input nudge can show it (the symmetry survives
+     * every nudge), so those cases use D = 3 instead. (Checked in numpy: L1 and Huber stay stable.)
+     */
+    private static boolean clamped(WeightFunction fn) {
+        return fn == WeightFunction.MCP || fn == WeightFunction.HM;
+    }
+
     @ParameterizedTest
     @MethodSource("backends")
     void denseAgainstOracle(String name) {
@@ -172,6 +190,9 @@ class NrpmConformanceTest {
             for (int k : KS) {
                 int b = rnd.between(1, 9);
                 int d = DS[rnd.between(0, DS.length - 1)];
+                if (d == 2 && clamped(fn)) {
+                    d = 3;
+                }
                 int o = rnd.between(1, 37);
                 NrpmSpec spec = spec(fn, k);
                 boolean sparse = rnd.uniform(0, 1) < 0.5;
@@ -195,6 +216,9 @@ class NrpmConformanceTest {
                 int stride = rnd.between(1, 2);
                 int pad = rnd.between(0, ks / 2 + 1);
                 int c = rnd.between(1, 4);
+                if (c * ks * ks == 2 && clamped(fn)) {
+                    c = 3;
+                }
                 int h = rnd.between(Math.max(1, ks - 2 * pad), 11);
                 int w = rnd.between(Math.max(1, ks - 2 * pad), 11);
                 int b = rnd.between(1, 3);
@@ -278,6 +302,8 @@ class NrpmConformanceTest {
     @MethodSource("backends")
     void fusedKernelsNeverMaterializeTheTerms(String name) {
         Backend fast = Backends4Test.require(name);
+        org.junit.jupiter.api.Assumptions.assumeFalse(name.equals("cuda-emu"),
+                "the emulator's device memory is native, not the heap this test measures against; and it is slow");
         int d = 8192;
         int o = 1024;
         // enough rows that B x O x D floats are 1.5 times the largest heap this JVM may use
