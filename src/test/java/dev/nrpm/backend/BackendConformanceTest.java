@@ -22,7 +22,7 @@ class BackendConformanceTest {
     private static final double RTOL = 1e-4;
 
     static Stream<String> backends() {
-        return Stream.of("cpu", "cuda");
+        return Stream.of("cpu", "cuda", "cuda-emu");
     }
 
     private final TestRandom rnd = new TestRandom();

@@ -15,10 +15,10 @@ public final class Backends4Test {
         return Backends.get("reference");
     }
 
-    /** The fast backends usable here (cpu, cuda), by name. */
+    /** The fast backends usable here (cpu, cuda, and cuda-emu: the CUDA kernels on the CPU emulator), by name. */
     public static List<String> fastNames() {
         List<String> out = new ArrayList<>();
-        for (String name : new String[] {"cpu", "cuda"}) {
+        for (String name : new String[] {"cpu", "cuda", "cuda-emu"}) {
             if (Backends.isAvailable(name)) {
                 out.add(name);
             }

@@ -1,0 +1,106 @@
+// common.cuh: what every kernel file shares. Types passed by value from Java (shape structs),
+// the counter-based RNG that matches dev.nrpm.backend.CounterRng bit for bit, the NRPM weight
+// functions, and launch conventions. See kernels/README.md for the whole ABI.
+//
+// The same sources compile two ways:
+//   nvcc  (the product: a fatbin the jar carries), and
+//   g++ -DNRPM_EMU (tests: kernels/emu/cuda_emu.h runs each block's threads on CPU threads, so the
+//   Java conformance suite checks these very kernels against the float64 oracle without a GPU).
+// Hence the rules: no warp shuffles, no inline PTX, no dynamic (extern) shared memory, no
+// cooperative groups; __syncthreads() must be reached by every thread of a block (as CUDA demands
+// anyway); atomics only through atomicAdd on float and unsigned long long.
+#pragma once
+
+#ifdef NRPM_EMU
+#include "emu/cuda_emu.h"
+#else
+#include <cuda_runtime.h>
+#include <stdint.h>
+#endif
+
+#define NRPM_KERNEL extern "C" __global__
+
+// ------------------------------------------------------------------ launch conventions
+// 1-D kernels take (long long n) and stride over the grid: Java launches
+// block = NRPM_BLOCK, grid = min(ceil(n / NRPM_BLOCK), NRPM_MAX_GRID).
+#define NRPM_BLOCK 256
+#define NRPM_MAX_GRID 4096
+
+#define GRID_STRIDE_LOOP(i, n) \
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (n); \
+         i += (long long)blockDim.x * gridDim.x)
+
+// ------------------------------------------------------------------ shapes passed by value
+// Java passes these as int arrays of the same length (Pointer.to(int[])); keep the field order.
+
+// Convolution, NCHW: x (batch, inC, inH, inW), w (outC, inC, kH, kW), y (batch, outC, outH, outW).
+struct ConvShape {
+    int batch, inC, inH, inW, outC, kH, kW, strideH, strideW, padH, padW, outH, outW;
+};
+
+// Pooling over planes = batch * channels independent planes of inH x inW.
+struct PoolShape {
+    int planes, inH, inW, kH, kW, strideH, strideW, padH, padW, outH, outW;
+};
+
+// NRPM settings (dev.nrpm.pm.NrpmSpec): fn 0 = L1, 1 = Huber, 2 = MCP, 3 = HM.
+struct NrpmParams {
+    int k;
+    float eps;
+    int fn;
+    float gamma;
+    float delta;
+};
+
+// ------------------------------------------------------------------ counter-based RNG
+// dev.nrpm.backend.CounterRng: SplitMix64's finalizer; unsigned arithmetic wraps like Java's long.
+__device__ __forceinline__ unsigned long long rng_mix(unsigned long long z) {
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+__device__ __forceinline__ unsigned long long rng_bits(unsigned long long seed, unsigned long long index) {
+    return rng_mix(seed * 0x9E3779B97F4A7C15ULL + rng_mix(index + 0x632BE59BD9B4E019ULL));
+}
+
+// Uniform in [0, 1) with 24 bits, exactly CounterRng.uniform.
+__device__ __forceinline__ float rng_uniform(unsigned long long seed, unsigned long long index) {
+    return (float)(rng_bits(seed, index) >> 40) * 5.9604644775390625e-8f;   // 2^-24
+}
+
+// Standard normal, exactly CounterRng.normal (computed in double, then rounded).
+__device__ __forceinline__ float rng_normal(unsigned long long seed, unsigned long long index) {
+    float u1 = 1.0f - rng_uniform(seed, 2 * index);
+    float u2 = rng_uniform(seed, 2 * index + 1);
+    return (float)(sqrt(-2.0 * log((double)u1)) * cos(2.0 * 3.141592653589793 * (double)u2));
+}
+
+// ------------------------------------------------------------------ NRPM weight functions
+// dev.nrpm.pm.WeightFunction in float32; a = |r| + eps.
+__device__ __forceinline__ float nrpm_weight(const NrpmParams& p, float r) {
+    float a = fabsf(r) + p.eps;
+    switch (p.fn) {
+        case 0: return 1.0f / a;
+        case 1: return fminf(1.0f, p.delta / a);
+        case 2: return fmaxf(p.eps, 1.0f / a - 1.0f / p.gamma);
+        default: return fminf(1.0f, fmaxf(p.eps, p.delta / (p.gamma - p.delta) * (p.gamma / a - 1.0f)));
+    }
+}
+
+// dw/dr; zero where a clamp is active and at r = 0 (the subgradient the reference uses).
+__device__ __forceinline__ float nrpm_weight_deriv(const NrpmParams& p, float r) {
+    float a = fabsf(r) + p.eps;
+    float s = r > 0.0f ? 1.0f : (r < 0.0f ? -1.0f : 0.0f);
+    float inv2 = 1.0f / (a * a);
+    switch (p.fn) {
+        case 0: return -s * inv2;
+        case 1: return p.delta / a < 1.0f ? -s * p.delta * inv2 : 0.0f;
+        case 2: return 1.0f / a - 1.0f / p.gamma > p.eps ? -s * inv2 : 0.0f;
+        default: {
+            float c = p.delta / (p.gamma - p.delta);
+            float v = c * (p.gamma / a - 1.0f);
+            return v > p.eps && v < 1.0f ? -s * c * p.gamma * inv2 : 0.0f;
+        }
+    }
+}

@@ -1,0 +1,287 @@
+#include "common.cuh"
+
+// elementwise.cu: the memory-bound primitives of CudaBackend: unary and binary maps, axpby,
+// affine clamp, the non-finite count, per-channel broadcasts and sums, SGD, dropout and the
+// counter-based random fills. Semantics follow ReferenceBackend (float64) evaluated in float32.
+//
+// Layouts: flat vectors of n floats, except the per-channel ops, which see
+//   x, y (outer, channels, inner)   e.g. (B, C, H*W) for images, (B, O, 1) for dense outputs
+//   v, s, out (channels)
+//
+// Launch shapes (kernels/README.md):
+//   map_fwd, zip_fwd, axpby, affine_clamp, count_nonfinite, sgd_step, dropout,
+//   random_uniform, random_normal           1-D over n: block 256, grid min(ceil(n/256), 4096)
+//   add_channels, mul_channels              1-D over outer*channels*inner
+//   sum_channels                            grid channels, block 256 (one block per channel)
+//
+// The 1-D kernels that divide an index (channel lookups, dropout groups) do it in 32 bits when
+// the whole range fits: a 64-bit division is ~4x the instructions and these kernels must stay
+// bandwidth-bound.
+
+namespace nrpm_elementwise {
+
+// Java's Math.max / Math.min on floats: NaN if either is NaN, and +0 > -0. (fmaxf would drop a
+// NaN, which would hide divergence from countNonFinite.)
+__device__ __forceinline__ float jmax(float a, float b) {
+    if (a != a) return a;
+    if (b != b) return b;
+    if (a == 0.0f && b == 0.0f) return copysignf(1.0f, a) < 0.0f ? b : a;
+    return a > b ? a : b;
+}
+
+__device__ __forceinline__ float jmin(float a, float b) {
+    if (a != a) return a;
+    if (b != b) return b;
+    if (a == 0.0f && b == 0.0f) return copysignf(1.0f, a) < 0.0f ? a : b;
+    return a < b ? a : b;
+}
+
+// UnaryOp ordinals: NEG, ABS, SIGN, RELU, SIGMOID, EXP, LOG, SQRT, SQUARE, RECIPROCAL.
+template <int OP>
+__device__ __forceinline__ float unary(float v) {
+    switch (OP) {
+        case 0: return -v;
+        case 1: return fabsf(v);
+        case 2: return v > 0.0f ? 1.0f : (v < 0.0f ? -1.0f : v);   // Math.signum: keeps +-0 and NaN
+        case 3: return v > 0.0f ? v : 0.0f;
+        case 4: return 1.0f / (1.0f + expf(-v));
+        case 5: return expf(v);
+        case 6: return logf(v);
+        case 7: return sqrtf(v);
+        case 8: return v * v;
+        default: return 1.0f / v;
+    }
+}
+
+// BinaryOp ordinals: ADD, SUB, MUL, DIV, MAX, MIN, RELU_GRAD, SIGMOID_GRAD.
+template <int OP>
+__device__ __forceinline__ float binary(float a, float b) {
+    switch (OP) {
+        case 0: return a + b;
+        case 1: return a - b;
+        case 2: return a * b;
+        case 3: return a / b;
+        case 4: return jmax(a, b);
+        case 5: return jmin(a, b);
+        case 6: return a > 0.0f ? b : 0.0f;
+        default: return b * a * (1.0f - a);
+    }
+}
+
+// One loop per op (the op is a template argument), so the loop body has no switch in it.
+template <int OP>
+__device__ __forceinline__ void map_loop(const float* x, float* y, long long n) {
+    GRID_STRIDE_LOOP(i, n) {
+        y[i] = unary<OP>(x[i]);
+    }
+}
+
+template <int OP>
+__device__ __forceinline__ void zip_loop(const float* a, const float* b, float* y, long long n) {
+    GRID_STRIDE_LOOP(i, n) {
+        y[i] = binary<OP>(a[i], b[i]);
+    }
+}
+
+// Channel of flat index i in (outer, channels, inner).
+__device__ __forceinline__ int channel_of(long long i, int channels, int inner, bool small) {
+    if (small) {
+        return (int)(((unsigned)i / (unsigned)inner) % (unsigned)channels);
+    }
+    return (int)((i / inner) % channels);
+}
+
+// Offset in the (outer, channels, inner) array of the j-th value (j < outer*inner) of channel ch.
+__device__ __forceinline__ long long channel_offset(long long j, int channels, int inner, int ch, bool small) {
+    if (small) {
+        const unsigned o = (unsigned)j / (unsigned)inner;
+        return ((long long)o * channels + ch) * inner + ((unsigned)j - o * (unsigned)inner);
+    }
+    const long long o = j / inner;
+    return (o * channels + ch) * inner + (j - o * inner);
+}
+
+}  // namespace nrpm_elementwise
+
+// y = f(x), f the UnaryOp of ordinal op. x and y may be the same buffer.
+NRPM_KERNEL void map_fwd(int op, const float* x, float* y, long long n) {
+    using namespace nrpm_elementwise;
+    switch (op) {
+        case 0: map_loop<0>(x, y, n); break;
+        case 1: map_loop<1>(x, y, n); break;
+        case 2: map_loop<2>(x, y, n); break;
+        case 3: map_loop<3>(x, y, n); break;
+        case 4: map_loop<4>(x, y, n); break;
+        case 5: map_loop<5>(x, y, n); break;
+        case 6: map_loop<6>(x, y, n); break;
+        case 7: map_loop<7>(x, y, n); break;
+        case 8: map_loop<8>(x, y, n); break;
+        case 9: map_loop<9>(x, y, n); break;
+        default: break;
+    }
+}
+
+// y = f(a, b), f the BinaryOp of ordinal op. y may alias a or b.
+NRPM_KERNEL void zip_fwd(int op, const float* a, const float* b, float* y, long long n) {
+    using namespace nrpm_elementwise;
+    switch (op) {
+        case 0: zip_loop<0>(a, b, y, n); break;
+        case 1: zip_loop<1>(a, b, y, n); break;
+        case 2: zip_loop<2>(a, b, y, n); break;
+        case 3: zip_loop<3>(a, b, y, n); break;
+        case 4: zip_loop<4>(a, b, y, n); break;
+        case 5: zip_loop<5>(a, b, y, n); break;
+        case 6: zip_loop<6>(a, b, y, n); break;
+        case 7: zip_loop<7>(a, b, y, n); break;
+        default: break;
+    }
+}
+
+// y = alpha x + beta y; with beta == 0, y is not read (it may hold NaN garbage).
+NRPM_KERNEL void axpby(float alpha, const float* x, float beta, float* y, long long n) {
+    if (beta == 0.0f) {
+        GRID_STRIDE_LOOP(i, n) {
+            y[i] = alpha * x[i];
+        }
+    } else {
+        GRID_STRIDE_LOOP(i, n) {
+            y[i] = alpha * x[i] + beta * y[i];
+        }
+    }
+}
+
+// y = min(hi, max(lo, scale x + shift)), NaN propagating as in Java.
+NRPM_KERNEL void affine_clamp(const float* x, float scale, float shift, float lo, float hi, float* y, long long n) {
+    using namespace nrpm_elementwise;
+    GRID_STRIDE_LOOP(i, n) {
+        y[i] = jmin(hi, jmax(lo, scale * x[i] + shift));
+    }
+}
+
+// *count += number of NaN or infinite values: per-thread counts, a block tree, one atomic per block.
+NRPM_KERNEL void count_nonfinite(const float* x, long long n, unsigned long long* count) {
+    __shared__ unsigned long long part[NRPM_BLOCK];
+    unsigned long long c = 0;
+    GRID_STRIDE_LOOP(i, n) {
+        float v = x[i];
+        c += (v - v != 0.0f) ? 1ULL : 0ULL;   // v - v is 0 for finite v, NaN for NaN and +-Inf
+    }
+    const unsigned t = threadIdx.x;
+    part[t] = c;
+    __syncthreads();
+    for (unsigned s = blockDim.x >> 1; s > 0; s >>= 1) {
+        if (t < s) part[t] += part[t + s];
+        __syncthreads();
+    }
+    if (t == 0 && part[0] != 0) atomicAdd(count, part[0]);
+}
+
+// y[o, c, i] += alpha v[c]   y (outer, channels, inner), v (channels)
+NRPM_KERNEL void add_channels(const float* v, float alpha, float* y, int outer, int channels, int inner) {
+    using namespace nrpm_elementwise;
+    const long long n = (long long)outer * channels * inner;
+    const bool small = n <= 0xFFFFFFFFLL;
+    GRID_STRIDE_LOOP(i, n) {
+        y[i] += alpha * v[channel_of(i, channels, inner, small)];
+    }
+}
+
+// y[o, c, i] = x[o, c, i] s[c]   x, y (outer, channels, inner), s (channels); y may alias x
+NRPM_KERNEL void mul_channels(const float* x, const float* s, float* y, int outer, int channels, int inner) {
+    using namespace nrpm_elementwise;
+    const long long n = (long long)outer * channels * inner;
+    const bool small = n <= 0xFFFFFFFFLL;
+    GRID_STRIDE_LOOP(i, n) {
+        y[i] = x[i] * s[channel_of(i, channels, inner, small)];
+    }
+}
+
+// out[c] = (accumulate ? out[c] : 0) + sum over o, i of x[o, c, i]; block c owns channel c.
+// Threads stride over the outer*inner values of the channel (consecutive threads read consecutive
+// i, so rows of inner >= 32 are coalesced); four independent partial sums keep several loads in
+// flight per thread; then a shared-memory tree.
+NRPM_KERNEL void sum_channels(const float* x, float* out, int outer, int channels, int inner, int accumulate) {
+    using namespace nrpm_elementwise;
+    __shared__ float part[NRPM_BLOCK];
+    const int c = blockIdx.x;
+    const unsigned t = threadIdx.x;
+    const unsigned nt = blockDim.x;
+    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+    if (inner >= (int)nt) {
+        // rows long enough to keep every thread busy: no division per element
+        for (int o = 0; o < outer; ++o) {
+            const float* row = x + ((long long)o * channels + c) * inner;
+            int i = t;
+            for (; i + 3 * (int)nt < inner; i += 4 * nt) {
+                s0 += row[i];
+                s1 += row[i + nt];
+                s2 += row[i + 2 * nt];
+                s3 += row[i + 3 * nt];
+            }
+            for (; i < inner; i += nt) s0 += row[i];
+        }
+    } else {
+        // short rows (inner < 256, e.g. 1 for a dense bias): walk the flattened (o, i) range,
+        // four loads in flight per thread, 32-bit division when the range allows
+        const long long m = (long long)outer * inner;
+        const bool small = m <= 0x7FFFFFFFLL;
+        const long long step = nt;
+        long long j = t;
+        for (; j + 3 * step < m; j += 4 * step) {
+            float v[4];
+#pragma unroll
+            for (int k = 0; k < 4; ++k) v[k] = x[channel_offset(j + k * step, channels, inner, c, small)];
+            s0 += v[0];
+            s1 += v[1];
+            s2 += v[2];
+            s3 += v[3];
+        }
+        for (; j < m; j += step) s0 += x[channel_offset(j, channels, inner, c, small)];
+    }
+    part[t] = (s0 + s1) + (s2 + s3);
+    __syncthreads();
+    for (unsigned s = nt >> 1; s > 0; s >>= 1) {
+        if (t < s) part[t] += part[t + s];
+        __syncthreads();
+    }
+    if (t == 0) out[c] = accumulate ? out[c] + part[0] : part[0];
+}
+
+// PyTorch SGD (dampening 0): d = g + wd p; v = momentum v + d; p -= lr (nesterov ? d + momentum v : v)
+NRPM_KERNEL void sgd_step(float* p, const float* g, float* v, long long n, float lr, float momentum, float wd, int nesterov) {
+    GRID_STRIDE_LOOP(i, n) {
+        const float pi = p[i];
+        const float d = g[i] + wd * pi;
+        const float vel = momentum * v[i] + d;
+        v[i] = vel;
+        p[i] = pi - lr * (nesterov ? d + momentum * vel : vel);
+    }
+}
+
+// y[i] = (acc ? y[i] : 0) + x[i] m(i / inner), m(j) = 0 with probability p, else 1/(1-p), drawn
+// from CounterRng at (seed, j). inner = 1 drops elements, inner = H*W whole channels. y may alias x.
+NRPM_KERNEL void dropout(const float* x, float* y, long long n, int inner, float p, unsigned long long seed, int accumulate) {
+    const float keep = 1.0f / (1.0f - p);
+    const bool small = n <= 0xFFFFFFFFLL;
+    GRID_STRIDE_LOOP(i, n) {
+        const unsigned long long j = small ? (unsigned long long)((unsigned)i / (unsigned)inner)
+                                           : (unsigned long long)(i / inner);
+        const float v = x[i] * (rng_uniform(seed, j) < p ? 0.0f : keep);
+        y[i] = accumulate ? y[i] + v : v;
+    }
+}
+
+// y[i] = lo + (hi - lo) u(seed, i), u uniform in [0, 1) (CounterRng.uniform)
+NRPM_KERNEL void random_uniform(float* y, long long n, float lo, float hi, unsigned long long seed) {
+    const float span = hi - lo;
+    GRID_STRIDE_LOOP(i, n) {
+        y[i] = lo + span * rng_uniform(seed, (unsigned long long)i);
+    }
+}
+
+// y[i] = mean + std g(seed, i), g standard normal (CounterRng.normal, Box-Muller in double)
+NRPM_KERNEL void random_normal(float* y, long long n, float mean, float std, unsigned long long seed) {
+    GRID_STRIDE_LOOP(i, n) {
+        y[i] = mean + std * rng_normal(seed, (unsigned long long)i);
+    }
+}

@@ -1,0 +1,400 @@
+package dev.nrpm.backend.cuda;
+
+import dev.nrpm.backend.Backend;
+import dev.nrpm.backend.BinaryOp;
+import dev.nrpm.backend.Buffer;
+import dev.nrpm.backend.ConvGeometry;
+import dev.nrpm.backend.PoolGeometry;
+import dev.nrpm.backend.UnaryOp;
+import dev.nrpm.error.NrpmException;
+import dev.nrpm.error.ShapeException;
+import dev.nrpm.pm.NrpmSpec;
+
+/**
+ * Every primitive as a launch of one of our kernels (kernels/README.md is the contract: entry
+ * points, argument order, launch shapes). Launches are queued on the device's stream; downloads
+ * wait for them. Host-side checks that the other backends make (shapes, batch-norm counts) are
+ * made here before anything is queued.
+ */
+public final class CudaBackend implements Backend {
+    private static final int BLOCK = 256;
+    private static final int MAX_GRID = 4096;
+    private static final int TILE = 64;
+
+    private final Device device;
+    private final String name;
+
+    public CudaBackend(Device device, String name) {
+        this.device = device;
+        this.name = name;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public int precisionBits() {
+        return 32;
+    }
+
+    /** The device this backend launches on (benchmarks read its memory figures). */
+    public Device device() {
+        return device;
+    }
+
+    @Override
+    public void synchronize() {
+        device.synchronize();
+    }
+
+    private DevicePointer p(Buffer b) {
+        if (b == null) {
+            return null;
+        }
+        if (!(b instanceof CudaBuffer) || ((CudaBuffer) b).device() != device) {
+            throw new NrpmException("buffer from another backend passed to the " + name + " backend");
+        }
+        return ((CudaBuffer) b).pointer();
+    }
+
+    private static int intLength(long n) {
+        return Math.toIntExact(n);
+    }
+
+    /** 1-D launch over n elements: grid-stride kernels. */
+    private void launch1d(String kernel, long n, Object... args) {
+        if (n <= 0) {
+            return;
+        }
+        int grid = (int) Math.min((n + BLOCK - 1) / BLOCK, MAX_GRID);
+        device.launch(kernel, grid, 1, 1, BLOCK, 1, 1, args);
+    }
+
+    private void launch2d(String kernel, long gx, long gy, Object... args) {
+        if (gx > Integer.MAX_VALUE || gy > 65535) {
+            throw new ShapeException("kernel " + kernel + ": launch grid " + gx + " x " + gy + " exceeds the device's limits");
+        }
+        device.launch(kernel, (int) gx, (int) gy, 1, BLOCK, 1, 1, args);
+    }
+
+    private static long tiles(long n) {
+        return (n + TILE - 1) / TILE;
+    }
+
+    // ------------------------------------------------------------------ memory
+
+    @Override
+    public Buffer allocate(long length) {
+        CudaBuffer b = new CudaBuffer(device, length);
+        device.fill32(b.pointer(), 0, Math.max(length, 1));
+        return b;
+    }
+
+    @Override
+    public Buffer upload(float[] host) {
+        CudaBuffer b = new CudaBuffer(device, host.length);
+        device.copyIn(b.pointer(), host, host.length);
+        return b;
+    }
+
+    @Override
+    public Buffer upload(double[] host) {
+        float[] f = new float[host.length];
+        for (int i = 0; i < host.length; i++) {
+            f[i] = (float) host[i];
+        }
+        return upload(f);
+    }
+
+    @Override
+    public float[] download(Buffer src) {
+        float[] out = new float[intLength(src.length())];
+        device.copyOut(p(src), out, out.length);
+        return out;
+    }
+
+    @Override
+    public double[] downloadDouble(Buffer src) {
+        float[] f = download(src);
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) {
+            d[i] = f[i];
+        }
+        return d;
+    }
+
+    @Override
+    public void copy(Buffer src, Buffer dst, long n) {
+        if (n > 0) {
+            device.copy(p(src), p(dst), 4 * n);
+        }
+    }
+
+    @Override
+    public void fill(Buffer dst, float value) {
+        device.fill32(p(dst), Float.floatToRawIntBits(value), Math.max(dst.length(), 1));
+    }
+
+    // ------------------------------------------------------------------ elementwise
+
+    @Override
+    public void map(UnaryOp op, Buffer x, Buffer y, long n) {
+        launch1d("map_fwd", n, op.ordinal(), p(x), p(y), n);
+    }
+
+    @Override
+    public void zip(BinaryOp op, Buffer a, Buffer b, Buffer y, long n) {
+        launch1d("zip_fwd", n, op.ordinal(), p(a), p(b), p(y), n);
+    }
+
+    @Override
+    public void axpby(float alpha, Buffer x, float beta, Buffer y, long n) {
+        launch1d("axpby", n, alpha, p(x), beta, p(y), n);
+    }
+
+    @Override
+    public void affineClamp(Buffer x, float scale, float shift, float lo, float hi, Buffer y, long n) {
+        launch1d("affine_clamp", n, p(x), scale, shift, lo, hi, p(y), n);
+    }
+
+    @Override
+    public long countNonFinite(Buffer x, long n) {
+        if (n <= 0) {
+            return 0;
+        }
+        DevicePointer count = device.alloc(8);
+        try {
+            device.fill32(count, 0, 2);
+            launch1d("count_nonfinite", n, p(x), n, count);
+            float[] words = new float[2];
+            device.copyOut(count, words, 2);
+            return (Float.floatToRawIntBits(words[0]) & 0xffffffffL) | ((long) Float.floatToRawIntBits(words[1]) << 32);
+        } finally {
+            device.free(count);
+        }
+    }
+
+    // ------------------------------------------------------------------ per-channel
+
+    @Override
+    public void addChannels(Buffer v, float alpha, Buffer y, int outer, int channels, int inner) {
+        launch1d("add_channels", (long) outer * channels * inner, p(v), alpha, p(y), outer, channels, inner);
+    }
+
+    @Override
+    public void mulChannels(Buffer x, Buffer s, Buffer y, int outer, int channels, int inner) {
+        launch1d("mul_channels", (long) outer * channels * inner, p(x), p(s), p(y), outer, channels, inner);
+    }
+
+    @Override
+    public void sumChannels(Buffer x, Buffer out, int outer, int channels, int inner, boolean accumulate) {
+        launch2d("sum_channels", channels, 1, p(x), p(out), outer, channels, inner, accumulate ? 1 : 0);
+    }
+
+    // ------------------------------------------------------------------ matrix product
+
+    @Override
+    public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, Buffer a, Buffer b,
+                     float beta, Buffer c) {
+        if (m == 0 || n == 0) {
+            return;
+        }
+        launch2d("gemm_fwd", tiles(n), tiles(m), transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, p(a), p(b), beta, p(c));
+    }
+
+    // ------------------------------------------------------------------ convolution
+
+    static int[] shape(ConvGeometry g) {
+        return new int[] {g.batch(), g.inC(), g.inH(), g.inW(), g.outC(), g.kH(), g.kW(), g.strideH(), g.strideW(),
+            g.padH(), g.padW(), g.outH(), g.outW()};
+    }
+
+    static int[] shape(PoolGeometry g) {
+        return new int[] {g.planes(), g.inH(), g.inW(), g.kH(), g.kW(), g.strideH(), g.strideW(), g.padH(), g.padW(),
+            g.outH(), g.outW()};
+    }
+
+    private static long rows(ConvGeometry g) {
+        return (long) g.batch() * g.outH() * g.outW();
+    }
+
+    @Override
+    public void conv2d(ConvGeometry g, Buffer x, Buffer w, Buffer y) {
+        launch2d("conv2d_fwd", tiles(rows(g)), tiles(g.outC()), shape(g), p(x), p(w), p(y));
+    }
+
+    @Override
+    public void conv2dBackward(ConvGeometry g, Buffer x, Buffer w, Buffer gy, Buffer gx, Buffer gw) {
+        if (gx != null) {
+            launch1d("conv2d_bwd_data", g.inputSize(), shape(g), p(w), p(gy), p(gx));
+        }
+        if (gw != null) {
+            launch2d("conv2d_bwd_filter", tiles(g.patchSize()), tiles(g.outC()), shape(g), p(x), p(gy), p(gw));
+        }
+    }
+
+    // ------------------------------------------------------------------ pooling
+
+    @Override
+    public void maxPool2d(PoolGeometry g, Buffer x, Buffer y) {
+        launch1d("max_pool_fwd", g.outputSize(), shape(g), p(x), p(y));
+    }
+
+    @Override
+    public void maxPool2dBackward(PoolGeometry g, Buffer x, Buffer gy, Buffer gx) {
+        launch1d("max_pool_bwd", g.inputSize(), shape(g), p(x), p(gy), p(gx));
+    }
+
+    @Override
+    public void avgPool2d(PoolGeometry g, Buffer x, Buffer y) {
+        launch1d("avg_pool_fwd", g.outputSize(), shape(g), p(x), p(y));
+    }
+
+    @Override
+    public void avgPool2dBackward(PoolGeometry g, Buffer gy, Buffer gx) {
+        launch1d("avg_pool_bwd", g.inputSize(), shape(g), p(gy), p(gx));
+    }
+
+    // ------------------------------------------------------------------ batch norm
+
+    @Override
+    public void batchNormTrain(int n, int c, int hw, Buffer x, Buffer gamma, Buffer beta, Buffer runMean,
+                               Buffer runVar, float momentum, float eps, Buffer y, Buffer saveMean, Buffer saveInvStd) {
+        long m = (long) n * hw;
+        if (m < 2) {
+            throw new ShapeException("batch norm in training mode needs more than one value per channel, got " + m);
+        }
+        launch2d("bn_train_fwd", c, 1, n, c, hw, p(x), p(gamma), p(beta), p(runMean), p(runVar), momentum, eps,
+                p(y), p(saveMean), p(saveInvStd));
+    }
+
+    @Override
+    public void batchNormEval(int n, int c, int hw, Buffer x, Buffer gamma, Buffer beta, Buffer runMean,
+                              Buffer runVar, float eps, Buffer y, Buffer saveInvStd) {
+        launch1d("bn_eval_fwd", Math.max((long) n * c * hw, c), n, c, hw, p(x), p(gamma), p(beta), p(runMean),
+                p(runVar), eps, p(y), p(saveInvStd));
+    }
+
+    @Override
+    public void batchNormBackward(int n, int c, int hw, Buffer x, Buffer gamma, Buffer mean, Buffer invStd,
+                                  boolean batchStats, Buffer gy, Buffer gx, Buffer gGamma, Buffer gBeta) {
+        launch2d("bn_bwd", c, 1, n, c, hw, p(x), p(gamma), p(mean), p(invStd), batchStats ? 1 : 0, p(gy), p(gx),
+                p(gGamma), p(gBeta));
+    }
+
+    // ------------------------------------------------------------------ softmax and loss
+
+    @Override
+    public void logSoftmax(Buffer x, Buffer y, int rows, int cols) {
+        launch2d("log_softmax_fwd", rows, 1, p(x), p(y), rows, cols);
+    }
+
+    @Override
+    public void logSoftmaxBackward(Buffer y, Buffer gy, Buffer gx, int rows, int cols) {
+        launch2d("log_softmax_bwd", rows, 1, p(y), p(gy), p(gx), rows, cols);
+    }
+
+    @Override
+    public void nllLoss(Buffer logp, Buffer labels, Buffer out, int rows, int cols) {
+        launch1d("nll_fwd", rows, p(logp), p(labels), p(out), rows, cols);
+    }
+
+    @Override
+    public void nllLossBackward(Buffer gout, Buffer labels, Buffer glogp, int rows, int cols) {
+        launch1d("nll_bwd", rows, p(gout), p(labels), p(glogp), rows, cols);
+    }
+
+    // ------------------------------------------------------------------ randomness
+
+    @Override
+    public void dropout(Buffer x, Buffer y, long n, int inner, float prob, long seed, boolean accumulate) {
+        launch1d("dropout", n, p(x), p(y), n, inner, prob, seed, accumulate ? 1 : 0);
+    }
+
+    @Override
+    public void randomUniform(Buffer y, long n, float lo, float hi, long seed) {
+        launch1d("random_uniform", n, p(y), n, lo, hi, seed);
+    }
+
+    @Override
+    public void randomNormal(Buffer y, long n, float mean, float std, long seed) {
+        launch1d("random_normal", n, p(y), n, mean, std, seed);
+    }
+
+    // ------------------------------------------------------------------ NRPM
+
+    static int[] params(NrpmSpec s) {
+        return new int[] {s.k(), Float.floatToRawIntBits(s.eps()), s.function().ordinal(),
+            Float.floatToRawIntBits(s.gamma()), Float.floatToRawIntBits(s.delta())};
+    }
+
+    @Override
+    public void nrpmDense(NrpmSpec spec, int batch, int in, int out, Buffer x, Buffer w, Buffer bias,
+                          Buffer lambda, Buffer z0, Buffer y, Buffer state) {
+        launch2d("nrpm_dense_fwd", tiles(out), tiles(batch), params(spec), batch, in, out, p(x), p(w), p(bias),
+                p(lambda), p(z0), p(y), p(state));
+    }
+
+    @Override
+    public void nrpmDenseBackward(NrpmSpec spec, int batch, int in, int out, Buffer x, Buffer w, Buffer lambda,
+                                  Buffer state, Buffer gy, Buffer gx, Buffer gw, Buffer gz0, Buffer gLambda) {
+        long n = (long) batch * out;
+        try (Buffer gz = chain(spec, n, in, lambda, state, gy, gz0, gLambda)) {
+            if (spec.k() == 0) {
+                return;
+            }
+            if (gx != null) {
+                launch2d("nrpm_dense_bwd_gx", tiles(in), tiles(batch), params(spec), batch, in, out, p(x), p(w),
+                        p(state), p(gz), p(gx));
+            }
+            if (gw != null) {
+                launch2d("nrpm_dense_bwd_gw", tiles(in), tiles(out), params(spec), batch, in, out, p(x), p(w),
+                        p(state), p(gz), p(gw));
+            }
+        }
+    }
+
+    /** dL/dz(k) for k = 1..K into a scratch of K planes (released by the caller), gz0 and gLambda. */
+    private Buffer chain(NrpmSpec spec, long n, int dTerms, Buffer lambda, Buffer state, Buffer gy, Buffer gz0,
+                         Buffer gLambda) {
+        CudaBuffer gz = new CudaBuffer(device, Math.max(spec.k() * n, 1));
+        gz.moveTo(null);              // owned by the caller's try-with-resources, not the open scope
+        launch1d("nrpm_chain", n, params(spec), n, dTerms, p(lambda), p(state), p(gy), gz.pointer(), p(gz0),
+                p(gLambda));
+        return gz;
+    }
+
+    @Override
+    public void nrpmConv2d(NrpmSpec spec, ConvGeometry g, Buffer x, Buffer w, Buffer bias, Buffer lambda,
+                           Buffer z0, Buffer y, Buffer state) {
+        launch2d("nrpm_conv_fwd", tiles(rows(g)), tiles(g.outC()), params(spec), shape(g), p(x), p(w), p(bias),
+                p(lambda), p(z0), p(y), p(state));
+    }
+
+    @Override
+    public void nrpmConv2dBackward(NrpmSpec spec, ConvGeometry g, Buffer x, Buffer w, Buffer lambda, Buffer state,
+                                   Buffer gy, Buffer gx, Buffer gw, Buffer gz0, Buffer gLambda) {
+        try (Buffer gz = chain(spec, g.outputSize(), g.patchSize(), lambda, state, gy, gz0, gLambda)) {
+            if (spec.k() == 0) {
+                return;
+            }
+            if (gx != null) {
+                launch1d("nrpm_conv_bwd_gx", g.inputSize(), params(spec), shape(g), p(x), p(w), p(state), p(gz), p(gx));
+            }
+            if (gw != null) {
+                launch2d("nrpm_conv_bwd_gw", tiles(g.patchSize()), tiles(g.outC()), params(spec), shape(g), p(x),
+                        p(w), p(state), p(gz), p(gw));
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ optimizer
+
+    @Override
+    public void sgdStep(Buffer param, Buffer grad, Buffer velocity, long n, float lr, float momentum,
+                        float weightDecay, boolean nesterov) {
+        launch1d("sgd_step", n, p(param), p(grad), p(velocity), n, lr, momentum, weightDecay, nesterov ? 1 : 0);
+    }
+}

@@ -1,0 +1,42 @@
+package dev.nrpm.backend.cuda;
+
+/**
+ * What {@link CudaBackend} needs from a CUDA device: memory, copies, and kernel launches by entry
+ * point name (kernels/README.md lists them with their launch shapes). Arguments of a launch are
+ * {@link DevicePointer} (null for a null pointer), Integer (int), Long (long long or unsigned long
+ * long), Float (float), or int[] (a struct passed by value, as its 32-bit words in field order).
+ */
+public interface Device extends AutoCloseable {
+
+    /** One line for logs: the GPU's name, compute capability, memory. */
+    String describe();
+
+    DevicePointer alloc(long bytes);
+
+    void free(DevicePointer p);
+
+    void copyIn(DevicePointer dst, float[] src, int count);
+
+    void copyOut(DevicePointer src, float[] dst, int count);
+
+    void copy(DevicePointer src, DevicePointer dst, long bytes);
+
+    /** Sets count 32-bit words to the given bit pattern. */
+    void fill32(DevicePointer dst, int bits, long count);
+
+    void launch(String kernel, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ, Object... args);
+
+    /** Waits for all queued work; errors of asynchronous launches surface here. */
+    void synchronize();
+
+    /** Device memory in use by this process's allocations through this device, in bytes. */
+    long bytesInUse();
+
+    /** The highest {@link #bytesInUse()} since the last reset. */
+    long peakBytes();
+
+    void resetPeak();
+
+    @Override
+    void close();
+}
