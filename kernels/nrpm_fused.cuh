@@ -1,0 +1,402 @@
+// nrpm_fused.cuh: the tile engines shared by nrpm_dense.cu and nrpm_conv.cu (NRPM.md sections 2-5).
+//
+// An NRPM layer has B x O outputs (conv: B x O x P, P = outH outW), each a robust sum of D terms
+// t = w[o, d] * x[row, d] (conv: x[row, d] = the d-th value of the row's patch, 0 where padded).
+// Nothing of size B x O x D is ever stored: like a GEMM, the engines stage 64-wide chunks of the
+// two operands in shared memory and recompute every term in registers, once per reweighting step.
+//
+// Forward engine (nrpm_fwd_engine): a block owns a 64 x 64 tile of outputs (64 rows x 64 output
+// units), 256 threads each own a 4 x 4 micro-tile with rows rl + 16 i and columns cl + 16 j (the
+// stride 16 keeps shared-memory reads conflict free). Step k is one pass over D in chunks of
+// NRPM_TD terms: xs (TD, 64 rows) and ws (TD, 64 cols) are staged, then each thread accumulates
+// S0 = sum w, S1 = sum w t and, when state is kept, P = sum r w'(r) and Q = sum w'(r) for its 16
+// outputs. Since r = t - z(k)/D, the state value
+//     A(k) = sum (D t - z(k+1)) / S0 w'(r) = (D P - (z(k+1) - D z(k)/D) Q) / S0
+// is exact algebra on quantities of the same pass, so K passes suffice with or without state and
+// each term costs one reciprocal per step. (Expanding around z(k) rather than 0 keeps the
+// cancellation small: it scales with the step's change of z, not with z itself.)
+//
+// Backward engine (nrpm_bwd_engine): gx (dense) and gw (dense and conv) are GEMM-like sums over
+// one index of gt(b, o, d) times the other operand. A block owns 64 "rows" (b for gx, o for gw) x
+// 64 term indices d; each thread holds its 4 x 4 fixed operand values (x for gx, w for gw) in
+// registers and loops over the third index ("iter": o for gx, b or (b, pixel) for gw) in chunks of
+// NRPM_TI, staging the streamed operand and, per step k, three per-output scalars (z(k)/D,
+// z(k+1)/D, gz(k+1) D / S0(k)). Per term and step:
+//     gt += gz(k+1) D / S0(k) * (w(r) + (t - z(k+1)/D) w'(r)),  r = t - z(k)/D,
+// which is gz (D w/S0 + (D t - z(k+1))/S0 w') of NRPM.md section 4, one reciprocal per term.
+//
+// Reciprocals use the hardware approximation (__fdividef, ~2 ulp): the term reciprocal is the
+// cost floor (NRPM.md section 5) and float32 NRPM is far less precise than that anyway.
+#pragma once
+
+#include "common.cuh"
+
+#ifdef __CUDACC__
+#define NRPM_LAUNCH_BOUNDS(threads, blocks) __launch_bounds__(threads, blocks)
+#define NRPM_UNROLL _Pragma("unroll")
+#define NRPM_PRAGMA(x) _Pragma(#x)
+#define NRPM_UNROLL_N(n) NRPM_PRAGMA(unroll n)
+#else
+#define NRPM_LAUNCH_BOUNDS(threads, blocks)
+#define NRPM_UNROLL
+#define NRPM_UNROLL_N(n)
+#endif
+
+#define NRPM_TILE 64   // outputs per tile side; 256 threads x (4 x 4) = 64 x 64
+#define NRPM_PAD 65    // row pitch of staged tiles: column-wise stores hit 32 distinct banks
+#define NRPM_TD 32     // forward: terms per staged chunk
+#define NRPM_TI 32     // backward: iterations per staged chunk
+#ifndef NRPM_FWD_UNROLL
+#define NRPM_FWD_UNROLL 1
+#endif
+#ifndef NRPM_BWD_UNROLL
+#define NRPM_BWD_UNROLL 1
+#endif
+
+__device__ __forceinline__ int nrpm_imin(int a, int b) { return a < b ? a : b; }
+
+// 1/a for a >= eps > 0: one MUFU.RCP on the GPU.
+__device__ __forceinline__ float nrpm_rcp(float a) {
+#ifdef __CUDA_ARCH__
+    return __fdividef(1.0f, a);
+#else
+    return 1.0f / a;
+#endif
+}
+
+// Per-launch constants of the weight function (WeightFunction), hoisted out of the term loops.
+struct NrpmConsts {
+    float eps, delta, invGamma, c, cg;
+};
+
+__device__ __forceinline__ NrpmConsts nrpm_consts(const NrpmParams& p) {
+    NrpmConsts k;
+    k.eps = p.eps;
+    k.delta = p.delta;
+    k.invGamma = 1.0f / p.gamma;
+    k.c = p.delta / (p.gamma - p.delta);   // HM: w = c (gamma / a - 1) = cg / a - c
+    k.cg = k.c * p.gamma;
+    return k;
+}
+
+// w(r) for weight function FN (0 L1, 1 Huber, 2 MCP, 3 HM), a = |r| + eps; when DERIV also
+// q = dw/dr, which is 0 where a clamp is active and at r == 0 (WeightFunction.derivative).
+// The same semantics as nrpm_weight / nrpm_weight_deriv of common.cuh, with one reciprocal.
+template <int FN, bool DERIV>
+__device__ __forceinline__ float nrpm_wq(const NrpmConsts& k, float r, float& q) {
+    const float inv = nrpm_rcp(fabsf(r) + k.eps);
+    float w, m;   // m = |dw/dr|
+    if (FN == 0) {
+        w = inv;
+        m = inv * inv;
+    } else if (FN == 1) {
+        const float u = k.delta * inv;
+        w = fminf(1.0f, u);
+        m = u < 1.0f ? u * inv : 0.0f;
+    } else if (FN == 2) {
+        const float v = inv - k.invGamma;
+        w = fmaxf(k.eps, v);
+        m = v > k.eps ? inv * inv : 0.0f;
+    } else {
+        const float v = fmaf(k.cg, inv, -k.c);
+        w = fminf(1.0f, fmaxf(k.eps, v));
+        m = (v > k.eps && v < 1.0f) ? k.cg * inv * inv : 0.0f;
+    }
+    if (DERIV) {
+        q = r != 0.0f ? copysignf(m, -r) : 0.0f;   // -sign(r) m
+    }
+    return w;
+}
+
+// ================================================================== forward engine
+
+struct NrpmFwdSmem {
+    float xs[NRPM_TD][NRPM_PAD];   // (TD, 64 rows): x of the chunk's terms
+    float ws[NRPM_TD][NRPM_PAD];   // (TD, 64 cols): w of the chunk's terms
+};
+// Static shared memory at file scope (one per kernel that uses it), read directly by the engines.
+__shared__ NrpmFwdSmem nrpm_fwd_sm;
+
+// One staged chunk of cnt terms for the thread's 16 outputs, weight function FN: the inner loop.
+template <int FN, bool SAVE>
+__device__ __forceinline__ void nrpm_fwd_chunk(const NrpmConsts& kc, int cnt, int rl, int cl, const float (&zd)[4][4],
+                                               float (&s0)[4][4], float (&s1)[4][4], float (&pp)[4][4],
+                                               float (&qq)[4][4]) {
+    NRPM_UNROLL_N(NRPM_FWD_UNROLL)
+    for (int dd = 0; dd < cnt; ++dd) {
+        float xv[4], wv[4];
+        NRPM_UNROLL
+        for (int i = 0; i < 4; ++i) xv[i] = nrpm_fwd_sm.xs[dd][rl + 16 * i];
+        NRPM_UNROLL
+        for (int j = 0; j < 4; ++j) wv[j] = nrpm_fwd_sm.ws[dd][cl + 16 * j];
+        NRPM_UNROLL
+        for (int i = 0; i < 4; ++i) {
+            NRPM_UNROLL
+            for (int j = 0; j < 4; ++j) {
+                const float t = xv[i] * wv[j];
+                const float r = t - zd[i][j];
+                float q;
+                const float w = nrpm_wq<FN, SAVE>(kc, r, q);
+                s0[i][j] += w;
+                s1[i][j] = fmaf(w, t, s1[i][j]);
+                if (SAVE) {
+                    pp[i][j] = fmaf(r, q, pp[i][j]);
+                    qq[i][j] += q;
+                }
+            }
+        }
+    }
+}
+
+// Geo (a policy class of nrpm_dense.cu / nrpm_conv.cu) provides:
+//   int D; long long N; int row0, col0;
+//   int rowBase(int row), colOff(int col): output (and state plane) index of global (row, col) is
+//       rowBase + colOff, -1 when outside (output indices fit in int: N < 2^31)
+//   void prepare(): before the first chunk;  void load(int d0, int chunk, int nextD0): fills nrpm_fwd_sm
+// Columns are output units, so bias[col]. ROW_FAST: threadIdx % 16 walks rows (conv: neighbouring
+// pixels are neighbouring in memory), otherwise it walks columns (dense: neighbouring units are).
+// The weight function is switched per chunk (a uniform branch) around the inner loop rather than
+// by instantiating the whole engine per function: the accumulators then live in the same
+// registers for all functions (separate whole-engine copies inlined into one kernel make ptxas
+// spill heavily, although each alone fits in 128 registers).
+template <bool SAVE, bool ROW_FAST, class Geo>
+__device__ __forceinline__ void nrpm_fwd_engine(const NrpmParams& p, Geo& geo, const float* __restrict__ bias,
+                                                const float* __restrict__ lambda, const float* __restrict__ z0,
+                                                float* __restrict__ y, float* __restrict__ state) {
+    const int tid = threadIdx.x;
+    const int rl = ROW_FAST ? (tid & 15) : (tid >> 4);   // this thread's rows rl + 16 i
+    const int cl = ROW_FAST ? (tid >> 4) : (tid & 15);   // and columns cl + 16 j
+    const int K = p.k;
+    const int D = geo.D;
+    const long long N = geo.N;
+    const float Df = (float)D;
+    const float invD = 1.0f / Df;
+    const NrpmConsts kc = nrpm_consts(p);
+
+    // output index = rb[i] + co[j]; 8 registers rather than 16 kept indices
+    int rb[4], co[4];
+    NRPM_UNROLL
+    for (int i = 0; i < 4; ++i) {
+        rb[i] = geo.rowBase(geo.row0 + rl + 16 * i);
+        co[i] = geo.colOff(geo.col0 + cl + 16 * i);
+    }
+    // z(k)/D per output, carried from step to step in registers
+    float zd[4][4];
+    NRPM_UNROLL
+    for (int i = 0; i < 4; ++i) {
+        NRPM_UNROLL
+        for (int j = 0; j < 4; ++j) {
+            float z = 0.0f;
+            if ((rb[i] | co[j]) >= 0) {
+                const int idx = rb[i] + co[j];
+                z = z0[idx];
+                if (SAVE) state[idx] = z;                                                // plane 0: z(0)
+                if (K == 0) y[idx] = z + (bias ? bias[geo.col0 + cl + 16 * j] : 0.0f);   // y = z0 + bias
+            }
+            zd[i][j] = z * invD;
+        }
+    }
+    if (K > 0) {   // uniform over the grid: every thread or none enters the barriers below
+        const float lam = *lambda;
+        geo.prepare();
+        int chunk = 0;
+        NRPM_UNROLL_N(1)
+        for (int step = 0; step < K; ++step) {
+            float s0[4][4], s1[4][4], pp[4][4], qq[4][4];
+            NRPM_UNROLL
+            for (int i = 0; i < 4; ++i) {
+                NRPM_UNROLL
+                for (int j = 0; j < 4; ++j) {
+                    s0[i][j] = 0.0f;
+                    s1[i][j] = 0.0f;
+                    pp[i][j] = 0.0f;
+                    qq[i][j] = 0.0f;
+                }
+            }
+            NRPM_UNROLL_N(1)
+            for (int d0 = 0; d0 < D; d0 += NRPM_TD, ++chunk) {
+                __syncthreads();   // the previous chunk's readers are done
+                geo.load(d0, chunk, d0 + NRPM_TD < D ? d0 + NRPM_TD : 0);
+                __syncthreads();
+                const int cnt = nrpm_imin(NRPM_TD, D - d0);
+                switch (p.fn) {
+                    case 0: nrpm_fwd_chunk<0, SAVE>(kc, cnt, rl, cl, zd, s0, s1, pp, qq); break;
+                    case 1: nrpm_fwd_chunk<1, SAVE>(kc, cnt, rl, cl, zd, s0, s1, pp, qq); break;
+                    case 2: nrpm_fwd_chunk<2, SAVE>(kc, cnt, rl, cl, zd, s0, s1, pp, qq); break;
+                    default: nrpm_fwd_chunk<3, SAVE>(kc, cnt, rl, cl, zd, s0, s1, pp, qq); break;
+                }
+            }
+            // z(k+1) = D S1 / S0, the state of this step, and y after the last one
+            NRPM_UNROLL
+            for (int i = 0; i < 4; ++i) {
+                NRPM_UNROLL
+                for (int j = 0; j < 4; ++j) {
+                    const float zn = Df * s1[i][j] / s0[i][j];
+                    if ((rb[i] | co[j]) >= 0) {
+                        const int idx = rb[i] + co[j];
+                        if (SAVE) {
+                            state[(long long)(step + 1) * N + idx] = zn;
+                            state[(long long)(K + 1 + step) * N + idx] = s0[i][j];
+                            state[(long long)(2 * K + 1 + step) * N + idx] =
+                                (Df * pp[i][j] - (zn - Df * zd[i][j]) * qq[i][j]) / s0[i][j];
+                        }
+                        if (step == K - 1) {
+                            y[idx] = lam * z0[idx] + (1.0f - lam) * zn + (bias ? bias[geo.col0 + cl + 16 * j] : 0.0f);
+                        }
+                    }
+                    zd[i][j] = zn * invD;
+                }
+            }
+        }
+    }
+}
+
+// Two engines, with and without the state (and its two extra accumulators per output).
+template <bool ROW_FAST, class Geo>
+__device__ __forceinline__ void nrpm_fwd_dispatch(const NrpmParams& p, Geo& geo, const float* bias,
+                                                  const float* lambda, const float* z0, float* y, float* state) {
+    if (state) {
+        nrpm_fwd_engine<true, ROW_FAST>(p, geo, bias, lambda, z0, y, state);
+    } else {
+        nrpm_fwd_engine<false, ROW_FAST>(p, geo, bias, lambda, z0, y, state);
+    }
+}
+
+// ================================================================== backward engine
+
+struct NrpmBwdSmem {
+    float ss[NRPM_TI][NRPM_PAD];    // (TI iters, 64 d): the streamed operand (w for gx, x for gw)
+    float zd[NRPM_TI][NRPM_PAD];    // (TI iters, 64 rows): z(k) / D
+    float znd[NRPM_TI][NRPM_PAD];   // z(k+1) / D
+    float c1[NRPM_TI][NRPM_PAD];    // gz(k+1) D / S0(k)
+};
+__shared__ NrpmBwdSmem nrpm_bwd_sm;
+
+// One staged chunk of cnt iterations for the thread's 4 x 4 (row, d) values, weight function FN.
+template <int FN>
+__device__ __forceinline__ void nrpm_bwd_chunk(const NrpmConsts& kc, int cnt, int rl, int dl, const float (&held)[4][4],
+                                               float (&acc)[4][4]) {
+    NRPM_UNROLL_N(NRPM_BWD_UNROLL)
+    for (int it = 0; it < cnt; ++it) {
+        float sv[4], za[4], zb[4], cc[4];
+        NRPM_UNROLL
+        for (int j = 0; j < 4; ++j) sv[j] = nrpm_bwd_sm.ss[it][dl + 16 * j];
+        NRPM_UNROLL
+        for (int i = 0; i < 4; ++i) {
+            za[i] = nrpm_bwd_sm.zd[it][rl + 16 * i];
+            zb[i] = nrpm_bwd_sm.znd[it][rl + 16 * i];
+            cc[i] = nrpm_bwd_sm.c1[it][rl + 16 * i];
+        }
+        NRPM_UNROLL
+        for (int i = 0; i < 4; ++i) {
+            NRPM_UNROLL
+            for (int j = 0; j < 4; ++j) {
+                const float t = held[i][j] * sv[j];
+                float q;
+                const float w = nrpm_wq<FN, true>(kc, t - za[i], q);
+                const float gt = cc[i] * fmaf(t - zb[i], q, w);
+                acc[i][j] = fmaf(gt, sv[j], acc[i][j]);
+            }
+        }
+    }
+}
+
+// Geo provides:
+//   int D, NI, rows; long long N; int row0, d0;  (NI = extent of the iterated index)
+//   const float* held: the fixed operand (rows, D);  float* grad: the gradient (rows, D), +=
+//   int iterBase(int it), out(int base, int row): output index of (row, iter), -1 outside
+//   void prepare();  void loadStreamed(int it0): nrpm_bwd_sm.ss[it][dd], 0 outside
+// ITER_FAST: staging threads walk the iterated index (it is the fastest in the state layout).
+template <bool ITER_FAST, class Geo>
+__device__ __forceinline__ void nrpm_bwd_engine(const NrpmParams& p, Geo& geo, const float* __restrict__ state,
+                                                const float* __restrict__ gz) {
+    NrpmBwdSmem& sm = nrpm_bwd_sm;
+    const int tid = threadIdx.x;
+    const int rl = tid >> 4;   // rows rl + 16 i
+    const int dl = tid & 15;   // term indices dl + 16 j (coalesced += into gx / gw)
+    const int K = p.k;
+    const int D = geo.D;
+    const long long N = geo.N;
+    const float Df = (float)D;
+    const float invD = 1.0f / Df;
+    const NrpmConsts kc = nrpm_consts(p);
+
+    float held[4][4], acc[4][4];
+    NRPM_UNROLL
+    for (int i = 0; i < 4; ++i) {
+        NRPM_UNROLL
+        for (int j = 0; j < 4; ++j) {
+            const int row = geo.row0 + rl + 16 * i;
+            const int d = geo.d0 + dl + 16 * j;
+            held[i][j] = row < geo.rows && d < D ? geo.held[row * D + d] : 0.0f;
+            acc[i][j] = 0.0f;
+        }
+    }
+    if (K > 0) {   // uniform over the grid (K = 0 is never launched: nothing flows back)
+        geo.prepare();
+        NRPM_UNROLL_N(1)
+        for (int it0 = 0; it0 < geo.NI; it0 += NRPM_TI) {
+            NRPM_UNROLL_N(1)
+            for (int step = 0; step < K; ++step) {
+                __syncthreads();   // the previous readers are done
+                if (step == 0) geo.loadStreamed(it0);
+                // per-output scalars of step k for the (row, iter) pairs of this chunk
+                const float* pz = state + (long long)step * N;
+                const float* pzn = state + (long long)(step + 1) * N;
+                const float* ps0 = state + (long long)(K + 1 + step) * N;
+                const float* pg = gz + (long long)step * N;
+                if (ITER_FAST) {
+                    const int it = tid % NRPM_TI;
+                    const int base = geo.iterBase(it0 + it);
+                    NRPM_UNROLL
+                    for (int s = 0; s < NRPM_TILE * NRPM_TI / NRPM_BLOCK; ++s) {
+                        const int row = tid / NRPM_TI + s * (NRPM_BLOCK / NRPM_TI);
+                        const int idx = geo.out(base, geo.row0 + row);
+                        float a = 0.0f, b = 0.0f, c = 0.0f;
+                        if (idx >= 0) {
+                            a = pz[idx] * invD;
+                            b = pzn[idx] * invD;
+                            c = pg[idx] * Df / ps0[idx];
+                        }
+                        sm.zd[it][row] = a;
+                        sm.znd[it][row] = b;
+                        sm.c1[it][row] = c;
+                    }
+                } else {
+                    const int row = tid % NRPM_TILE;
+                    NRPM_UNROLL
+                    for (int s = 0; s < NRPM_TILE * NRPM_TI / NRPM_BLOCK; ++s) {
+                        const int it = tid / NRPM_TILE + s * (NRPM_BLOCK / NRPM_TILE);
+                        const int idx = geo.out(geo.iterBase(it0 + it), geo.row0 + row);
+                        float a = 0.0f, b = 0.0f, c = 0.0f;
+                        if (idx >= 0) {
+                            a = pz[idx] * invD;
+                            b = pzn[idx] * invD;
+                            c = pg[idx] * Df / ps0[idx];
+                        }
+                        sm.zd[it][row] = a;
+                        sm.znd[it][row] = b;
+                        sm.c1[it][row] = c;
+                    }
+                }
+                __syncthreads();
+                const int cnt = nrpm_imin(NRPM_TI, geo.NI - it0);
+                switch (p.fn) {   // uniform; see nrpm_fwd_engine
+                    case 0: nrpm_bwd_chunk<0>(kc, cnt, rl, dl, held, acc); break;
+                    case 1: nrpm_bwd_chunk<1>(kc, cnt, rl, dl, held, acc); break;
+                    case 2: nrpm_bwd_chunk<2>(kc, cnt, rl, dl, held, acc); break;
+                    default: nrpm_bwd_chunk<3>(kc, cnt, rl, dl, held, acc); break;
+                }
+            }
+        }
+        NRPM_UNROLL
+        for (int i = 0; i < 4; ++i) {
+            NRPM_UNROLL
+            for (int j = 0; j < 4; ++j) {
+                const int row = geo.row0 + rl + 16 * i;
+                const int d = geo.d0 + dl + 16 * j;
+                if (row < geo.rows && d < D) geo.grad[row * D + d] += acc[i][j];
+            }
+        }
+    }
+}
