@@ -89,7 +89,9 @@ final class JCudaDevice implements Device {
             }
             return null;
         } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
-            return "JCuda's native library did not load: " + e.getMessage();
+            // JCuda's message carries its whole nested stack trace; its first line is the reason
+            String m = String.valueOf(e.getMessage());
+            return "JCuda's native library did not load (no NVIDIA driver here?): " + m.lines().findFirst().orElse(m);
         } finally {
             try {
                 JCudaDriver.setExceptionsEnabled(true);

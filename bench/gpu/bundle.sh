@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Builds bundle/: everything a GPU machine with only an NVIDIA driver (no JDK, no Maven, no network)
+# needs to run the GPU test suite and the GPU benchmarks:
+#   bundle/runtime/     a jlink'ed Java runtime (no JDK needed there), native symbols stripped
+#   bundle/lib/         the project jar (with the compiled kernels) and its runtime jars, without
+#                       ND4J/JavaCPP/OpenBLAS (the cuda backend never needs them) and without
+#                       JCublas/JCudnn natives (no cuBLAS 12 / cuDNN 8 there), plus JUnit's console
+#   bundle/test-classes the test suite
+#   bundle/run-gpu.sh   runs the GPU tests, then the GPU benchmark, writing into $OUT (or ./gpu-results)
+# usage (from the repository root): bench/gpu/bundle.sh        -> bundle/ (about 40-60 MB)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+JAVA_HOME="${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")}"
+out="$root/bundle"
+junit_console=1.10.3
+
+./mvnw -q -B package -DskipTests -Dnrpm.skipEmulator=true
+if [ ! -s target/classes/kernels/index.txt ]; then
+    echo "bundle: no compiled kernels in target/classes/kernels (nvcc missing?): a GPU bundle would be useless" >&2
+    exit 1
+fi
+./mvnw -q -B dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:$junit_console \
+    -DoutputDirectory=target/bundle-extra
+
+rm -rf "$out"
+mkdir -p "$out/lib"
+cp target/nrpm.jar "$out/lib/"
+for jar in target/lib/*.jar; do
+    case "$(basename "$jar")" in
+        # ND4J and its natives; JCublas/JCudnn natives; the PNG plotting stack (no reports run there)
+        nd4j-*|javacpp-*|openblas-*|jcublas-*|jcudnn-*|oshi-*|jna-*|flatbuffers-*|protobuf-1.0.0-M2.1*|guava-1.0.0-M2.1*|jackson-1.0.0-M2.1*|neoitertools-*|commons-net-*|threetenbp-*) ;;
+        xchart-*|pdfbox-*|fontbox-*|graphics2d-*|VectorGraphics2D-*|animated-gif-lib-*|commons-logging-*|commons-collections4-*) ;;
+        *) cp "$jar" "$out/lib/" ;;
+    esac
+done
+cp target/bundle-extra/junit-platform-console-standalone-$junit_console.jar "$out/lib/"
+cp -r target/test-classes "$out/test-classes"
+rm -rf "$out/test-classes/META-INF/services"   # the emulator provider needs a g++ build the bundle lacks
+mkdir -p "$out/bench"
+cp bench/gpu/*.py "$out/bench/" 2>/dev/null || true
+
+# what the GPU tests, the benchmark and the JUnit launcher load; not java.desktop (the report
+# package's charts are never loaded there, and AWT would add 10 MB)
+modules=java.base,java.logging,java.management,java.naming,java.xml,jdk.unsupported,jdk.zipfs
+"$JAVA_HOME/bin/jlink" --add-modules "$modules" --strip-debug --no-header-files --no-man-pages \
+    --compress=2 --output "$out/runtime"
+# the JDK's native libraries keep their symbols; the bundle has no use for them
+if command -v strip >/dev/null; then
+    find "$out/runtime" -name '*.so' -exec strip --strip-unneeded {} + 2>/dev/null || true
+fi
+
+cat > "$out/run-gpu.sh" <<'RUN'
+#!/usr/bin/env bash
+# Runs the GPU test suite and the GPU benchmark from this bundle. Results go to $OUT
+# (or ./gpu-results): tests.txt, junit/ (XML reports), ours.json, and torch.json where PyTorch exists.
+set -uo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+res="${OUT:-$PWD/gpu-results}"
+mkdir -p "$res/junit"
+# JCuda unpacks its natives into java.io.tmpdir without locking: one private folder per run
+tmp="$(mktemp -d)"
+java=("$here/runtime/bin/java" -Xmx8g "-Djava.io.tmpdir=$tmp" -Djava.awt.headless=true)
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
+"${java[@]}" -cp "$here/lib/*:$here/test-classes" org.junit.platform.console.ConsoleLauncher execute \
+    --disable-banner --details=summary --reports-dir="$res/junit" \
+    --select-class dev.nrpm.backend.BackendConformanceTest \
+    --select-class dev.nrpm.ops.NrpmConformanceTest \
+    --select-class dev.nrpm.train.CrossBackendTrainingTest 2>&1 | tee "$res/tests.txt"
+tests=${PIPESTATUS[0]}
+"${java[@]}" -cp "$here/lib/*" dev.nrpm.bench.GpuNrpmBench --json "$res/ours.json" "$@" 2>&1 | tee "$res/ours.txt"
+bench=${PIPESTATUS[0]}
+if python3 -c 'import torch' 2>/dev/null; then
+    PYTHONUNBUFFERED=1 python3 "$here/bench/torch_nrpm.py" --json "$res/torch.json" 2>&1 | tee "$res/torch.txt"
+fi
+rm -rf "$tmp"
+echo "tests exit $tests, benchmark exit $bench; results in $res"
+[ "$tests" -eq 0 ] && [ "$bench" -eq 0 ]
+RUN
+chmod +x "$out/run-gpu.sh"
+echo "bundle: $(du -sh "$out" | cut -f1) in $out; run it there with: bundle/run-gpu.sh"
