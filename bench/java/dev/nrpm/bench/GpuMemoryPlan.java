@@ -1,0 +1,89 @@
+package dev.nrpm.bench;
+
+import dev.nrpm.attack.PgdLinf;
+import dev.nrpm.backend.cuda.AllocationOnlyDevice;
+import dev.nrpm.backend.cuda.CudaBackend;
+import dev.nrpm.data.BatchLoader;
+import dev.nrpm.data.DataOptions;
+import dev.nrpm.data.Datasets;
+import dev.nrpm.data.ImageDataset;
+import dev.nrpm.data.Split;
+import dev.nrpm.eval.BatchProgress;
+import dev.nrpm.models.InputShape;
+import dev.nrpm.models.ModelSpec;
+import dev.nrpm.nn.Module;
+import dev.nrpm.nn.ParamInit;
+import dev.nrpm.nn.PatternMatchingSwitch;
+import dev.nrpm.optim.Sgd;
+import dev.nrpm.pm.PatternMatching;
+import dev.nrpm.train.AdversarialSetting;
+import dev.nrpm.train.TrainConfig;
+import dev.nrpm.train.Trainer;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Peak device memory of one training step of ResNet-18 on the CUDA backend, measured without a
+ * GPU: the backend's own code runs unchanged (every allocation, every scope release, the same
+ * saved state and gradients) on a device that records allocations and skips the kernels. The
+ * numbers are what CudaBackend asks the driver for; the driver's own context (a few hundred MiB)
+ * comes on top on a real GPU. Also prints what the materialized formulation's terms tensor alone
+ * would take for the largest layer.
+ *
+ * <pre>
+ * java -cp 'target/nrpm.jar:target/lib/*' dev.nrpm.bench.GpuMemoryPlan [--width 64] [--batch 128] [--k 1]
+ * </pre>
+ */
+public final class GpuMemoryPlan {
+    private GpuMemoryPlan() {
+    }
+
+    public static void main(String[] args) {
+        int width = 64;
+        int batch = 128;
+        int k = 1;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--width": width = Integer.parseInt(args[++i]); break;
+                case "--batch": batch = Integer.parseInt(args[++i]); break;
+                case "--k": k = Integer.parseInt(args[++i]); break;
+                default:
+                    System.err.println("unknown argument " + args[i]);
+                    System.exit(2);
+            }
+        }
+        ImageDataset data = Datasets.open("synth-cifar", Split.TRAIN, DataOptions.defaults().withSynthSize(batch));
+        System.out.printf(Locale.ROOT, "ResNet-18 width %d, batch %d, one training step (SGD momentum), peak device memory:%n",
+                width, batch);
+        System.out.println("| layers | training | peak MiB | of which parameters+optimizer MiB |");
+        System.out.println("|---|---|---|---|");
+        for (boolean nrpm : new boolean[] {false, true}) {
+            for (boolean adversarial : new boolean[] {false, true}) {
+                AllocationOnlyDevice device = new AllocationOnlyDevice();
+                CudaBackend be = new CudaBackend(device, "cuda-plan");
+                Module net = ModelSpec.of("resnet18", InputShape.CIFAR).withWidth(width).build(new ParamInit(be, 1));
+                if (nrpm) {
+                    PatternMatchingSwitch.apply(net, List.of("*"), PatternMatching.nrpm(k, 1e-3f, 0.5f));
+                }
+                TrainConfig cfg = TrainConfig.of(1, batch, 0.01f);
+                if (adversarial) {
+                    cfg = cfg.withAdversarial(new AdversarialSetting(new PgdLinf(7, 2f / 255, false), 8f / 255, false));
+                }
+                try (Sgd sgd = new Sgd(net.namedParameters(), cfg.lr(), cfg.momentum(), 0f, false)) {
+                    long resident = device.bytesInUse();
+                    new Trainer(net, be, sgd, cfg).trainEpoch(BatchLoader.builder(data, batch).build(), 0, 0,
+                            BatchProgress.NONE);
+                    long optimizerState = device.bytesInUse();
+                    System.out.printf(Locale.ROOT, "| %s | %s | %.0f | %.0f |%n", nrpm ? "NRPM K=" + k : "LPM",
+                            adversarial ? "PGD-7 adversarial" : "clean", device.peakBytes() / 1048576.0,
+                            Math.max(resident, optimizerState) / 1048576.0);
+                }
+            }
+        }
+        // the largest terms tensor of the materialized formulation: layer1 convs, B x C x (C*9) x 32*32
+        double terms = (double) batch * width * width * 9 * 32 * 32;
+        System.out.printf(Locale.ROOT, "materialized formulation: the terms tensor of one layer1 conv alone is %.1f GiB"
+                + " (B x %d x %d x 1024 floats), before its temporaries and saved copies%n", 4 * terms / (1 << 30),
+                width, width * 9);
+    }
+}

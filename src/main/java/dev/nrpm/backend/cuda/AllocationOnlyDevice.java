@@ -1,0 +1,75 @@
+package dev.nrpm.backend.cuda;
+
+/**
+ * A device that counts allocations and does nothing else: launches and copies are skipped and
+ * downloads read zeros. CudaBackend runs on it unchanged, so the peak it records is exactly what
+ * the backend would ask a GPU's driver for (bench/GpuMemoryPlan, TrainingMemoryTest), on a
+ * machine without one.
+ */
+public final class AllocationOnlyDevice implements Device {
+    private long inUse;
+    private long peak;
+
+    private record Block(long bytes) implements DevicePointer {
+    }
+
+    @Override
+    public String describe() {
+        return "allocation-only device (kernels skipped)";
+    }
+
+    @Override
+    public DevicePointer alloc(long bytes) {
+        inUse += bytes;
+        peak = Math.max(peak, inUse);
+        return new Block(bytes);
+    }
+
+    @Override
+    public void free(DevicePointer p) {
+        inUse -= ((Block) p).bytes();
+    }
+
+    @Override
+    public void copyIn(DevicePointer dst, float[] src, int count) {
+    }
+
+    @Override
+    public void copyOut(DevicePointer src, float[] dst, int count) {
+    }
+
+    @Override
+    public void copy(DevicePointer src, DevicePointer dst, long bytes) {
+    }
+
+    @Override
+    public void fill32(DevicePointer dst, int bits, long count) {
+    }
+
+    @Override
+    public void launch(String kernel, int gx, int gy, int gz, int bx, int by, int bz, Object... args) {
+    }
+
+    @Override
+    public void synchronize() {
+    }
+
+    @Override
+    public long bytesInUse() {
+        return inUse;
+    }
+
+    @Override
+    public long peakBytes() {
+        return peak;
+    }
+
+    @Override
+    public void resetPeak() {
+        peak = inUse;
+    }
+
+    @Override
+    public void close() {
+    }
+}
