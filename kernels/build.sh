@@ -24,8 +24,10 @@ sources=("$here"/*.cu)
 jobs="${NRPM_NVCC_JOBS:-$(nproc 2>/dev/null || echo 2)}"
 build_one() {
     src="$1"; name="$(basename "$src" .cu)"; fat="$out/$name.fatbin"
-    if [ -f "$fat" ] && [ "$fat" -nt "$src" ] && [ "$fat" -nt "$here/common.cuh" ] && [ "$fat" -nt "$0" ]; then
-        return 0
+    if [ -f "$fat" ] && [ "$fat" -nt "$src" ] && [ "$fat" -nt "$0" ]; then
+        local h stale=0
+        for h in "$here"/*.cuh; do [ "$h" -nt "$fat" ] && stale=1; done
+        [ "$stale" -eq 0 ] && return 0
     fi
     if ! "$NVCC" -std=c++17 -O3 -fatbin "${arches[@]}" -I "$here" -o "$fat.tmp" "$src" 2> "$out/$name.log"; then
         cat "$out/$name.log" >&2

@@ -47,7 +47,7 @@
 #define NRPM_TD 32     // forward: terms per staged chunk
 #define NRPM_TI 32     // backward: iterations per staged chunk
 #ifndef NRPM_FWD_UNROLL
-#define NRPM_FWD_UNROLL 1
+#define NRPM_FWD_UNROLL 2
 #endif
 #ifndef NRPM_BWD_UNROLL
 #define NRPM_BWD_UNROLL 1
@@ -113,15 +113,18 @@ __device__ __forceinline__ float nrpm_wq(const NrpmConsts& k, float r, float& q)
 struct NrpmFwdSmem {
     float xs[NRPM_TD][NRPM_PAD];   // (TD, 64 rows): x of the chunk's terms
     float ws[NRPM_TD][NRPM_PAD];   // (TD, 64 cols): w of the chunk's terms
+    int rb[NRPM_TILE];             // Geo::rowBase of the tile's rows
+    int co[NRPM_TILE];             // Geo::colOff of the tile's columns
 };
 // Static shared memory at file scope (one per kernel that uses it), read directly by the engines.
 __shared__ NrpmFwdSmem nrpm_fwd_sm;
 
 // One staged chunk of cnt terms for the thread's 16 outputs, weight function FN: the inner loop.
 template <int FN, bool SAVE>
-__device__ __forceinline__ void nrpm_fwd_chunk(const NrpmConsts& kc, int cnt, int rl, int cl, const float (&zd)[4][4],
+__device__ __forceinline__ void nrpm_fwd_chunk(const NrpmParams& p, int cnt, int rl, int cl, const float (&zd)[4][4],
                                                float (&s0)[4][4], float (&s1)[4][4], float (&pp)[4][4],
                                                float (&qq)[4][4]) {
+    const NrpmConsts kc = nrpm_consts(p);   // here, not in the engine: registers are scarce there
     NRPM_UNROLL_N(NRPM_FWD_UNROLL)
     for (int dd = 0; dd < cnt; ++dd) {
         float xv[4], wv[4];
@@ -163,6 +166,7 @@ template <bool SAVE, bool ROW_FAST, class Geo>
 __device__ __forceinline__ void nrpm_fwd_engine(const NrpmParams& p, Geo& geo, const float* __restrict__ bias,
                                                 const float* __restrict__ lambda, const float* __restrict__ z0,
                                                 float* __restrict__ y, float* __restrict__ state) {
+    NrpmFwdSmem& sm = nrpm_fwd_sm;
     const int tid = threadIdx.x;
     const int rl = ROW_FAST ? (tid & 15) : (tid >> 4);   // this thread's rows rl + 16 i
     const int cl = ROW_FAST ? (tid >> 4) : (tid & 15);   // and columns cl + 16 j
@@ -171,24 +175,18 @@ __device__ __forceinline__ void nrpm_fwd_engine(const NrpmParams& p, Geo& geo, c
     const long long N = geo.N;
     const float Df = (float)D;
     const float invD = 1.0f / Df;
-    const NrpmConsts kc = nrpm_consts(p);
 
-    // output index = rb[i] + co[j]; 8 registers rather than 16 kept indices
-    int rb[4], co[4];
-    NRPM_UNROLL
-    for (int i = 0; i < 4; ++i) {
-        rb[i] = geo.rowBase(geo.row0 + rl + 16 * i);
-        co[i] = geo.colOff(geo.col0 + cl + 16 * i);
-    }
     // z(k)/D per output, carried from step to step in registers
     float zd[4][4];
     NRPM_UNROLL
     for (int i = 0; i < 4; ++i) {
+        const int rb = geo.rowBase(geo.row0 + rl + 16 * i);
         NRPM_UNROLL
         for (int j = 0; j < 4; ++j) {
+            const int co = geo.colOff(geo.col0 + cl + 16 * j);
             float z = 0.0f;
-            if ((rb[i] | co[j]) >= 0) {
-                const int idx = rb[i] + co[j];
+            if ((rb | co) >= 0) {
+                const int idx = rb + co;
                 z = z0[idx];
                 if (SAVE) state[idx] = z;                                                // plane 0: z(0)
                 if (K == 0) y[idx] = z + (bias ? bias[geo.col0 + cl + 16 * j] : 0.0f);   // y = z0 + bias
@@ -196,8 +194,14 @@ __device__ __forceinline__ void nrpm_fwd_engine(const NrpmParams& p, Geo& geo, c
             zd[i][j] = z * invD;
         }
     }
+    // The output indices again, for the stores after each step, from shared memory: kept in
+    // registers (with the addresses the compiler derives from them) they cost up to 32 registers.
+    if (tid < NRPM_TILE) {
+        sm.rb[tid] = geo.rowBase(geo.row0 + tid);
+    } else if (tid < 2 * NRPM_TILE) {
+        sm.co[tid - NRPM_TILE] = geo.colOff(geo.col0 + tid - NRPM_TILE);
+    }
     if (K > 0) {   // uniform over the grid: every thread or none enters the barriers below
-        const float lam = *lambda;
         geo.prepare();
         int chunk = 0;
         NRPM_UNROLL_N(1)
@@ -220,20 +224,22 @@ __device__ __forceinline__ void nrpm_fwd_engine(const NrpmParams& p, Geo& geo, c
                 __syncthreads();
                 const int cnt = nrpm_imin(NRPM_TD, D - d0);
                 switch (p.fn) {
-                    case 0: nrpm_fwd_chunk<0, SAVE>(kc, cnt, rl, cl, zd, s0, s1, pp, qq); break;
-                    case 1: nrpm_fwd_chunk<1, SAVE>(kc, cnt, rl, cl, zd, s0, s1, pp, qq); break;
-                    case 2: nrpm_fwd_chunk<2, SAVE>(kc, cnt, rl, cl, zd, s0, s1, pp, qq); break;
-                    default: nrpm_fwd_chunk<3, SAVE>(kc, cnt, rl, cl, zd, s0, s1, pp, qq); break;
+                    case 0: nrpm_fwd_chunk<0, SAVE>(p, cnt, rl, cl, zd, s0, s1, pp, qq); break;
+                    case 1: nrpm_fwd_chunk<1, SAVE>(p, cnt, rl, cl, zd, s0, s1, pp, qq); break;
+                    case 2: nrpm_fwd_chunk<2, SAVE>(p, cnt, rl, cl, zd, s0, s1, pp, qq); break;
+                    default: nrpm_fwd_chunk<3, SAVE>(p, cnt, rl, cl, zd, s0, s1, pp, qq); break;
                 }
             }
             // z(k+1) = D S1 / S0, the state of this step, and y after the last one
             NRPM_UNROLL
             for (int i = 0; i < 4; ++i) {
+                const int rb = sm.rb[rl + 16 * i];
                 NRPM_UNROLL
                 for (int j = 0; j < 4; ++j) {
+                    const int co = sm.co[cl + 16 * j];
                     const float zn = Df * s1[i][j] / s0[i][j];
-                    if ((rb[i] | co[j]) >= 0) {
-                        const int idx = rb[i] + co[j];
+                    if ((rb | co) >= 0) {
+                        const int idx = rb + co;
                         if (SAVE) {
                             state[(long long)(step + 1) * N + idx] = zn;
                             state[(long long)(K + 1 + step) * N + idx] = s0[i][j];
@@ -241,6 +247,7 @@ __device__ __forceinline__ void nrpm_fwd_engine(const NrpmParams& p, Geo& geo, c
                                 (Df * pp[i][j] - (zn - Df * zd[i][j]) * qq[i][j]) / s0[i][j];
                         }
                         if (step == K - 1) {
+                            const float lam = *lambda;
                             y[idx] = lam * z0[idx] + (1.0f - lam) * zn + (bias ? bias[geo.col0 + cl + 16 * j] : 0.0f);
                         }
                     }
@@ -274,8 +281,9 @@ __shared__ NrpmBwdSmem nrpm_bwd_sm;
 
 // One staged chunk of cnt iterations for the thread's 4 x 4 (row, d) values, weight function FN.
 template <int FN>
-__device__ __forceinline__ void nrpm_bwd_chunk(const NrpmConsts& kc, int cnt, int rl, int dl, const float (&held)[4][4],
+__device__ __forceinline__ void nrpm_bwd_chunk(const NrpmParams& p, int cnt, int rl, int dl, const float (&held)[4][4],
                                                float (&acc)[4][4]) {
+    const NrpmConsts kc = nrpm_consts(p);
     NRPM_UNROLL_N(NRPM_BWD_UNROLL)
     for (int it = 0; it < cnt; ++it) {
         float sv[4], za[4], zb[4], cc[4];
@@ -319,7 +327,6 @@ __device__ __forceinline__ void nrpm_bwd_engine(const NrpmParams& p, Geo& geo, c
     const long long N = geo.N;
     const float Df = (float)D;
     const float invD = 1.0f / Df;
-    const NrpmConsts kc = nrpm_consts(p);
 
     float held[4][4], acc[4][4];
     NRPM_UNROLL
@@ -328,7 +335,7 @@ __device__ __forceinline__ void nrpm_bwd_engine(const NrpmParams& p, Geo& geo, c
         for (int j = 0; j < 4; ++j) {
             const int row = geo.row0 + rl + 16 * i;
             const int d = geo.d0 + dl + 16 * j;
-            held[i][j] = row < geo.rows && d < D ? geo.held[row * D + d] : 0.0f;
+            held[i][j] = row < geo.rows && d < D ? geo.held[(long long)row * D + d] : 0.0f;
             acc[i][j] = 0.0f;
         }
     }
@@ -382,10 +389,10 @@ __device__ __forceinline__ void nrpm_bwd_engine(const NrpmParams& p, Geo& geo, c
                 __syncthreads();
                 const int cnt = nrpm_imin(NRPM_TI, geo.NI - it0);
                 switch (p.fn) {   // uniform; see nrpm_fwd_engine
-                    case 0: nrpm_bwd_chunk<0>(kc, cnt, rl, dl, held, acc); break;
-                    case 1: nrpm_bwd_chunk<1>(kc, cnt, rl, dl, held, acc); break;
-                    case 2: nrpm_bwd_chunk<2>(kc, cnt, rl, dl, held, acc); break;
-                    default: nrpm_bwd_chunk<3>(kc, cnt, rl, dl, held, acc); break;
+                    case 0: nrpm_bwd_chunk<0>(p, cnt, rl, dl, held, acc); break;
+                    case 1: nrpm_bwd_chunk<1>(p, cnt, rl, dl, held, acc); break;
+                    case 2: nrpm_bwd_chunk<2>(p, cnt, rl, dl, held, acc); break;
+                    default: nrpm_bwd_chunk<3>(p, cnt, rl, dl, held, acc); break;
                 }
             }
         }
@@ -395,7 +402,7 @@ __device__ __forceinline__ void nrpm_bwd_engine(const NrpmParams& p, Geo& geo, c
             for (int j = 0; j < 4; ++j) {
                 const int row = geo.row0 + rl + 16 * i;
                 const int d = geo.d0 + dl + 16 * j;
-                if (row < geo.rows && d < D) geo.grad[row * D + d] += acc[i][j];
+                if (row < geo.rows && d < D) geo.grad[(long long)row * D + d] += acc[i][j];
             }
         }
     }

@@ -1,0 +1,108 @@
+package dev.nrpm.bench;
+
+import dev.nrpm.attack.PgdLinf;
+import dev.nrpm.backend.Backend;
+import dev.nrpm.backend.Backends;
+import dev.nrpm.data.BatchLoader;
+import dev.nrpm.data.DataOptions;
+import dev.nrpm.data.Datasets;
+import dev.nrpm.data.ImageDataset;
+import dev.nrpm.data.Split;
+import dev.nrpm.eval.BatchProgress;
+import dev.nrpm.models.InputShape;
+import dev.nrpm.models.ModelSpec;
+import dev.nrpm.nn.Module;
+import dev.nrpm.nn.ParamInit;
+import dev.nrpm.nn.PatternMatchingSwitch;
+import dev.nrpm.optim.Sgd;
+import dev.nrpm.pm.PatternMatching;
+import dev.nrpm.train.AdversarialSetting;
+import dev.nrpm.train.TrainConfig;
+import dev.nrpm.train.Trainer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Time per training step of ResNet-18 (CIFAR shapes) on one backend: LPM and NRPM (every conv and
+ * the classifier) for each K, clean and PGD-7 adversarial (attack in eval mode, step 2/255, budget
+ * 8/255), paradigm 3 (all weights and lambdas trained). One warm-up step, then the median of the
+ * measured steps; the epoch time is that times 50,000 / batch (CIFAR-10's training set).
+ *
+ * <pre>
+ * java -cp 'target/nrpm.jar:target/lib/*' dev.nrpm.bench.TrainStepBench --device cpu --width 8 --batch 128
+ *      [--k 1,3] [--steps 3] [--modes clean,pgd7] [--pm lpm,nrpm]
+ * </pre>
+ */
+public final class TrainStepBench {
+    private TrainStepBench() {
+    }
+
+    public static void main(String[] args) {
+        String device = "auto";
+        int width = 8;
+        int batch = 128;
+        int steps = 3;
+        String ks = "1,3";
+        String modes = "clean,pgd7";
+        String pms = "lpm,nrpm";
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--device": device = args[++i]; break;
+                case "--width": width = Integer.parseInt(args[++i]); break;
+                case "--batch": batch = Integer.parseInt(args[++i]); break;
+                case "--steps": steps = Integer.parseInt(args[++i]); break;
+                case "--k": ks = args[++i]; break;
+                case "--modes": modes = args[++i]; break;
+                case "--pm": pms = args[++i]; break;
+                default:
+                    System.err.println("unknown argument " + args[i]);
+                    System.exit(2);
+            }
+        }
+        Backend be = Backends.get(device);
+        ImageDataset data = Datasets.open("synth-cifar", Split.TRAIN, DataOptions.defaults().withSynthSize(batch));
+        System.out.printf(Locale.ROOT, "ResNet-18 width %d, batch %d, backend %s, %d measured steps after one warm-up%n",
+                width, batch, be.name(), steps);
+        System.out.println("| layers | training | ms/step | epoch (50k samples) s |");
+        System.out.println("|---|---|---|---|");
+        List<String> configs = new ArrayList<>();
+        for (String pm : pms.split(",")) {
+            if (pm.equals("lpm")) {
+                configs.add("lpm");
+            } else {
+                for (String k : ks.split(",")) {
+                    configs.add("nrpm:" + k);
+                }
+            }
+        }
+        for (String c : configs) {
+            for (String mode : modes.split(",")) {
+                Module net = ModelSpec.of("resnet18", InputShape.CIFAR).withWidth(width).build(new ParamInit(be, 1));
+                String label = "LPM";
+                if (c.startsWith("nrpm")) {
+                    int k = Integer.parseInt(c.substring(5));
+                    PatternMatchingSwitch.apply(net, List.of("*"), PatternMatching.nrpm(k, 1e-3f, 0.5f));
+                    label = "NRPM K=" + k;
+                }
+                TrainConfig cfg = TrainConfig.of(1, batch, 0.01f);
+                if (mode.equals("pgd7")) {
+                    cfg = cfg.withAdversarial(new AdversarialSetting(new PgdLinf(7, 2f / 255, false), 8f / 255, false));
+                }
+                double[] ms = new double[steps];
+                try (Sgd sgd = new Sgd(net.namedParameters(), cfg.lr(), cfg.momentum(), 0f, false)) {
+                    Trainer trainer = new Trainer(net, be, sgd, cfg);
+                    BatchLoader one = BatchLoader.builder(data, batch).build();     // one batch per "epoch"
+                    trainer.trainEpoch(one, 0, 0, BatchProgress.NONE);              // warm-up
+                    for (int s = 0; s < steps; s++) {
+                        ms[s] = 1e3 * trainer.trainEpoch(one, s + 1, 0, BatchProgress.NONE).seconds();
+                    }
+                }
+                java.util.Arrays.sort(ms);
+                double median = ms[ms.length / 2];
+                System.out.printf(Locale.ROOT, "| %s | %s | %.0f | %.0f |%n", label, mode.equals("pgd7") ? "PGD-7" : "clean",
+                        median, median * 50000.0 / batch / 1e3);
+            }
+        }
+    }
+}
