@@ -11,10 +11,14 @@
 //   conv2d_fwd         block 256, grid (ceil(N/64), ceil(outC/64))
 //                      y as the GEMM (outC x N) = w (outC x K) . col(x) (K x N); the col(x) tile
 //                      is gathered from x, zeros where the window leaves the image.
-//   conv2d_bwd_filter  block 256, grid (ceil(K/64), ceil(outC/64))
+//   conv2d_bwd_filter  block 256, grid (ceil(K/64), ceil(outC/64), S)
 //                      gw (outC x K) += gy (outC x N) . col(x)^T (N x K), reduced over N.
-//                      Also accepts gridDim.z > 1 (split over N, atomicAdd): not used by the
-//                      current ABI launch, which stays deterministic.
+//                      Split-K over gridDim.z = S: slice z reduces the 16-pixel chunks
+//                      [C z/S, C (z+1)/S) of the C = ceil(N/16). S = 1 (partial = 0): adds into
+//                      gw. S > 1: overwrites partial[z outC K + i] for every gw element i of its
+//                      tile (zeros where its share was empty) and leaves gw alone; sum_slices
+//                      (elementwise.cu) then adds the S slices into gw in order z = 0..S-1
+//                      (deterministic, no atomics).
 //   conv2d_bwd_data    1-D over batch*inC*inH*inW: block 256, grid min(ceil(n/256), 4096)
 //                      gx (inC x batch*inH*inW) += w^T (inC x outC*kH*kW) . col(gy): each
 //                      block takes 64x64 tiles of gx in a grid-stride loop, every gx cell owned
@@ -398,8 +402,9 @@ NRPM_KERNEL void conv2d_bwd_data(ConvShape s, const float* w, const float* gy, f
     }
 }
 
-// gw (outC, inC, kH, kW) += sum over b, pixels of gy x-patch; block 256, grid (ceil(K/64), ceil(outC/64))
-NRPM_KERNEL void conv2d_bwd_filter(ConvShape s, const float* x, const float* gy, float* gw) {
+// gw (outC, inC, kH, kW) += sum over b, pixels of gy x-patch; block 256, grid (ceil(K/64), ceil(outC/64), S);
+// S > 1: slice z's share into partial (S, outC, K) instead (see the launch shapes above)
+NRPM_KERNEL void conv2d_bwd_filter(ConvShape s, const float* x, const float* gy, float* gw, float* partial) {
     using namespace nrpm_conv;
     __shared__ __align__(16) Stage sh;
     const int t = threadIdx.x;
@@ -410,7 +415,7 @@ NRPM_KERNEL void conv2d_bwd_filter(ConvShape s, const float* x, const float* gy,
     const int row0 = blockIdx.y * TILE;
     const int col0 = blockIdx.x * TILE;
 
-    // split of the N chunks over gridDim.z (1 in the ABI launch)
+    // split-K: slice blockIdx.z takes chunks [cBegin, cEnd) of the N pixels
     const long long total = (N + TK - 1) / TK;
     const int cBegin = (int)(total * blockIdx.z / gridDim.z);
     const int cEnd = (int)(total * (blockIdx.z + 1) / gridDim.z);
@@ -440,17 +445,17 @@ NRPM_KERNEL void conv2d_bwd_filter(ConvShape s, const float* x, const float* gy,
 
     const int tx = t & 15;
     const int ty = t >> 4;
-    const bool split = gridDim.z > 1;
+    float* const out = partial ? partial + (long long)blockIdx.z * s.outC * K : gw;
 #pragma unroll
     for (int i = 0; i < 4; ++i) {
         const int o = row0 + 4 * ty + i;
         if (o >= s.outC) continue;
-        float* g = gw + (long long)o * K;
+        float* g = out + (long long)o * K;
 #pragma unroll
         for (int j = 0; j < 4; ++j) {
             const int kc = col0 + 4 * tx + j;
             if (kc >= K) continue;
-            if (split) atomicAdd(g + kc, acc[i][j]);
+            if (partial) g[kc] = acc[i][j];   // this slice's share, summed by sum_slices
             else g[kc] += acc[i][j];
         }
     }

@@ -13,6 +13,8 @@
 //   random_uniform, random_normal           1-D over n: block 256, grid min(ceil(n/256), 4096)
 //   add_channels, mul_channels              1-D over outer*channels*inner
 //   sum_channels                            grid channels, block 256 (one block per channel)
+//   sum_slices                              1-D over n (the split-K epilogue of the weight
+//                                           gradients: conv2d_bwd_filter, nrpm_*_bwd_gw)
 //
 // The 1-D kernels that divide an index (channel lookups, dropout groups) do it in 32 bits when
 // the whole range fits: a 64-bit division is ~4x the instructions and these kernels must stay
@@ -245,6 +247,17 @@ NRPM_KERNEL void sum_channels(const float* x, float* out, int outer, int channel
         __syncthreads();
     }
     if (t == 0) out[c] = accumulate ? out[c] + part[0] : part[0];
+}
+
+// out[i] += sum over z = 0..slices-1 of partial[z n + i], the slices summed in increasing z first
+// (a fixed order: the result is bitwise reproducible, no atomics). The second pass of the split-K
+// weight gradients; consecutive threads read consecutive i of each slice (coalesced).
+NRPM_KERNEL void sum_slices(const float* partial, int slices, long long n, float* out) {
+    GRID_STRIDE_LOOP(i, n) {
+        float sum = partial[i];
+        for (int z = 1; z < slices; ++z) sum += partial[(long long)z * n + i];
+        out[i] += sum;
+    }
 }
 
 // PyTorch SGD (dampening 0): d = g + wd p; v = momentum v + d; p -= lr (nesterov ? d + momentum v : v)

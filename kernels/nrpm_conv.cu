@@ -16,8 +16,12 @@
 //   nrpm_conv_fwd     grid (ceil(B P/64), ceil(O/64)): a block owns 64 (b, pixel) rows x 64 out channels
 //   nrpm_conv_bwd_gx  1-D over B inC inH inW input cells (grid min(ceil(n/256), 4096), grid-stride):
 //                     each thread gathers its cell's gradient, no atomics
-//   nrpm_conv_bwd_gw  grid (ceil(D/64), ceil(O/64)): a block owns gw[o, d] for 64 o x 64 d, loops
-//                     over the B P (b, pixel) rows
+//   nrpm_conv_bwd_gw  grid (ceil(D/64), ceil(O/64), S): a block owns gw[o, d] for 64 o x 64 d, loops
+//                     over the B P (b, pixel) rows, split-K over gridDim.z: slice z takes the
+//                     32-row chunks [C z/S, C (z+1)/S) of the C = ceil(B P/32). S = 1 (partial
+//                     = 0): adds into gw; S > 1: overwrites partial[z O D + o D + d] (every
+//                     element of its tile, zeros for an empty share), gw untouched, and
+//                     sum_slices (elementwise.cu) adds the slices into gw in order
 #include "nrpm_fused.cuh"
 
 // Decoded term indices d of a chunk: the patch offset c inH inW + i inW + j and (i, j).
@@ -259,10 +263,10 @@ struct ConvGwGeo {
     }
 };
 
-// gw[o, d] += sum over b and pixels of gt(b, o, pixel, d) x_patch(b, pixel, d)
-NRPM_KERNEL void NRPM_LAUNCH_BOUNDS(256, 2)
+// gw[o, d] += sum over b and pixels of gt(b, o, pixel, d) x_patch(b, pixel, d) (partial: see the launch shapes)
+NRPM_KERNEL void NRPM_LAUNCH_BOUNDS(256, 3)
 nrpm_conv_bwd_gw(NrpmParams p, ConvShape s, const float* x, const float* w, const float* state, const float* gz,
-                 float* gw) {
+                 float* gw, float* partial) {
     ConvGwGeo geo;
     geo.s = s;
     geo.D = s.inC * s.kH * s.kW;
@@ -275,5 +279,5 @@ nrpm_conv_bwd_gw(NrpmParams p, ConvShape s, const float* x, const float* w, cons
     geo.held = w;
     geo.grad = gw;
     geo.x = x;
-    nrpm_bwd_engine<true>(p, geo, state, gz);
+    nrpm_bwd_engine<true, true>(p, geo, state, gz, partial);
 }

@@ -13,7 +13,12 @@
 //   nrpm_dense_fwd     grid (ceil(O/64), ceil(B/64)): a block owns outputs b in [64 by, +64), o in [64 bx, +64)
 //   nrpm_chain         1-D over n outputs (grid min(ceil(n/256), 4096), grid-stride)
 //   nrpm_dense_bwd_gx  grid (ceil(D/64), ceil(B/64)): a block owns gx[b, d] for 64 b x 64 d, loops over o
-//   nrpm_dense_bwd_gw  grid (ceil(D/64), ceil(O/64)): a block owns gw[o, d] for 64 o x 64 d, loops over b
+//   nrpm_dense_bwd_gw  grid (ceil(D/64), ceil(O/64), S): a block owns gw[o, d] for 64 o x 64 d, loops
+//                      over b, split-K over gridDim.z: slice z takes the 32-row chunks
+//                      [C z/S, C (z+1)/S) of the C = ceil(B/32). S = 1 (partial = 0): adds into gw;
+//                      S > 1: overwrites partial[z O D + o D + d] (every element of its tile, zeros
+//                      for an empty share), gw untouched, and sum_slices (elementwise.cu) adds the
+//                      slices into gw in order
 #include "nrpm_fused.cuh"
 
 // ------------------------------------------------------------------ forward
@@ -141,7 +146,7 @@ nrpm_dense_bwd_gx(NrpmParams p, int batch, int in, int out, const float* x, cons
     geo.held = x;
     geo.grad = gx;
     geo.w = w;
-    nrpm_bwd_engine<true>(p, geo, state, gz);
+    nrpm_bwd_engine<true, false>(p, geo, state, gz, nullptr);   // never split
 }
 
 // gw: rows o, iterated b, held w[o, d], streamed x[b, d]; state index b O + o (o fastest).
@@ -169,10 +174,10 @@ struct DenseGwGeo {
     }
 };
 
-// gw[o, d] += sum_b gt(b, o, d) x[b, d]
-NRPM_KERNEL void NRPM_LAUNCH_BOUNDS(256, 2)
+// gw[o, d] += sum_b gt(b, o, d) x[b, d] (partial: see the launch shapes)
+NRPM_KERNEL void NRPM_LAUNCH_BOUNDS(256, 3)
 nrpm_dense_bwd_gw(NrpmParams p, int batch, int in, int out, const float* x, const float* w, const float* state,
-                  const float* gz, float* gw) {
+                  const float* gz, float* gw, float* partial) {
     DenseGwGeo geo;
     geo.D = in;
     geo.NI = batch;
@@ -185,5 +190,5 @@ nrpm_dense_bwd_gw(NrpmParams p, int batch, int in, int out, const float* x, cons
     geo.held = w;
     geo.grad = gw;
     geo.x = x;
-    nrpm_bwd_engine<false>(p, geo, state, gz);
+    nrpm_bwd_engine<false, true>(p, geo, state, gz, partial);
 }

@@ -315,9 +315,17 @@ __device__ __forceinline__ void nrpm_bwd_chunk(const NrpmParams& p, int cnt, int
 //   int iterBase(int it), out(int base, int row): output index of (row, iter), -1 outside
 //   void prepare();  void loadStreamed(int it0): nrpm_bwd_sm.ss[it][dd], 0 outside
 // ITER_FAST: staging threads walk the iterated index (it is the fastest in the state layout).
-template <bool ITER_FAST, class Geo>
+// SPLIT (the gw kernels): split-K over gridDim.z = S, slice z iterates the NRPM_TI-chunks
+// [C z/S, C (z+1)/S) of the C = ceil(NI/TI). partial = 0 (S = 1): grad += the block's sums.
+// Otherwise the slice overwrites partial[z rows D + row D + d] for every (row, d) of its tile (zeros
+// where its share is empty) and leaves grad alone; sum_slices (elementwise.cu) then adds the slices
+// into grad in order. Without SPLIT (gx) partial is ignored and the whole of NI is iterated.
+// With the two epilogues ptxas takes more registers when allowed (80 -> 116 for nrpm_conv_bwd_gw
+// under __launch_bounds__(256, 2), i.e. 2 blocks per SM instead of 3), so the gw kernels declare
+// (256, 3): 80 registers and no spills on sm_80 and sm_90, as before the split.
+template <bool ITER_FAST, bool SPLIT, class Geo>
 __device__ __forceinline__ void nrpm_bwd_engine(const NrpmParams& p, Geo& geo, const float* __restrict__ state,
-                                                const float* __restrict__ gz) {
+                                                const float* __restrict__ gz, float* __restrict__ partial) {
     NrpmBwdSmem& sm = nrpm_bwd_sm;
     const int tid = threadIdx.x;
     const int rl = tid >> 4;   // rows rl + 16 i
@@ -339,10 +347,15 @@ __device__ __forceinline__ void nrpm_bwd_engine(const NrpmParams& p, Geo& geo, c
             acc[i][j] = 0.0f;
         }
     }
+    // this slice's share of the iterated index, whole chunks (all of it when gridDim.z = 1)
+    const int chunks = (geo.NI + NRPM_TI - 1) / NRPM_TI;
+    const int itBegin = SPLIT ? (int)((long long)chunks * blockIdx.z / gridDim.z) * NRPM_TI : 0;
+    const int itEnd = SPLIT ? nrpm_imin(geo.NI, (int)((long long)chunks * (blockIdx.z + 1) / gridDim.z) * NRPM_TI)
+                            : geo.NI;
     if (K > 0) {   // uniform over the grid (K = 0 is never launched: nothing flows back)
         geo.prepare();
         NRPM_UNROLL_N(1)
-        for (int it0 = 0; it0 < geo.NI; it0 += NRPM_TI) {
+        for (int it0 = itBegin; it0 < itEnd; it0 += NRPM_TI) {
             NRPM_UNROLL_N(1)
             for (int step = 0; step < K; ++step) {
                 __syncthreads();   // the previous readers are done
@@ -387,7 +400,7 @@ __device__ __forceinline__ void nrpm_bwd_engine(const NrpmParams& p, Geo& geo, c
                     }
                 }
                 __syncthreads();
-                const int cnt = nrpm_imin(NRPM_TI, geo.NI - it0);
+                const int cnt = nrpm_imin(NRPM_TI, itEnd - it0);
                 switch (p.fn) {   // uniform; see nrpm_fwd_engine
                     case 0: nrpm_bwd_chunk<0>(p, cnt, rl, dl, held, acc); break;
                     case 1: nrpm_bwd_chunk<1>(p, cnt, rl, dl, held, acc); break;
@@ -396,13 +409,19 @@ __device__ __forceinline__ void nrpm_bwd_engine(const NrpmParams& p, Geo& geo, c
                 }
             }
         }
+    }
+    const bool overwrite = SPLIT && partial;
+    float* const out = overwrite ? partial + (long long)blockIdx.z * geo.rows * D : geo.grad;
+    NRPM_UNROLL
+    for (int i = 0; i < 4; ++i) {
         NRPM_UNROLL
-        for (int i = 0; i < 4; ++i) {
-            NRPM_UNROLL
-            for (int j = 0; j < 4; ++j) {
-                const int row = geo.row0 + rl + 16 * i;
-                const int d = geo.d0 + dl + 16 * j;
-                if (row < geo.rows && d < D) geo.grad[(long long)row * D + d] += acc[i][j];
+        for (int j = 0; j < 4; ++j) {
+            const int row = geo.row0 + rl + 16 * i;
+            const int d = geo.d0 + dl + 16 * j;
+            if (row < geo.rows && d < D) {
+                float* g = out + (long long)row * D + d;
+                if (overwrite) *g = acc[i][j];   // this slice's share, summed by sum_slices
+                else *g += acc[i][j];
             }
         }
     }

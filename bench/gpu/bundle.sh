@@ -29,7 +29,7 @@ cp target/nrpm.jar "$out/lib/"
 for jar in target/lib/*.jar; do
     case "$(basename "$jar")" in
         # ND4J and its natives; JCublas/JCudnn natives; the PNG plotting stack (no reports run there)
-        nd4j-*|javacpp-*|openblas-*|jcublas-*|jcudnn-*|oshi-*|jna-*|flatbuffers-*|protobuf-1.0.0-M2.1*|guava-1.0.0-M2.1*|jackson-1.0.0-M2.1*|neoitertools-*|commons-net-*|threetenbp-*) ;;
+        nd4j-*|javacpp-*|openblas-*|jcublas-natives-*|jcudnn-*|oshi-*|jna-*|flatbuffers-*|protobuf-1.0.0-M2.1*|guava-1.0.0-M2.1*|jackson-1.0.0-M2.1*|neoitertools-*|commons-net-*|threetenbp-*) ;;
         xchart-*|pdfbox-*|fontbox-*|graphics2d-*|VectorGraphics2D-*|animated-gif-lib-*|commons-logging-*|commons-collections4-*) ;;
         *) cp "$jar" "$out/lib/" ;;
     esac

@@ -72,7 +72,7 @@ class BackendConformanceTest {
         return p == null ? null : (b == p.ref ? p.r : p.f);
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
     void gemmEveryTransposeAndBeta(String name) {
         Backend fast = Backends4Test.require(name);
@@ -101,7 +101,7 @@ class BackendConformanceTest {
                 rnd.between(1, 2), rnd.between(1, 2), pad, pad);
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
     void conv2dForwardAndBackward(String name) {
         Backend fast = Backends4Test.require(name);
@@ -125,7 +125,41 @@ class BackendConformanceTest {
         }
     }
 
-    @ParameterizedTest
+    /**
+     * Weight gradients with a long reduction (batch x pixels) in a grid of one or two tiles: the cuda
+     * backends split it over gridDim.z (split-K: each slice's share in a scratch, summed in slice
+     * order by sum_slices), e.g. 8 slices on the emulator's 4 SMs for the first shape. The result
+     * must still be gw + the whole sum, in every element, with or without gx.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("backends")
+    void conv2dBackwardLongReduction(String name) {
+        Backend fast = Backends4Test.require(name);
+        ConvGeometry[] shapes = {
+            new ConvGeometry(6, 1, 24, 24, 5, 3, 3, 1, 1, 1, 1),                    // R = 3456, 1 x 1 tiles
+            new ConvGeometry(rnd.between(3, 7), 3, rnd.between(12, 20), rnd.between(12, 20), rnd.between(1, 70),
+                    rnd.between(1, 5), 3, 2, 1, 1, 1),                               // stride 2, up to 2 tiles of outC
+            new ConvGeometry(rnd.between(2, 5), 9, 13, 11, rnd.between(1, 9), 3, 3, 1, 1, 0, 0), // K = 81: 2 tiles
+        };
+        for (int trial = 0; trial < shapes.length; trial++) {
+            ConvGeometry g = shapes[trial];
+            Pair x = random(fast, (int) g.inputSize(), 1);
+            Pair w = random(fast, (int) g.weightSize(), 1);
+            Pair y = poisoned(fast, (int) g.outputSize());
+            both(x, be -> be.conv2d(g, on(be, x), on(be, w), on(be, y)));
+            y.check("conv2d " + g, 1e-4, 1e-4);
+
+            Pair gy = random(fast, (int) g.outputSize(), 1);
+            Pair gx = random(fast, (int) g.inputSize(), 1);
+            Pair gw = random(fast, (int) g.weightSize(), 1);
+            Pair gxOrNull = trial == 0 ? null : gx;
+            both(x, be -> be.conv2dBackward(g, on(be, x), on(be, w), on(be, gy), on(be, gxOrNull), on(be, gw)));
+            gx.check("conv2d backward input, long reduction " + g, 1e-4, 1e-4);
+            gw.check("conv2d backward weight, long reduction " + g, 1e-4, 1e-4);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
     void elementwise(String name) {
         Backend fast = Backends4Test.require(name);
@@ -161,7 +195,7 @@ class BackendConformanceTest {
         copy.check("fill");
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
     void countNonFinite(String name) {
         Backend fast = Backends4Test.require(name);
@@ -178,7 +212,7 @@ class BackendConformanceTest {
         assertEquals(expected, fast.countNonFinite(fast.upload(v), n), rnd.tag());
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
     void channels(String name) {
         Backend fast = Backends4Test.require(name);
@@ -201,7 +235,7 @@ class BackendConformanceTest {
         }
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
     void pooling(String name) {
         Backend fast = Backends4Test.require(name);
@@ -225,7 +259,7 @@ class BackendConformanceTest {
         }
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
     void batchNorm(String name) {
         Backend fast = Backends4Test.require(name);
@@ -272,7 +306,7 @@ class BackendConformanceTest {
         }
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
     void softmaxAndNll(String name) {
         Backend fast = Backends4Test.require(name);
@@ -299,7 +333,7 @@ class BackendConformanceTest {
         gx.check("nllLossBackward");
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
     void randomStreamsMatchTheReference(String name) {
         Backend fast = Backends4Test.require(name);
@@ -323,7 +357,7 @@ class BackendConformanceTest {
         g.check("randomNormal", 1e-4, 1e-4);
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
     void sgd(String name) {
         Backend fast = Backends4Test.require(name);

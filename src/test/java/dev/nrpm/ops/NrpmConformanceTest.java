@@ -182,7 +182,7 @@ class NrpmConformanceTest {
         return fn == WeightFunction.MCP || fn == WeightFunction.HM;
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
     void denseAgainstOracle(String name) {
         Backend fast = Backends4Test.require(name);
@@ -206,7 +206,7 @@ class NrpmConformanceTest {
         }
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
     void convAgainstOracle(String name) {
         Backend fast = Backends4Test.require(name);
@@ -237,8 +237,32 @@ class NrpmConformanceTest {
         }
     }
 
+    /**
+     * Batches of a few hundred rows: the weight gradient's reduction over the batch is then split
+     * across blocks on the CUDA backends (split-K, summed in order afterwards), which the small
+     * batches above never trigger.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("backends")
+    void denseLargeBatchAgainstOracle(String name) {
+        Backend fast = Backends4Test.require(name);
+        for (WeightFunction fn : new WeightFunction[] {WeightFunction.L1, WeightFunction.HUBER}) {
+            int k = rnd.between(1, 3);
+            int b = rnd.between(65, 400);
+            int d = rnd.between(3, 40);
+            int o = rnd.between(1, 20);
+            NrpmSpec spec = spec(fn, k);
+            boolean sparse = rnd.uniform(0, 1) < 0.5;
+            float[][] vals = {values(b * d, 1, sparse), values(o * d, 1 / Math.sqrt(d), false), values(o, 0.5, false),
+                {(float) rnd.uniform(0, 1)}};
+            int[][] shapes = {{b, d}, {o, d}, {o}, {1}};
+            compare("dense " + fn + " K=" + k + " B=" + b + " D=" + d + " O=" + o + " sparse=" + sparse, fast, vals, shapes,
+                    (x, w, bb, l) -> F.nrpmLinear(spec, x, w, bb, l));
+        }
+    }
+
     /** With every reweighting weight equal to 1 (Huber with a huge delta), NRPM returns the LPM sum. */
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
     void unitWeightsReduceToLpm(String name) {
         Backend fast = Backends4Test.require(name);
@@ -255,7 +279,7 @@ class NrpmConformanceTest {
     }
 
     /** All terms equal (r = 0 everywhere) and all-zero inputs must not produce NaN, in values or gradients. */
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
     void degenerateInputsStayFinite(String name) {
         Backend fast = Backends4Test.require(name);
@@ -298,7 +322,7 @@ class NrpmConformanceTest {
      * A layer whose materialized terms (B x O x D floats) would not fit in this JVM's heap runs in
      * the fused kernels, forward and backward: they keep only inputs, weights, outputs and state.
      */
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
     void fusedKernelsNeverMaterializeTheTerms(String name) {
         Backend fast = Backends4Test.require(name);

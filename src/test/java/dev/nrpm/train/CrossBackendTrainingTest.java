@@ -63,7 +63,7 @@ class CrossBackendTrainingTest {
                 : TrainedModels.synthDigits(Split.TRAIN, 48);
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
     void stepsAgreeWithTheReference(String name) {
         Backend fast = Backends4Test.require(name);

@@ -18,6 +18,12 @@ public final class AllocationOnlyDevice implements Device {
         return "allocation-only device (kernels skipped)";
     }
 
+    /** An H100 SXM / H200's count, so the split-K scratch buffers are counted as on those GPUs. */
+    @Override
+    public int multiprocessors() {
+        return 132;
+    }
+
     @Override
     public DevicePointer alloc(long bytes) {
         inUse += bytes;

@@ -9,6 +9,7 @@ import dev.nrpm.backend.UnaryOp;
 import dev.nrpm.error.NrpmException;
 import dev.nrpm.error.ShapeException;
 import dev.nrpm.pm.NrpmSpec;
+import java.util.Arrays;
 
 /**
  * Every primitive as a launch of one of our kernels (kernels/README.md is the contract: entry
@@ -20,6 +21,8 @@ public final class CudaBackend implements Backend {
     private static final int BLOCK = 256;
     private static final int MAX_GRID = 4096;
     private static final int TILE = 64;
+    /** Most slices a weight gradient's reduction is split into (gridDim.z of the split-K launch). */
+    private static final int MAX_SLICES = 64;
 
     private final Device device;
     private final String name;
@@ -73,10 +76,53 @@ public final class CudaBackend implements Backend {
     }
 
     private void launch2d(String kernel, long gx, long gy, Object... args) {
-        if (gx > Integer.MAX_VALUE || gy > 65535) {
-            throw new ShapeException("kernel " + kernel + ": launch grid " + gx + " x " + gy + " exceeds the device's limits");
+        launch3d(kernel, gx, gy, 1, args);
+    }
+
+    private void launch3d(String kernel, long gx, long gy, int gz, Object... args) {
+        if (gx > Integer.MAX_VALUE || gy > 65535 || gz > 65535) {
+            throw new ShapeException("kernel " + kernel + ": launch grid " + gx + " x " + gy + " x " + gz
+                    + " exceeds the device's limits");
         }
-        device.launch(kernel, (int) gx, (int) gy, 1, BLOCK, 1, 1, args);
+        device.launch(kernel, (int) gx, (int) gy, gz, BLOCK, 1, 1, args);
+    }
+
+    /**
+     * Slices S of a split-K weight gradient whose grid has gx x gy tiles and whose reduction runs
+     * over rows: enough blocks for two per SM, at least 64 rows per slice, at most 64 slices, 1
+     * where the tiles alone fill the device.
+     */
+    static int slices(int sms, long gx, long gy, long rows) {
+        long blocks = gx * gy;
+        if (blocks <= 0) {
+            return 1;
+        }
+        long fill = (2L * sms + blocks - 1) / blocks;
+        return (int) Math.max(1, Math.min(Math.min(fill, (rows + TILE - 1) / TILE), MAX_SLICES));
+    }
+
+    /**
+     * A weight-gradient kernel (kernels/README.md: conv2d_bwd_filter, nrpm_*_bwd_gw) over a gx x gy
+     * grid whose reduction over rows is split into S slices along gridDim.z. args are its arguments
+     * before (gw, partial); grad (gradSize floats) is added into. S = 1: one launch, partial = 0.
+     * S > 1: each slice overwrites its share in a scratch of S x gradSize floats, then sum_slices
+     * adds them into grad in slice order, so the result does not depend on scheduling.
+     */
+    private void launchSplitK(String kernel, long gx, long gy, long rows, DevicePointer grad, long gradSize,
+                              Object... args) {
+        int s = slices(device.multiprocessors(), gx, gy, rows);
+        Object[] all = Arrays.copyOf(args, args.length + 2);
+        all[args.length] = grad;
+        if (s == 1) {
+            launch3d(kernel, gx, gy, 1, all);       // partial = null
+            return;
+        }
+        try (CudaBuffer partial = new CudaBuffer(device, s * gradSize)) {
+            partial.moveTo(null);              // released here, not by the open scope
+            all[args.length + 1] = partial.pointer();
+            launch3d(kernel, gx, gy, s, all);
+            launch1d("sum_slices", gradSize, partial.pointer(), s, gradSize, grad);
+        }
     }
 
     private static long tiles(long n) {
@@ -201,6 +247,9 @@ public final class CudaBackend implements Backend {
         if (m == 0 || n == 0) {
             return;
         }
+        if (k > 0 && device.vendorGemm(transA, transB, m, n, k, alpha, p(a), p(b), beta, p(c))) {
+            return;
+        }
         launch2d("gemm_fwd", tiles(n), tiles(m), transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, p(a), p(b), beta, p(c));
     }
 
@@ -231,7 +280,8 @@ public final class CudaBackend implements Backend {
             launch1d("conv2d_bwd_data", g.inputSize(), shape(g), p(w), p(gy), p(gx));
         }
         if (gw != null) {
-            launch2d("conv2d_bwd_filter", tiles(g.patchSize()), tiles(g.outC()), shape(g), p(x), p(gy), p(gw));
+            launchSplitK("conv2d_bwd_filter", tiles(g.patchSize()), tiles(g.outC()), rows(g), p(gw), g.weightSize(),
+                    shape(g), p(x), p(gy));
         }
     }
 
@@ -298,7 +348,22 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void nllLoss(Buffer logp, Buffer labels, Buffer out, int rows, int cols) {
+        checkLabels(labels, rows, cols);
         launch1d("nll_fwd", rows, p(logp), p(labels), p(out), rows, cols);
+    }
+
+    /**
+     * Labels come from the host once per batch; a kernel cannot throw, so they are checked here as
+     * the other backends check them (one small copy; the loss is read back right after anyway).
+     */
+    private void checkLabels(Buffer labels, int rows, int cols) {
+        float[] l = new float[rows];
+        device.copyOut(p(labels), l, rows);
+        for (float v : l) {
+            if ((int) v != v || v < 0 || v >= cols) {
+                throw new ShapeException("label " + v + " is not a class index in [0, " + cols + ")");
+            }
+        }
     }
 
     @Override
@@ -350,8 +415,8 @@ public final class CudaBackend implements Backend {
                         p(state), p(gz), p(gx));
             }
             if (gw != null) {
-                launch2d("nrpm_dense_bwd_gw", tiles(in), tiles(out), params(spec), batch, in, out, p(x), p(w),
-                        p(state), p(gz), p(gw));
+                launchSplitK("nrpm_dense_bwd_gw", tiles(in), tiles(out), batch, p(gw), (long) out * in, params(spec),
+                        batch, in, out, p(x), p(w), p(state), p(gz));
             }
         }
     }
@@ -384,8 +449,8 @@ public final class CudaBackend implements Backend {
                 launch1d("nrpm_conv_bwd_gx", g.inputSize(), params(spec), shape(g), p(x), p(w), p(state), p(gz), p(gx));
             }
             if (gw != null) {
-                launch2d("nrpm_conv_bwd_gw", tiles(g.patchSize()), tiles(g.outC()), params(spec), shape(g), p(x),
-                        p(w), p(state), p(gz), p(gw));
+                launchSplitK("nrpm_conv_bwd_gw", tiles(g.patchSize()), tiles(g.outC()), rows(g), p(gw),
+                        g.weightSize(), params(spec), shape(g), p(x), p(w), p(state), p(gz));
             }
         }
     }

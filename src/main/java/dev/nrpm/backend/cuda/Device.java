@@ -11,6 +11,12 @@ public interface Device extends AutoCloseable {
     /** One line for logs: the GPU's name, compute capability, memory. */
     String describe();
 
+    /**
+     * Streaming multiprocessors of the device: CudaBackend sizes the split of long reductions
+     * (the weight gradients' gridDim.z) to fill them.
+     */
+    int multiprocessors();
+
     DevicePointer alloc(long bytes);
 
     void free(DevicePointer p);
@@ -25,6 +31,15 @@ public interface Device extends AutoCloseable {
     void fill32(DevicePointer dst, int bits, long count);
 
     void launch(String kernel, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ, Object... args);
+
+    /**
+     * C = alpha op(A) op(B) + beta C (row-major, as Backend.gemm) through a vendor library where one
+     * is usable; returns false, having done nothing, where none is (then our kernel runs).
+     */
+    default boolean vendorGemm(boolean transA, boolean transB, int m, int n, int k, float alpha, DevicePointer a,
+                               DevicePointer b, float beta, DevicePointer c) {
+        return false;
+    }
 
     /** Waits for all queued work; errors of asynchronous launches surface here. */
     void synchronize();

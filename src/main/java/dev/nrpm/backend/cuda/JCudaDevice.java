@@ -42,6 +42,8 @@ import jcuda.driver.CUfunction;
 import jcuda.driver.CUmodule;
 import jcuda.driver.CUresult;
 import jcuda.driver.JCudaDriver;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * GPU 0 through JCuda's driver API: its primary context, our kernel modules loaded from the jar,
@@ -50,6 +52,7 @@ import jcuda.driver.JCudaDriver;
  * kernel surfaces at the next synchronizing call, which names the kernel launched last.
  */
 final class JCudaDevice implements Device {
+    private static final Logger LOG = LoggerFactory.getLogger(JCudaDevice.class);
     private final CUdevice device = new CUdevice();
     private final CUcontext context = new CUcontext();
     private final Map<String, CUfunction> functions = new HashMap<>();
@@ -57,9 +60,12 @@ final class JCudaDevice implements Device {
     /** The context is per thread in the driver API: make ours current on whichever thread calls. */
     private final ThreadLocal<Boolean> current = ThreadLocal.withInitial(() -> false);
     private final String description;
+    private final int multiprocessors;
     private final AtomicLong inUse = new AtomicLong();
     private final AtomicLong peak = new AtomicLong();
     private volatile String lastKernel = "(none)";
+    /** cuBLAS for dense LPM, or null where it does not load (or -Dnrpm.cuda.cublas=false). */
+    private final CublasGemm cublas;
     private boolean closed;
 
     private static final class Ptr implements DevicePointer {
@@ -118,11 +124,45 @@ final class JCudaDevice implements Device {
         int[] minor = {0};
         cuDeviceGetAttribute(major, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device);
         cuDeviceGetAttribute(minor, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device);
+        int[] sms = {0};
+        cuDeviceGetAttribute(sms, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, device);
+        multiprocessors = Math.max(1, sms[0]);
         long[] total = {0};
         cuDeviceTotalMem(total, device);
         String n = new String(name, StandardCharsets.US_ASCII);
         n = n.substring(0, n.indexOf(0) < 0 ? n.length() : n.indexOf(0));
         description = n + ", sm_" + major[0] + minor[0] + ", " + (total[0] >> 20) + " MiB";
+        cublas = loadCublas();
+    }
+
+    private static CublasGemm loadCublas() {
+        if (!Boolean.parseBoolean(System.getProperty("nrpm.cuda.cublas", "true"))) {
+            LOG.info("cuBLAS turned off (-Dnrpm.cuda.cublas=false): dense LPM runs on our SGEMM kernel");
+            return null;
+        }
+        try {
+            CublasGemm g = new CublasGemm();
+            LOG.info("dense LPM uses cuBLAS");
+            return g;
+        } catch (Throwable t) {        // no libcublas.so.12, no JCublas natives, or a cuBLAS error
+            String m = String.valueOf(t.getMessage());
+            LOG.info("cuBLAS not usable ({}): dense LPM runs on our SGEMM kernel",
+                    t.getClass().getSimpleName() + ": " + m.lines().findFirst().orElse(m));
+            return null;
+        }
+    }
+
+    @Override
+    public boolean vendorGemm(boolean transA, boolean transB, int m, int n, int k, float alpha, DevicePointer a,
+                              DevicePointer b, float beta, DevicePointer c) {
+        if (cublas == null) {
+            return false;
+        }
+        makeCurrent();
+        lastKernel = "cublasSgemm";
+        call("cublasSgemm", () -> cublas.gemm(transA, transB, m, n, k, alpha, ((Ptr) a).p, ((Ptr) b).p, beta,
+                ((Ptr) c).p));
+        return true;
     }
 
 
@@ -144,6 +184,11 @@ final class JCudaDevice implements Device {
     @Override
     public String describe() {
         return description;
+    }
+
+    @Override
+    public int multiprocessors() {
+        return multiprocessors;
     }
 
     @Override
@@ -290,6 +335,9 @@ final class JCudaDevice implements Device {
         if (!closed) {
             cuCtxSynchronize();
             closed = true;
+            if (cublas != null) {
+                cublas.close();
+            }
             cuDevicePrimaryCtxRelease(device);
         }
     }

@@ -86,6 +86,15 @@ final class EmulatedDevice implements Device {
         return "CPU emulation of the CUDA kernels (kernels/emu)";
     }
 
+    /**
+     * Small, so that with at least 64 reduction rows per slice the suite's small shapes still
+     * split their weight gradients over 2 to 6 slices (the split-K path runs in the tests).
+     */
+    @Override
+    public int multiprocessors() {
+        return 4;
+    }
+
     @Override
     public synchronized DevicePointer alloc(long bytes) {
         Alloc a = new Alloc(Math.max(bytes, 4));
