@@ -32,6 +32,6 @@ public final class CudaProvider implements BackendProvider {
     public Backend create() {
         JCudaDevice device = new JCudaDevice();
         LOG.info("cuda backend on {}", device.describe());
-        return new CudaBackend(device, "cuda");
+        return new CudaBackend(new CachingDevice(device), "cuda");
     }
 }
