@@ -52,30 +52,61 @@ fi
 
 cat > "$out/run-gpu.sh" <<'RUN'
 #!/usr/bin/env bash
-# Runs the GPU test suite and the GPU benchmark from this bundle. Results go to $OUT
-# (or ./gpu-results): tests.txt, junit/ (XML reports), ours.json, and torch.json where PyTorch exists.
+# Runs the GPU checks and benchmarks from this bundle, each stage under a time limit so the whole
+# fits a short lease (about 12 minutes on an H200). Results go to $OUT (or ./gpu-results).
+#   usage: run-gpu.sh [tests] [layers] [train] [torch]      (default: all four, in this order)
+#   tests   GPU conformance + cross-backend training tests   -> tests.txt, junit/
+#   layers  GpuNrpmBench: NRPM vs LPM per layer on our kernels -> ours.json, ours.txt
+#   train   TrainStepBench: ResNet-18 steps, tiny and full width -> train-w8.txt, train-w64.txt
+#   torch   the PyTorch baselines, where python3 has torch    -> torch.json, torch-train.json
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 res="${OUT:-$PWD/gpu-results}"
 mkdir -p "$res/junit"
+stages=("$@")
+[ ${#stages[@]} -eq 0 ] && stages=(tests layers train torch)
 # JCuda unpacks its natives into java.io.tmpdir without locking: one private folder per run
 tmp="$(mktemp -d)"
 java=("$here/runtime/bin/java" -Xmx8g "-Djava.io.tmpdir=$tmp" -Djava.awt.headless=true)
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
-"${java[@]}" -cp "$here/lib/*:$here/test-classes" org.junit.platform.console.ConsoleLauncher execute \
-    --disable-banner --details=summary --reports-dir="$res/junit" \
-    --select-class dev.nrpm.backend.BackendConformanceTest \
-    --select-class dev.nrpm.ops.NrpmConformanceTest \
-    --select-class dev.nrpm.train.CrossBackendTrainingTest 2>&1 | tee "$res/tests.txt"
-tests=${PIPESTATUS[0]}
-"${java[@]}" -cp "$here/lib/*" dev.nrpm.bench.GpuNrpmBench --json "$res/ours.json" "$@" 2>&1 | tee "$res/ours.txt"
-bench=${PIPESTATUS[0]}
-if python3 -c 'import torch' 2>/dev/null; then
-    PYTHONUNBUFFERED=1 python3 "$here/bench/torch_nrpm.py" --json "$res/torch.json" 2>&1 | tee "$res/torch.txt"
-fi
+cp="$here/lib/*"
+failed=0
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$res/gpu.txt" || true
+for stage in "${stages[@]}"; do
+    echo "=== $stage ($(date -u +%H:%M:%S))"
+    case "$stage" in
+        tests)
+            timeout 300 "${java[@]}" -cp "$cp:$here/test-classes" org.junit.platform.console.ConsoleLauncher execute \
+                --disable-banner --details=summary --reports-dir="$res/junit" \
+                --select-class dev.nrpm.backend.BackendConformanceTest \
+                --select-class dev.nrpm.ops.NrpmConformanceTest \
+                --select-class dev.nrpm.train.CrossBackendTrainingTest 2>&1 | tee "$res/tests.txt"
+            [ "${PIPESTATUS[0]}" -eq 0 ] || failed=1 ;;
+        layers)
+            timeout 200 "${java[@]}" -cp "$cp" dev.nrpm.bench.GpuNrpmBench --json "$res/ours.json" 2>&1 | tee "$res/ours.txt"
+            [ "${PIPESTATUS[0]}" -eq 0 ] || failed=1 ;;
+        train)
+            for w in 8 64; do
+                timeout 150 "${java[@]}" -cp "$cp" dev.nrpm.bench.TrainStepBench --device cuda --width $w --batch 128 \
+                    --steps 3 2>&1 | tee "$res/train-w$w.txt"
+                [ "${PIPESTATUS[0]}" -eq 0 ] || failed=1
+            done ;;
+        torch)
+            if python3 -c 'import torch' 2>/dev/null; then
+                PYTHONUNBUFFERED=1 timeout 200 python3 "$here/bench/torch_nrpm.py" --budget-s 150 \
+                    --json "$res/torch.json" 2>&1 | tee "$res/torch.txt"
+                if [ -f "$here/bench/torch_train_step.py" ]; then
+                    PYTHONUNBUFFERED=1 timeout 200 python3 "$here/bench/torch_train_step.py" --budget-s 150 \
+                        --json "$res/torch-train.json" 2>&1 | tee "$res/torch-train.txt"
+                fi
+            else
+                echo "no PyTorch here: torch stage skipped"
+            fi ;;
+        *) echo "unknown stage $stage (tests, layers, train, torch)"; failed=1 ;;
+    esac
+done
 rm -rf "$tmp"
-echo "tests exit $tests, benchmark exit $bench; results in $res"
-[ "$tests" -eq 0 ] && [ "$bench" -eq 0 ]
+echo "done ($(date -u +%H:%M:%S)); results in $res"
+exit $failed
 RUN
 chmod +x "$out/run-gpu.sh"
 echo "bundle: $(du -sh "$out" | cut -f1) in $out; run it there with: bundle/run-gpu.sh"

@@ -60,7 +60,14 @@ public final class TrainStepBench {
                     System.exit(2);
             }
         }
-        Backend be = Backends.get(device);
+        Backend be;
+        try {
+            be = Backends.get(device);
+        } catch (dev.nrpm.error.BackendException e) {
+            System.err.println("TrainStepBench: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
         ImageDataset data = Datasets.open("synth-cifar", Split.TRAIN, DataOptions.defaults().withSynthSize(batch));
         System.out.printf(Locale.ROOT, "ResNet-18 width %d, batch %d, backend %s, %d measured steps after one warm-up%n",
                 width, batch, be.name(), steps);
