@@ -15,6 +15,8 @@ import dev.nrpm.nn.Module;
 import dev.nrpm.nn.ParamInit;
 import dev.nrpm.nn.PatternMatchingSwitch;
 import dev.nrpm.optim.Sgd;
+import dev.nrpm.pm.LambdaMode;
+import dev.nrpm.pm.NrpmSpec;
 import dev.nrpm.pm.PatternMatching;
 import dev.nrpm.train.AdversarialSetting;
 import dev.nrpm.train.TrainConfig;
@@ -89,7 +91,9 @@ public final class TrainStepBench {
                 String label = "LPM";
                 if (c.startsWith("nrpm")) {
                     int k = Integer.parseInt(c.substring(5));
-                    PatternMatchingSwitch.apply(net, List.of("*"), PatternMatching.nrpm(k, 1e-3f, 0.5f));
+                    // paradigm 3: the lambdas are trained with the weights (bench/gpu/torch_train_step.py does the same)
+                    PatternMatchingSwitch.apply(net, List.of("*"),
+                            new PatternMatching(NrpmSpec.l1(k, 1e-3f), LambdaMode.LEARNABLE, 0.5f));
                     label = "NRPM K=" + k;
                 }
                 TrainConfig cfg = TrainConfig.of(1, batch, 0.01f);
