@@ -8,14 +8,19 @@
 //   state (3K+1, B, O, P): planes z(0..K), S0(0..K-1), A(0..K-1) of N = B O P outputs (NrpmSpec)
 //   gz (K, B, O, P): plane k-1 = dL/dz(k), k = 1..K (written by nrpm_chain)
 //   gx like x, gw like w: added into
+//   gcol (nb P, D): scratch column gradient of a batch chunk, row (b - b0) P + pixel, column d
 // The patch of output (b, oy, ox) has term d = (c, i, j) = x[b, c, oy sH - pH + i, ox sW - pW + j],
 // 0 where that cell lies in the padding (such terms still count in D and get weights). Nothing of
 // size B x O x D x P is ever formed (engines and their design in nrpm_fused.cuh).
 //
 // Launch shapes (block 256 everywhere):
 //   nrpm_conv_fwd     grid (ceil(B P/64), ceil(O/64)): a block owns 64 (b, pixel) rows x 64 out channels
-//   nrpm_conv_bwd_gx  1-D over B inC inH inW input cells (grid min(ceil(n/256), 4096), grid-stride):
-//                     each thread gathers its cell's gradient, no atomics
+//   nrpm_conv_bwd_gcol  grid (ceil(D/64), ceil(nb P/64)), for the batch chunk [b0, b0 + nb): a
+//                     block owns gcol[r, d] for 64 rows r = (b - b0) P + pixel x 64 d, loops over
+//                     o (the nrpm_dense_bwd_gx engine on patch rows), overwrites gcol (nb P, D)
+//   col2im_add        1-D over nb inC inH inW input cells of the chunk (grid min(ceil(n/256),
+//                     4096), grid-stride): each thread gathers its cell's gcol entries into gx,
+//                     no atomics. Java walks the batch in chunks so that gcol stays <= 32M floats
 //   nrpm_conv_bwd_gw  grid (ceil(D/64), ceil(O/64), S): a block owns gw[o, d] for 64 o x 64 d, loops
 //                     over the B P (b, pixel) rows, split-K over gridDim.z: slice z takes the
 //                     32-row chunks [C z/S, C (z+1)/S) of the C = ceil(B P/32). S = 1 (partial
@@ -152,28 +157,80 @@ nrpm_conv_fwd(NrpmParams p, ConvShape s, const float* x, const float* w, const f
     nrpm_fwd_dispatch<true>(p, geo, bias, lambda, z0, y, state);
 }
 
-// ------------------------------------------------------------------ backward: gx (gather)
+// ------------------------------------------------------------------ backward: gx (gcol, then col2im_add)
 
-// gx[b, c, h, w] += sum over (i, j) with oy sH - pH + i = h, ox sW - pW + j = w, over o and k, of
-// gt(b, o, oy, ox, d = (c, i, j)) w[o, c, i, j].
-template <int FN>
-__device__ __forceinline__ void conv_gx(const NrpmParams& p, const ConvShape& s, const float* __restrict__ x,
-                                        const float* __restrict__ w, const float* __restrict__ state,
-                                        const float* __restrict__ gz, float* __restrict__ gx) {
-    const int K = p.k;
+// gcol: rows (b, pixel) r = (b - b0) P + pixel of the batch chunk [b0, b0 + nb), iterated o, held
+// the patch values x_patch(b, pixel, d), streamed w[o, d]; state index (b O + o) P + pixel, pixels
+// fastest: staging threads walk rows (ITER_FAST = false).
+struct ConvGcolGeo {
+    ConvShape s;
+    int D, NI, rows, P, b0;
+    long long N;
+    int row0, d0;
+    float* grad;        // gcol (nb P, D)
+    const float* x;
+    const float* w;     // (O, D)
+
+    __device__ __forceinline__ float heldAt(int r, int d) const {
+        int off, ti, tj;
+        conv_decode(s, D, d, off, ti, tj);
+        return conv_patch(s, x, conv_row(s, b0 * P + r), off, ti, tj);
+    }
+    __device__ __forceinline__ int iterBase(int o) const { return o < s.outC ? o * P : -1; }
+    __device__ __forceinline__ int out(int base, int r) const {
+        if (base < 0 || r >= rows) return -1;
+        const int bl = r / P;
+        return (b0 + bl) * s.outC * P + (r - bl * P) + base;
+    }
+    __device__ __forceinline__ void prepare() {}
+    // ss[it][dd] = w[it0 + it, d0 + dd]: warps read 32 consecutive d of one out channel.
+    __device__ __forceinline__ void loadStreamed(int it0) const {
+        NrpmBwdSmem& sm = nrpm_bwd_sm;
+        const int dd = threadIdx.x % NRPM_TILE;
+        const int d = d0 + dd;
+        NRPM_UNROLL
+        for (int k = 0; k < NRPM_TILE * NRPM_TI / NRPM_BLOCK; ++k) {
+            const int it = threadIdx.x / NRPM_TILE + k * (NRPM_BLOCK / NRPM_TILE);
+            const int o = it0 + it;
+            sm.ss[it][dd] = o < s.outC && d < D ? w[(long long)o * D + d] : 0.0f;
+        }
+    }
+};
+
+// gcol[(b - b0) P + pixel, d] = sum_o gt(b, o, pixel, d) w[o, d] for b in [b0, b0 + nb) (overwritten)
+// (256, 3) as the gw kernels: 80 registers, no spills on sm_80 / sm_90 ((256, 2) lets ptxas take 116).
+NRPM_KERNEL void NRPM_LAUNCH_BOUNDS(256, 3)
+nrpm_conv_bwd_gcol(NrpmParams p, ConvShape s, int b0, int nb, const float* x, const float* w, const float* state,
+                   const float* gz, float* gcol) {
+    ConvGcolGeo geo;
+    geo.s = s;
+    geo.D = s.inC * s.kH * s.kW;
+    geo.P = s.outH * s.outW;
+    geo.NI = s.outC;
+    geo.rows = nb * geo.P;
+    geo.b0 = b0;
+    geo.N = (long long)s.batch * s.outC * geo.P;
+    geo.row0 = blockIdx.y * NRPM_TILE;
+    geo.d0 = blockIdx.x * NRPM_TILE;
+    geo.grad = gcol;
+    geo.x = x;
+    geo.w = w;
+    nrpm_bwd_engine<false, false, ConvGcolGeo, true>(p, geo, state, gz, nullptr);   // never split
+}
+
+// gx[b, c, h, w] += sum over (i, j) with oy sH - pH + i = h, ox sW - pW + j = w of
+// gcol[(b - b0) P + oy outW + ox, (c kH + i) kW + j], for b in [b0, b0 + nb): a gather, no atomics.
+NRPM_KERNEL void col2im_add(ConvShape s, int b0, int nb, const float* gcol, float* gx) {
     const int D = s.inC * s.kH * s.kW;
     const int P = s.outH * s.outW;
-    const long long N = (long long)s.batch * s.outC * P;
-    const float Df = (float)D;
-    const float invD = 1.0f / Df;
-    const NrpmConsts kc = nrpm_consts(p);
-    const long long cells = (long long)s.batch * s.inC * s.inH * s.inW;
+    const long long plane = (long long)s.inC * s.inH * s.inW;
+    const long long cells = (long long)nb * plane;
     GRID_STRIDE_LOOP(idx, cells) {
         const int wc = (int)(idx % s.inW);
         const int h = (int)(idx / s.inW % s.inH);
         const int c = (int)(idx / ((long long)s.inW * s.inH) % s.inC);
-        const int b = (int)(idx / ((long long)s.inW * s.inH * s.inC));
-        const float xv = x[idx];
+        const int bl = (int)(idx / plane);
+        const float* gb = gcol + (long long)bl * P * D + (long long)c * s.kH * s.kW;   // (b, pixel 0, (c, 0, 0))
         float acc = 0.0f;
         for (int i = 0; i < s.kH; ++i) {
             const int ty = h + s.padH - i;   // = oy sH
@@ -185,39 +242,10 @@ __device__ __forceinline__ void conv_gx(const NrpmParams& p, const ConvShape& s,
                 if (tx < 0 || tx % s.strideW != 0) continue;
                 const int ox = tx / s.strideW;
                 if (ox >= s.outW) continue;
-                const float* wp = w + ((long long)c * s.kH + i) * s.kW + j;   // w[o, c, i, j] at wp[o D]
-                long long oidx = (long long)b * s.outC * P + oy * s.outW + ox;   // (b, o, oy, ox), o = 0
-                for (int o = 0; o < s.outC; ++o, oidx += P) {
-                    const float wv = wp[(long long)o * D];
-                    const float t = wv * xv;
-                    float gt = 0.0f;
-                    for (int k = 0; k < K; ++k) {
-                        const float g = gz[(long long)k * N + oidx];
-                        if (g != 0.0f) {   // dead outputs (ReLU) are common: skip their reciprocals
-                            const float zd = state[(long long)k * N + oidx] * invD;
-                            const float znd = state[(long long)(k + 1) * N + oidx] * invD;
-                            const float c1 = g * Df * nrpm_rcp(state[(long long)(K + 1 + k) * N + oidx]);
-                            float q;
-                            const float wt = nrpm_wq<FN, true>(kc, t - zd, q);
-                            gt = fmaf(c1, fmaf(t - znd, q, wt), gt);
-                        }
-                    }
-                    acc = fmaf(gt, wv, acc);
-                }
+                acc += gb[(long long)(oy * s.outW + ox) * D + i * s.kW + j];
             }
         }
-        gx[idx] += acc;
-    }
-}
-
-NRPM_KERNEL void nrpm_conv_bwd_gx(NrpmParams p, ConvShape s, const float* x, const float* w, const float* state,
-                                  const float* gz, float* gx) {
-    if (p.k <= 0) return;   // nothing flows through zero steps (no barrier in this kernel)
-    switch (p.fn) {
-        case 0: conv_gx<0>(p, s, x, w, state, gz, gx); break;
-        case 1: conv_gx<1>(p, s, x, w, state, gz, gx); break;
-        case 2: conv_gx<2>(p, s, x, w, state, gz, gx); break;
-        default: conv_gx<3>(p, s, x, w, state, gz, gx); break;
+        gx[(long long)b0 * plane + idx] += acc;
     }
 }
 
@@ -236,6 +264,8 @@ struct ConvGwGeo {
     const float* held;   // w (O, D)
     float* grad;         // gw (O, D)
     const float* x;
+
+    __device__ __forceinline__ float heldAt(int o, int d) const { return held[(long long)o * D + d]; }
 
     __device__ __forceinline__ int iterBase(int m) const {   // (b, 0, p)
         if (m >= NI) return -1;

@@ -114,6 +114,8 @@ struct DenseGxGeo {
     float* grad;         // gx (B, D)
     const float* w;      // (O, D)
 
+    __device__ __forceinline__ float heldAt(int b, int d) const { return held[(long long)b * D + d]; }
+
     __device__ __forceinline__ int iterBase(int o) const { return o < O ? o : -1; }
     __device__ __forceinline__ int out(int base, int b) const { return base >= 0 && b < B ? b * O + base : -1; }
     __device__ __forceinline__ void prepare() {}
@@ -157,6 +159,8 @@ struct DenseGwGeo {
     const float* held;   // w (O, D)
     float* grad;         // gw (O, D)
     const float* x;      // (B, D)
+
+    __device__ __forceinline__ float heldAt(int o, int d) const { return held[(long long)o * D + d]; }
 
     __device__ __forceinline__ int iterBase(int b) const { return b < B ? b * O : -1; }
     __device__ __forceinline__ int out(int base, int o) const { return base >= 0 && o < O ? base + o : -1; }

@@ -16,12 +16,13 @@
 // each term costs one reciprocal per step. (Expanding around z(k) rather than 0 keeps the
 // cancellation small: it scales with the step's change of z, not with z itself.)
 //
-// Backward engine (nrpm_bwd_engine): gx (dense) and gw (dense and conv) are GEMM-like sums over
-// one index of gt(b, o, d) times the other operand. A block owns 64 "rows" (b for gx, o for gw) x
-// 64 term indices d; each thread holds its 4 x 4 fixed operand values (x for gx, w for gw) in
-// registers and loops over the third index ("iter": o for gx, b or (b, pixel) for gw) in chunks of
-// NRPM_TI, staging the streamed operand and, per step k, three per-output scalars (z(k)/D,
-// z(k+1)/D, gz(k+1) D / S0(k)). Per term and step:
+// Backward engine (nrpm_bwd_engine): gx (dense; for conv the column gradient gcol, which
+// col2im_add of nrpm_conv.cu gathers into gx) and gw (dense and conv) are GEMM-like sums over one
+// index of gt(b, o, d) times the other operand. A block owns 64 "rows" (b for gx, (b, pixel) for
+// gcol, o for gw) x 64 term indices d; each thread holds its 4 x 4 fixed operand values (x for gx,
+// patch values for gcol, w for gw) in registers and loops over the third index ("iter": o for gx
+// and gcol, b or (b, pixel) for gw) in chunks of NRPM_TI, staging the streamed operand and, per
+// step k, three per-output scalars (z(k)/D, z(k+1)/D, gz(k+1) D / S0(k)). Per term and step:
 //     gt += gz(k+1) D / S0(k) * (w(r) + (t - z(k+1)/D) w'(r)),  r = t - z(k)/D,
 // which is gz (D w/S0 + (D t - z(k+1))/S0 w') of NRPM.md section 4, one reciprocal per term.
 //
@@ -311,7 +312,8 @@ __device__ __forceinline__ void nrpm_bwd_chunk(const NrpmParams& p, int cnt, int
 
 // Geo provides:
 //   int D, NI, rows; long long N; int row0, d0;  (NI = extent of the iterated index)
-//   const float* held: the fixed operand (rows, D);  float* grad: the gradient (rows, D), +=
+//   float heldAt(int row, int d): the fixed operand (rows, D), called only for row < rows, d < D
+//   float* grad: the gradient (rows, D), += (OVERWRITE: =, every element of the tile written)
 //   int iterBase(int it), out(int base, int row): output index of (row, iter), -1 outside
 //   void prepare();  void loadStreamed(int it0): nrpm_bwd_sm.ss[it][dd], 0 outside
 // ITER_FAST: staging threads walk the iterated index (it is the fastest in the state layout).
@@ -320,10 +322,11 @@ __device__ __forceinline__ void nrpm_bwd_chunk(const NrpmParams& p, int cnt, int
 // Otherwise the slice overwrites partial[z rows D + row D + d] for every (row, d) of its tile (zeros
 // where its share is empty) and leaves grad alone; sum_slices (elementwise.cu) then adds the slices
 // into grad in order. Without SPLIT (gx) partial is ignored and the whole of NI is iterated.
+// OVERWRITE (nrpm_conv_bwd_gcol, never with SPLIT): grad = the block's sums instead of +=.
 // With the two epilogues ptxas takes more registers when allowed (80 -> 116 for nrpm_conv_bwd_gw
 // under __launch_bounds__(256, 2), i.e. 2 blocks per SM instead of 3), so the gw kernels declare
 // (256, 3): 80 registers and no spills on sm_80 and sm_90, as before the split.
-template <bool ITER_FAST, bool SPLIT, class Geo>
+template <bool ITER_FAST, bool SPLIT, class Geo, bool OVERWRITE = false>
 __device__ __forceinline__ void nrpm_bwd_engine(const NrpmParams& p, Geo& geo, const float* __restrict__ state,
                                                 const float* __restrict__ gz, float* __restrict__ partial) {
     NrpmBwdSmem& sm = nrpm_bwd_sm;
@@ -343,7 +346,7 @@ __device__ __forceinline__ void nrpm_bwd_engine(const NrpmParams& p, Geo& geo, c
         for (int j = 0; j < 4; ++j) {
             const int row = geo.row0 + rl + 16 * i;
             const int d = geo.d0 + dl + 16 * j;
-            held[i][j] = row < geo.rows && d < D ? geo.held[(long long)row * D + d] : 0.0f;
+            held[i][j] = row < geo.rows && d < D ? geo.heldAt(row, d) : 0.0f;
             acc[i][j] = 0.0f;
         }
     }
@@ -410,8 +413,9 @@ __device__ __forceinline__ void nrpm_bwd_engine(const NrpmParams& p, Geo& geo, c
             }
         }
     }
-    const bool overwrite = SPLIT && partial;
-    float* const out = overwrite ? partial + (long long)blockIdx.z * geo.rows * D : geo.grad;
+    const bool toPartial = SPLIT && partial;
+    const bool overwrite = OVERWRITE || toPartial;
+    float* const out = toPartial ? partial + (long long)blockIdx.z * geo.rows * D : geo.grad;
     NRPM_UNROLL
     for (int i = 0; i < 4; ++i) {
         NRPM_UNROLL
@@ -420,7 +424,7 @@ __device__ __forceinline__ void nrpm_bwd_engine(const NrpmParams& p, Geo& geo, c
             const int d = geo.d0 + dl + 16 * j;
             if (row < geo.rows && d < D) {
                 float* g = out + (long long)row * D + d;
-                if (overwrite) *g = acc[i][j];   // this slice's share, summed by sum_slices
+                if (overwrite) *g = acc[i][j];   // a slice's share (summed by sum_slices), or gcol
                 else *g += acc[i][j];
             }
         }

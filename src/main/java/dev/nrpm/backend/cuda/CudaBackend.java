@@ -446,11 +446,46 @@ public final class CudaBackend implements Backend {
                 return;
             }
             if (gx != null) {
-                launch1d("nrpm_conv_bwd_gx", g.inputSize(), params(spec), shape(g), p(x), p(w), p(state), p(gz), p(gx));
+                convGx(spec, g, x, w, state, gz, gx);
             }
             if (gw != null) {
                 launchSplitK("nrpm_conv_bwd_gw", tiles(g.patchSize()), tiles(g.outC()), rows(g), p(gw),
                         g.weightSize(), params(spec), shape(g), p(x), p(w), p(state), p(gz));
+            }
+        }
+    }
+
+    /** Floats of the column-gradient scratch of nrpm_conv_bwd_gcol, at most (kernels/README.md). */
+    static final long GCOL_MAX_FLOATS = 32L << 20;
+
+    /**
+     * Samples per batch chunk of the conv gx: the most whose gcol (nb x P x D floats) fits
+     * GCOL_MAX_FLOATS and whose grid (ceil(nb P / 64) rows of tiles) fits gridDim.y; at least 1.
+     */
+    static int gcolChunk(ConvGeometry g) {
+        long p = (long) g.outH() * g.outW();
+        long perSample = Math.max(1L, p * g.patchSize());
+        long byMemory = GCOL_MAX_FLOATS / perSample;
+        long byGrid = 65535L * TILE / Math.max(1L, p);
+        return (int) Math.max(1L, Math.min(g.batch(), Math.min(byMemory, byGrid)));
+    }
+
+    /**
+     * gx of an NRPM conv: per batch chunk [b0, b0 + nb), nrpm_conv_bwd_gcol overwrites the column
+     * gradient gcol (nb P, D) with the tiled backward engine, then col2im_add gathers it into gx.
+     */
+    private void convGx(NrpmSpec spec, ConvGeometry g, Buffer x, Buffer w, Buffer state, Buffer gz, Buffer gx) {
+        int nb = gcolChunk(g);
+        long p = (long) g.outH() * g.outW();
+        int d = g.patchSize();
+        try (CudaBuffer gcol = new CudaBuffer(device, Math.max(nb * p * d, 1))) {
+            gcol.moveTo(null);              // released here, not by the open scope
+            for (int b0 = 0; b0 < g.batch(); b0 += nb) {
+                int n = Math.min(nb, g.batch() - b0);
+                launch2d("nrpm_conv_bwd_gcol", tiles(d), tiles(n * p), params(spec), shape(g), b0, n, p(x), p(w),
+                        p(state), p(gz), gcol.pointer());
+                launch1d("col2im_add", (long) n * g.inC() * g.inH() * g.inW(), shape(g), b0, n, gcol.pointer(),
+                        p(gx));
             }
         }
     }
