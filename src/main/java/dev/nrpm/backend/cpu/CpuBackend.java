@@ -5,6 +5,7 @@ import dev.nrpm.backend.BinaryOp;
 import dev.nrpm.backend.Buffer;
 import dev.nrpm.backend.ConvGeometry;
 import dev.nrpm.backend.PoolGeometry;
+import dev.nrpm.backend.Precision;
 import dev.nrpm.backend.UnaryOp;
 import dev.nrpm.error.NrpmException;
 import dev.nrpm.error.ShapeException;
@@ -61,11 +62,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Buffer upload(double[] host) {
-        float[] f = new float[host.length];
-        for (int i = 0; i < host.length; i++) {
-            f[i] = (float) host[i];
-        }
-        return new CpuBuffer(f);
+        return new CpuBuffer(Precision.toFloat(host));
     }
 
     @Override
@@ -75,12 +72,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public double[] downloadDouble(Buffer src) {
-        float[] f = a(src);
-        double[] d = new double[f.length];
-        for (int i = 0; i < f.length; i++) {
-            d[i] = f[i];
-        }
-        return d;
+        return Precision.toDouble(a(src));
     }
 
     @Override

@@ -5,6 +5,7 @@ import dev.nrpm.backend.BinaryOp;
 import dev.nrpm.backend.Buffer;
 import dev.nrpm.backend.ConvGeometry;
 import dev.nrpm.backend.PoolGeometry;
+import dev.nrpm.backend.Precision;
 import dev.nrpm.backend.UnaryOp;
 import dev.nrpm.error.NrpmException;
 import dev.nrpm.error.ShapeException;
@@ -147,11 +148,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Buffer upload(double[] host) {
-        float[] f = new float[host.length];
-        for (int i = 0; i < host.length; i++) {
-            f[i] = (float) host[i];
-        }
-        return upload(f);
+        return upload(Precision.toFloat(host));
     }
 
     @Override
@@ -163,12 +160,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public double[] downloadDouble(Buffer src) {
-        float[] f = download(src);
-        double[] d = new double[f.length];
-        for (int i = 0; i < f.length; i++) {
-            d[i] = f[i];
-        }
-        return d;
+        return Precision.toDouble(download(src));
     }
 
     @Override
