@@ -83,6 +83,14 @@ import traceback
 import zlib
 from dataclasses import dataclass
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the sibling module, from any cwd
+_dont_write_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True  # no __pycache__ here
+try:
+    import nrpm_torch_common as common
+    from nrpm_torch_common import _fmt, _mib, is_oom, nrpm_reduce, parse_list, short_error
+finally:
+    sys.dont_write_bytecode = _dont_write_bytecode
+
 SCHEMA = "nrpm-torch-bench/1"
 RECIP_BOUND_DEFAULT = 4.2e12
 TOL_Y = 1e-4
@@ -197,25 +205,6 @@ def select_shapes(spec):
                 tok, ", ".join(s.name for s in SHAPES), ", ".join(SHAPE_KEYWORDS)))
         chosen.update(hits)
     return [s for s in SHAPES if s.name in chosen]
-
-
-def parse_list(text, what, allowed=None, conv=str):
-    out = []
-    for tok in text.split(","):
-        tok = tok.strip()
-        if not tok:
-            continue
-        try:
-            v = conv(tok)
-        except ValueError:
-            raise ValueError("%s: %r is not valid" % (what, tok))
-        if allowed is not None and v not in allowed:
-            raise ValueError("%s: %r is not one of %s" % (what, tok, ", ".join(map(str, allowed))))
-        if v not in out:
-            out.append(v)
-    if not out:
-        raise ValueError("%s is empty" % what)
-    return out
 
 
 @dataclass(frozen=True)
@@ -381,21 +370,6 @@ def annotate(records):
                     r["peak_ratio_vs_eager"] = r["peak_extra_mib"] / eager["peak_extra_mib"]
 
 
-def _fmt(v, spec="%.3g", none="-"):
-    if v is None:
-        return none
-    try:
-        if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
-            return str(v)
-    except TypeError:
-        pass
-    return spec % v
-
-
-def _mib(nbytes):
-    return nbytes / 2.0 ** 20
-
-
 def markdown_table(records):
     head = ("| shape | B·O·D·L | mode | impl | K | status | ms | Gterm/s | recip bound | peak MiB "
             "| ×LPM time | ×LPM mem | eager/compiled | max rel err |")
@@ -421,30 +395,6 @@ def markdown_table(records):
 def conventions_text(recip_bound):
     c = conventions(recip_bound)
     return "\n".join("- %s: %s" % (k, v) for k, v in c.items())
-
-
-def _finite(v):
-    """JSON without NaN/Infinity: non-finite floats become the strings 'nan', 'inf', '-inf'."""
-    if isinstance(v, float) and not math.isfinite(v):
-        return str(v)
-    if isinstance(v, dict):
-        return {k: _finite(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_finite(x) for x in v]
-    return v
-
-
-def write_json(path, meta, records):
-    if not path:
-        return
-    doc = _finite({"schema": SCHEMA, "meta": meta, "records": records})
-    d = os.path.dirname(os.path.abspath(path))
-    os.makedirs(d, exist_ok=True)
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(doc, f, indent=1, allow_nan=False)
-        f.write("\n")
-    os.replace(tmp, path)
 
 
 def dry_run(args, shapes, cases):
@@ -563,7 +513,7 @@ def self_test():
     import tempfile
     with tempfile.TemporaryDirectory() as tmpd:
         p = os.path.join(tmpd, "sub", "t.json")
-        write_json(p, {"date": "x"}, recs)
+        common.write_json(p, SCHEMA, {"date": "x"}, recs)
         with open(p) as f:
             doc = json.load(f)
     check(doc["schema"] == SCHEMA and len(doc["records"]) == len(recs), "json round trip")
@@ -579,35 +529,9 @@ def self_test():
 
 def setup_torch(args):
     global torch, F
-    import torch as _torch
+    torch = common.setup_torch()
     import torch.nn.functional as _F
-    torch = _torch
     F = _F
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
-    torch.backends.cudnn.benchmark = True
-    try:
-        import torch._dynamo
-        cfg = torch._dynamo.config
-        # one entry per (grad mode) per compiled function; stay far from the limit
-        for name in ("recompile_limit", "cache_size_limit"):
-            if hasattr(cfg, name):
-                setattr(cfg, name, 64)
-                break
-    except Exception:  # noqa: BLE001 (no dynamo: --no-compile still works)
-        pass
-
-
-def nrpm_reduce(t, K, eps):
-    """t: terms with the summed axis D at dim 2. Returns (z0, zK), dim 2 removed."""
-    D = t.shape[2]
-    z0 = t.sum(dim=2, keepdim=True)
-    z = z0
-    for _ in range(K):
-        r = t - z / D
-        wt = 1.0 / (r.abs() + eps)
-        z = D * (wt * t).sum(dim=2, keepdim=True) / wt.sum(dim=2, keepdim=True)
-    return z0.squeeze(2), z.squeeze(2)
 
 
 def make_nrpm(shape, K, eps):
@@ -709,26 +633,6 @@ def rel_err(a, ref):
     if den == 0.0:
         return num
     return num / den
-
-
-def is_oom(e):
-    oom_t = getattr(torch, "OutOfMemoryError", None) or getattr(torch.cuda, "OutOfMemoryError", None)
-    seen = 0
-    while e is not None and seen < 8:
-        if oom_t is not None and isinstance(e, oom_t):
-            return True
-        s = str(e)
-        if "OutOfMemoryError" in s or "CUDA out of memory" in s:
-            return True
-        e = e.__cause__ or e.__context__
-        seen += 1
-    return False
-
-
-def short_error(e):
-    msg = "%s: %s" % (type(e).__name__, e)
-    msg = " ".join(msg.split())
-    return msg if len(msg) <= 600 else msg[:600] + " ..."
 
 
 class Bench:
@@ -1009,30 +913,7 @@ def collect_meta(args):
         "conventions": conventions(args.recip_bound),
         "alloc_conf": os.environ.get("PYTORCH_CUDA_ALLOC_CONF"),
     }
-    if torch is not None:
-        meta["torch_version"] = torch.__version__
-        meta["cuda_version"] = torch.version.cuda
-        try:
-            meta["cudnn_version"] = torch.backends.cudnn.version()
-        except Exception:  # noqa: BLE001
-            pass
-        try:
-            import triton
-            meta["triton_version"] = triton.__version__
-        except Exception:  # noqa: BLE001
-            pass
-        meta["tf32"] = {"matmul": torch.backends.cuda.matmul.allow_tf32,
-                        "cudnn": torch.backends.cudnn.allow_tf32}
-        meta["cudnn_benchmark"] = torch.backends.cudnn.benchmark
-        if args.device == "cuda":
-            props = torch.cuda.get_device_properties(0)
-            meta["device_name"] = torch.cuda.get_device_name(0)
-            meta["device_capability"] = "%d.%d" % (props.major, props.minor)
-            meta["device_memory_mib"] = _mib(props.total_memory)
-            meta["device_sm_count"] = props.multi_processor_count
-        else:
-            meta["device_name"] = platform.processor() or "cpu"
-    return meta
+    return common.add_torch_meta(meta, torch, args.device)
 
 
 def build_parser():
@@ -1122,14 +1003,14 @@ def main(argv=None):
             bench.progress(i, len(cases), case, rec)
             annotate(bench.records)
             meta["wall_s"] = bench.elapsed()
-            write_json(args.json, meta, bench.records)
+            common.write_json(args.json, SCHEMA, meta, bench.records)
     except KeyboardInterrupt:
         interrupted = True
         print("interrupted: writing what was measured", flush=True)
     annotate(bench.records)
     meta["wall_s"] = bench.elapsed()
     meta["interrupted"] = interrupted
-    write_json(args.json, meta, bench.records)
+    common.write_json(args.json, SCHEMA, meta, bench.records)
 
     print()
     print(markdown_table(bench.records))

@@ -93,6 +93,14 @@ import time
 import traceback
 from dataclasses import dataclass
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the sibling module, from any cwd
+_dont_write_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True  # no __pycache__ here
+try:
+    import nrpm_torch_common as common
+    from nrpm_torch_common import _fmt, _mib, is_oom, nrpm_reduce, parse_list, short_error
+finally:
+    sys.dont_write_bytecode = _dont_write_bytecode
+
 SCHEMA = "nrpm-torch-train-step/1"
 CIFAR_TRAIN = 50000
 CLASSES = 10
@@ -246,25 +254,6 @@ class Case:
     @property
     def label(self):
         return "w%d %s %s %s" % (self.width, self.layers_label, self.training_label, self.impl)
-
-
-def parse_list(text, what, allowed=None, conv=str):
-    out = []
-    for tok in text.split(","):
-        tok = tok.strip()
-        if not tok:
-            continue
-        try:
-            v = conv(tok)
-        except ValueError:
-            raise ValueError("%s: %r is not valid" % (what, tok))
-        if allowed is not None and v not in allowed:
-            raise ValueError("%s: %r is not one of %s" % (what, tok, ", ".join(map(str, allowed))))
-        if v not in out:
-            out.append(v)
-    if not out:
-        raise ValueError("%s is empty" % what)
-    return out
 
 
 def configs_of(pms, ks):
@@ -434,18 +423,6 @@ def annotate(records):
                     r["loss_rel_diff_vs_eager"] = abs(a - b) / abs(b)
 
 
-def _fmt(v, spec="%.3g", none="-"):
-    if v is None:
-        return none
-    if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
-        return str(v)
-    return spec % v
-
-
-def _mib(nbytes):
-    return nbytes / 2.0 ** 20
-
-
 def _gib(nbytes):
     return nbytes / 2.0 ** 30
 
@@ -474,29 +451,6 @@ def markdown_table(records):
 
 def conventions_text():
     return "\n".join("- %s: %s" % kv for kv in conventions().items())
-
-
-def _finite(v):
-    """JSON without NaN/Infinity: non-finite floats become the strings 'nan', 'inf', '-inf'."""
-    if isinstance(v, float) and not math.isfinite(v):
-        return str(v)
-    if isinstance(v, dict):
-        return {k: _finite(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_finite(x) for x in v]
-    return v
-
-
-def write_json(path, meta, records):
-    if not path:
-        return
-    doc = _finite({"schema": SCHEMA, "meta": meta, "records": records})
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(doc, f, indent=1, allow_nan=False)
-        f.write("\n")
-    os.replace(tmp, path)
 
 
 def rerun_hint(records):
@@ -771,7 +725,7 @@ def self_test():
     import tempfile
     with tempfile.TemporaryDirectory() as tmpd:
         p = os.path.join(tmpd, "sub", "t.json")
-        write_json(p, {"x": float("nan")}, recs)
+        common.write_json(p, SCHEMA, {"x": float("nan")}, recs)
         with open(p) as f:
             doc = json.load(f)
     check(doc["schema"] == SCHEMA and len(doc["records"]) == len(recs) and doc["meta"]["x"] == "nan",
@@ -789,35 +743,10 @@ def self_test():
 
 def setup_torch(args):
     global torch, F, nn
-    import torch as _torch
+    torch = common.setup_torch()
     import torch.nn as _nn
     import torch.nn.functional as _F
-    torch, nn, F = _torch, _nn, _F
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
-    torch.backends.cudnn.benchmark = True
-    try:
-        import torch._dynamo
-        cfg = torch._dynamo.config
-        for name in ("recompile_limit", "cache_size_limit"):
-            if hasattr(cfg, name):
-                setattr(cfg, name, 64)
-                break
-    except Exception:  # noqa: BLE001 (no dynamo: --no-compile still works)
-        pass
-
-
-def nrpm_reduce(t, K, eps):
-    """t: terms with the summed axis D at dim 2. Returns (z0, zK), dim 2 removed.
-    The same function as torch_nrpm.py (the layer benchmark)."""
-    D = t.shape[2]
-    z0 = t.sum(dim=2, keepdim=True)
-    z = z0
-    for _ in range(K):
-        r = t - z / D
-        wt = 1.0 / (r.abs() + eps)
-        z = D * (wt * t).sum(dim=2, keepdim=True) / wt.sum(dim=2, keepdim=True)
-    return z0.squeeze(2), z.squeeze(2)
+    nn, F = _nn, _F
 
 
 def nrpm_conv2d(x, w, b, lam, stride, pad, K, eps):
@@ -986,25 +915,6 @@ def validate_layers(model, K, args, device):
                             lam.item(), K, args.eps, chans)
         errs[name] = rel_err_lists(y[:, :len(chans)].cpu().tolist(), ref)
     return errs
-
-
-def is_oom(e):
-    oom_t = getattr(torch, "OutOfMemoryError", None) or getattr(torch.cuda, "OutOfMemoryError", None)
-    seen = 0
-    while e is not None and seen < 8:
-        if oom_t is not None and isinstance(e, oom_t):
-            return True
-        s = str(e)
-        if "OutOfMemoryError" in s or "CUDA out of memory" in s:
-            return True
-        e = e.__cause__ or e.__context__
-        seen += 1
-    return False
-
-
-def short_error(e):
-    msg = " ".join(("%s: %s" % (type(e).__name__, e)).split())
-    return msg if len(msg) <= 600 else msg[:600] + " ..."
 
 
 class Bench:
@@ -1237,29 +1147,7 @@ def collect_meta(args):
         "weight_function": "L1", "tolerance": TOL, "conventions": conventions(),
         "java_counterpart": JAVA_COMMAND, "alloc_conf": os.environ.get("PYTORCH_CUDA_ALLOC_CONF"),
     }
-    if torch is not None:
-        meta["torch_version"] = torch.__version__
-        meta["cuda_version"] = torch.version.cuda
-        try:
-            meta["cudnn_version"] = torch.backends.cudnn.version()
-        except Exception:  # noqa: BLE001
-            pass
-        try:
-            import triton
-            meta["triton_version"] = triton.__version__
-        except Exception:  # noqa: BLE001
-            pass
-        meta["tf32"] = {"matmul": torch.backends.cuda.matmul.allow_tf32, "cudnn": torch.backends.cudnn.allow_tf32}
-        meta["cudnn_benchmark"] = torch.backends.cudnn.benchmark
-        if args.device == "cuda":
-            props = torch.cuda.get_device_properties(0)
-            meta["device_name"] = torch.cuda.get_device_name(0)
-            meta["device_capability"] = "%d.%d" % (props.major, props.minor)
-            meta["device_memory_mib"] = _mib(props.total_memory)
-            meta["device_sm_count"] = props.multi_processor_count
-        else:
-            meta["device_name"] = platform.processor() or "cpu"
-    return meta
+    return common.add_torch_meta(meta, torch, args.device)
 
 
 def build_parser():
@@ -1360,7 +1248,7 @@ def main(argv=None):
             annotate(bench.records)
             meta["wall_s"] = bench.elapsed()
             meta["checks"] = {"w%d K=%d" % k: v for k, v in bench.checks.items()}
-            write_json(args.json, meta, bench.records)
+            common.write_json(args.json, SCHEMA, meta, bench.records)
     except KeyboardInterrupt:
         interrupted = True
         print("interrupted: writing what was measured", flush=True)
@@ -1377,7 +1265,7 @@ def main(argv=None):
     meta["wall_s"] = bench.elapsed()
     meta["interrupted"] = interrupted
     meta["checks"] = {"w%d K=%d" % k: v for k, v in bench.checks.items()}
-    write_json(args.json, meta, bench.records)
+    common.write_json(args.json, SCHEMA, meta, bench.records)
 
     print()
     print("ResNet-18, batch %d, %s; one warm-up step, median of up to %d measured steps" % (
