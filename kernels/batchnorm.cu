@@ -49,21 +49,6 @@ __device__ __forceinline__ void for_channel(int n, int c, int hw, int ch, F f) {
     }
 }
 
-// Sum over the block (blockDim.x a power of two <= 256); every thread gets the total. The trailing
-// barrier lets the caller reuse `part` at once.
-__device__ __forceinline__ float block_sum(float v, float* part) {
-    const unsigned t = threadIdx.x;
-    part[t] = v;
-    __syncthreads();
-    for (unsigned s = blockDim.x >> 1; s > 0; s >>= 1) {
-        if (t < s) part[t] += part[t + s];
-        __syncthreads();
-    }
-    const float total = part[0];
-    __syncthreads();
-    return total;
-}
-
 // Two sums at once (one tree, two arrays).
 __device__ __forceinline__ void block_sum2(float& u, float& v, float* pu, float* pv) {
     const unsigned t = threadIdx.x;

@@ -30,6 +30,24 @@
     for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (n); \
          i += (long long)blockDim.x * gridDim.x)
 
+// ------------------------------------------------------------------ block reduction
+// Sum over the block (blockDim.x a power of two <= NRPM_BLOCK, part holding blockDim.x values);
+// every thread gets the total, and the trailing barrier lets the caller reuse `part` at once.
+// Every thread of the block must call it (it has barriers).
+template <typename T>
+__device__ __forceinline__ T block_sum(T v, T* part) {
+    const unsigned t = threadIdx.x;
+    part[t] = v;
+    __syncthreads();
+    for (unsigned s = blockDim.x >> 1; s > 0; s >>= 1) {
+        if (t < s) part[t] += part[t + s];
+        __syncthreads();
+    }
+    const T total = part[0];
+    __syncthreads();
+    return total;
+}
+
 // ------------------------------------------------------------------ shapes passed by value
 // Java passes these as int arrays of the same length (Pointer.to(int[])); keep the field order.
 

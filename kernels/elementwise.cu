@@ -168,14 +168,8 @@ NRPM_KERNEL void count_nonfinite(const float* x, long long n, unsigned long long
         float v = x[i];
         c += (v - v != 0.0f) ? 1ULL : 0ULL;   // v - v is 0 for finite v, NaN for NaN and +-Inf
     }
-    const unsigned t = threadIdx.x;
-    part[t] = c;
-    __syncthreads();
-    for (unsigned s = blockDim.x >> 1; s > 0; s >>= 1) {
-        if (t < s) part[t] += part[t + s];
-        __syncthreads();
-    }
-    if (t == 0 && part[0] != 0) atomicAdd(count, part[0]);
+    const unsigned long long total = block_sum(c, part);
+    if (threadIdx.x == 0 && total != 0) atomicAdd(count, total);
 }
 
 // y[o, c, i] += alpha v[c]   y (outer, channels, inner), v (channels)
@@ -240,13 +234,8 @@ NRPM_KERNEL void sum_channels(const float* x, float* out, int outer, int channel
         }
         for (; j < m; j += step) s0 += x[channel_offset(j, channels, inner, c, small)];
     }
-    part[t] = (s0 + s1) + (s2 + s3);
-    __syncthreads();
-    for (unsigned s = nt >> 1; s > 0; s >>= 1) {
-        if (t < s) part[t] += part[t + s];
-        __syncthreads();
-    }
-    if (t == 0) out[c] = accumulate ? out[c] + part[0] : part[0];
+    const float total = block_sum((s0 + s1) + (s2 + s3), part);
+    if (t == 0) out[c] = accumulate ? out[c] + total : total;
 }
 
 // out[i] += sum over z = 0..slices-1 of partial[z n + i], the slices summed in increasing z first

@@ -95,12 +95,8 @@ NRPM_KERNEL void nrpm_chain(NrpmParams p, long long n, int dTerms, const float* 
             gz0[i] = lam * g + gk * state[(long long)(2 * K + 1) * n + i] * back;
         }
     }
-    red[threadIdx.x] = part;
-    for (int half = NRPM_BLOCK / 2; half > 0; half >>= 1) {
-        __syncthreads();
-        if ((int)threadIdx.x < half) red[threadIdx.x] += red[threadIdx.x + half];
-    }
-    if (threadIdx.x == 0 && gLambda && K > 0) atomicAdd(gLambda, (float)red[0]);
+    const double total = block_sum(part, red);
+    if (threadIdx.x == 0 && gLambda && K > 0) atomicAdd(gLambda, (float)total);
 }
 
 // ------------------------------------------------------------------ backward: gx and gw

@@ -14,27 +14,14 @@
 
 namespace nrpm_sx {
 
-// Block-wide max / sum (blockDim.x a power of two <= 256); every thread gets the result and
-// `part` may be reused right after.
+// Block-wide max (blockDim.x a power of two <= 256; block_sum is in common.cuh); every thread
+// gets the result and `part` may be reused right after.
 __device__ __forceinline__ float block_max(float v, float* part) {
     const unsigned t = threadIdx.x;
     part[t] = v;
     __syncthreads();
     for (unsigned s = blockDim.x >> 1; s > 0; s >>= 1) {
         if (t < s) part[t] = fmaxf(part[t], part[t + s]);
-        __syncthreads();
-    }
-    const float r = part[0];
-    __syncthreads();
-    return r;
-}
-
-__device__ __forceinline__ float block_sum(float v, float* part) {
-    const unsigned t = threadIdx.x;
-    part[t] = v;
-    __syncthreads();
-    for (unsigned s = blockDim.x >> 1; s > 0; s >>= 1) {
-        if (t < s) part[t] += part[t + s];
         __syncthreads();
     }
     const float r = part[0];
