@@ -106,23 +106,30 @@ class BackendConformanceTest {
     void conv2dForwardAndBackward(String name) {
         Backend fast = Backends4Test.require(name);
         for (int trial = 0; trial < 8; trial++) {
-            ConvGeometry g = randomConv();
-            Pair x = random(fast, (int) g.inputSize(), 1);
-            Pair w = random(fast, (int) g.weightSize(), 1);
-            Pair y = poisoned(fast, (int) g.outputSize());
-            both(x, be -> be.conv2d(g, on(be, x), on(be, w), on(be, y)));
-            y.check("conv2d " + g, 1e-4, 1e-4);
-
-            Pair gy = random(fast, (int) g.outputSize(), 1);
-            Pair gx = random(fast, (int) g.inputSize(), 1);
-            Pair gw = random(fast, (int) g.weightSize(), 1);
             int mode = trial % 3;          // both, input only, weight only
-            Pair gxOrNull = mode == 2 ? null : gx;
-            Pair gwOrNull = mode == 1 ? null : gw;
-            both(x, be -> be.conv2dBackward(g, on(be, x), on(be, w), on(be, gy), on(be, gxOrNull), on(be, gwOrNull)));
-            gx.check("conv2d backward input (mode " + mode + ") " + g, 1e-4, 1e-4);
-            gw.check("conv2d backward weight (mode " + mode + ") " + g, 1e-4, 1e-4);
+            convForwardAndBackward(fast, randomConv(), mode != 2, mode != 1, "(mode " + mode + ")");
         }
+    }
+
+    /**
+     * conv2d into a poisoned output, then conv2dBackward adding into random gradients (gx and gw
+     * each requested or not), all against the reference.
+     */
+    private void convForwardAndBackward(Backend fast, ConvGeometry g, boolean wantGx, boolean wantGw, String tag) {
+        Pair x = random(fast, (int) g.inputSize(), 1);
+        Pair w = random(fast, (int) g.weightSize(), 1);
+        Pair y = poisoned(fast, (int) g.outputSize());
+        both(x, be -> be.conv2d(g, on(be, x), on(be, w), on(be, y)));
+        y.check("conv2d " + g, 1e-4, 1e-4);
+
+        Pair gy = random(fast, (int) g.outputSize(), 1);
+        Pair gx = random(fast, (int) g.inputSize(), 1);
+        Pair gw = random(fast, (int) g.weightSize(), 1);
+        Pair gxOrNull = wantGx ? gx : null;
+        Pair gwOrNull = wantGw ? gw : null;
+        both(x, be -> be.conv2dBackward(g, on(be, x), on(be, w), on(be, gy), on(be, gxOrNull), on(be, gwOrNull)));
+        gx.check("conv2d backward input " + tag + " " + g, 1e-4, 1e-4);
+        gw.check("conv2d backward weight " + tag + " " + g, 1e-4, 1e-4);
     }
 
     /**
@@ -142,20 +149,7 @@ class BackendConformanceTest {
             new ConvGeometry(rnd.between(2, 5), 9, 13, 11, rnd.between(1, 9), 3, 3, 1, 1, 0, 0), // K = 81: 2 tiles
         };
         for (int trial = 0; trial < shapes.length; trial++) {
-            ConvGeometry g = shapes[trial];
-            Pair x = random(fast, (int) g.inputSize(), 1);
-            Pair w = random(fast, (int) g.weightSize(), 1);
-            Pair y = poisoned(fast, (int) g.outputSize());
-            both(x, be -> be.conv2d(g, on(be, x), on(be, w), on(be, y)));
-            y.check("conv2d " + g, 1e-4, 1e-4);
-
-            Pair gy = random(fast, (int) g.outputSize(), 1);
-            Pair gx = random(fast, (int) g.inputSize(), 1);
-            Pair gw = random(fast, (int) g.weightSize(), 1);
-            Pair gxOrNull = trial == 0 ? null : gx;
-            both(x, be -> be.conv2dBackward(g, on(be, x), on(be, w), on(be, gy), on(be, gxOrNull), on(be, gw)));
-            gx.check("conv2d backward input, long reduction " + g, 1e-4, 1e-4);
-            gw.check("conv2d backward weight, long reduction " + g, 1e-4, 1e-4);
+            convForwardAndBackward(fast, shapes[trial], trial != 0, true, "(long reduction)");
         }
     }
 
