@@ -88,3 +88,16 @@ done
 [ $status = 0 ] || { echo "build.sh: compilation failed" >&2; exit 1; }
 "$CXX" -shared -o "$out/libnrpm_emu.so.tmp" "${objs[@]}" || { echo "build.sh: link failed" >&2; exit 1; }
 mv "$out/libnrpm_emu.so.tmp" "$out/libnrpm_emu.so"
+
+# The product set also gets OUTDIR/fakecuda/libcuda.so.1: a stand-in NVIDIA driver over the
+# emulation, so the tests can run JCuda and JCudaDevice themselves without a GPU (fake_libcuda.cpp).
+if [ $# -eq 0 ] && [ ${#files[@]} -gt 0 ]; then
+    mkdir -p "$out/fakecuda"
+    fake="$out/fakecuda/libcuda.so.1"
+    if [ ! -f "$fake" ] || [ "$here/fake_libcuda.cpp" -nt "$fake" ] || [ "$out/libnrpm_emu.so" -nt "$fake" ]; then
+        "$CXX" -std=c++17 -O2 -fPIC -shared -fvisibility=hidden -Wl,-soname,libcuda.so.1 \
+            -o "$fake.tmp" "$here/fake_libcuda.cpp" -L "$out" -lnrpm_emu -Wl,-rpath,'$ORIGIN/..' \
+            || { echo "build.sh: fake libcuda failed to build" >&2; exit 1; }
+        mv "$fake.tmp" "$fake"
+    fi
+fi

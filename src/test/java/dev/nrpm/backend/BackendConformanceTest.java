@@ -22,7 +22,7 @@ class BackendConformanceTest {
     private static final double RTOL = 1e-4;
 
     static Stream<String> backends() {
-        return Stream.of("cpu", "cuda", "cuda-emu");
+        return Backends4Test.selected();
     }
 
     private final TestRandom rnd = new TestRandom();

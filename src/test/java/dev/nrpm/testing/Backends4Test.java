@@ -3,7 +3,9 @@ package dev.nrpm.testing;
 import dev.nrpm.backend.Backend;
 import dev.nrpm.backend.Backends;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 
 /** The backends a test can run on: the reference always, the fast ones where they are usable. */
@@ -15,10 +17,25 @@ public final class Backends4Test {
         return Backends.get("reference");
     }
 
-    /** The fast backends usable here (cpu, cuda, and cuda-emu: the CUDA kernels on the CPU emulator), by name. */
+    /**
+     * The fast backends the suites run on: cpu, cuda, and cuda-emu (the CUDA kernels on the CPU
+     * emulator), or those listed in -Dnrpm.test.backends (comma-separated). Surefire's
+     * "fake-driver" execution lists only cuda, which there is JCuda on kernels/emu's fake driver.
+     */
+    public static Stream<String> selected() {
+        String only = System.getProperty("nrpm.test.backends", "");
+        Stream<String> all = Stream.of("cpu", "cuda", "cuda-emu");
+        if (only.isBlank()) {
+            return all;
+        }
+        List<String> listed = Arrays.asList(only.split("\\s*,\\s*"));
+        return all.filter(listed::contains);
+    }
+
+    /** The {@link #selected()} backends usable here, by name. */
     public static List<String> fastNames() {
         List<String> out = new ArrayList<>();
-        for (String name : new String[] {"cpu", "cuda", "cuda-emu"}) {
+        for (String name : (Iterable<String>) selected()::iterator) {
             if (Backends.isAvailable(name)) {
                 out.add(name);
             }

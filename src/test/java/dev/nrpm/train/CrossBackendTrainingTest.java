@@ -31,7 +31,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class CrossBackendTrainingTest {
     static Stream<String> backends() {
-        return Stream.of("cpu", "cuda", "cuda-emu");
+        return Backends4Test.selected();
     }
 
     private static final double LOSS_TOL = 1e-4;
