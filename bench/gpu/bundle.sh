@@ -54,7 +54,8 @@ cat > "$out/run-gpu.sh" <<'RUN'
 #!/usr/bin/env bash
 # Runs the GPU checks and benchmarks from this bundle, each stage under a time limit so the whole
 # fits a short lease (about 12 minutes on an H200). Results go to $OUT (or ./gpu-results).
-#   usage: run-gpu.sh [tests] [layers] [train] [torch]      (default: all four, in this order)
+#   usage: run-gpu.sh [smoke] [tests] [layers] [train] [torch]   (default: all five, in this order)
+#   smoke   seconds: every Java entry point on tiny shapes, so a broken bundle fails before the long stages
 #   tests   GPU conformance + cross-backend training tests   -> tests.txt, junit/
 #   layers  GpuNrpmBench: NRPM vs LPM per layer on our kernels -> ours.json, ours.txt
 #   train   TrainStepBench: ResNet-18 steps, tiny and full width -> train-w8.txt, train-w64.txt
@@ -64,7 +65,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 res="${OUT:-$PWD/gpu-results}"
 mkdir -p "$res/junit"
 stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(tests layers train torch)
+[ ${#stages[@]} -eq 0 ] && stages=(smoke tests layers train torch)
 # JCuda unpacks its natives into java.io.tmpdir without locking: one private folder per run
 tmp="$(mktemp -d)"
 java=("$here/runtime/bin/java" -Xmx8g "-Djava.io.tmpdir=$tmp" -Djava.awt.headless=true)
@@ -74,6 +75,13 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | 
 for stage in "${stages[@]}"; do
     echo "=== $stage ($(date -u +%H:%M:%S))"
     case "$stage" in
+        smoke)
+            timeout 120 "${java[@]}" -cp "$cp" dev.nrpm.bench.GpuNrpmBench --batch 2 --k 1,3 --shapes small --repeat 1 \
+                2>&1 | tee "$res/smoke.txt"
+            [ "${PIPESTATUS[0]}" -eq 0 ] || failed=1
+            timeout 120 "${java[@]}" -cp "$cp" dev.nrpm.bench.TrainStepBench --device cuda --width 2 --batch 2 --steps 1 \
+                --k 1 2>&1 | tee -a "$res/smoke.txt"
+            [ "${PIPESTATUS[0]}" -eq 0 ] || failed=1 ;;
         tests)
             timeout 300 "${java[@]}" -cp "$cp:$here/test-classes" org.junit.platform.console.ConsoleLauncher execute \
                 --disable-banner --details=summary --reports-dir="$res/junit" \
@@ -101,7 +109,7 @@ for stage in "${stages[@]}"; do
             else
                 echo "no PyTorch here: torch stage skipped"
             fi ;;
-        *) echo "unknown stage $stage (tests, layers, train, torch)"; failed=1 ;;
+        *) echo "unknown stage $stage (smoke, tests, layers, train, torch)"; failed=1 ;;
     esac
 done
 rm -rf "$tmp"
@@ -109,4 +117,18 @@ echo "done ($(date -u +%H:%M:%S)); results in $res"
 exit $failed
 RUN
 chmod +x "$out/run-gpu.sh"
+
+# Check the bundle here, before it travels: its smoke stage through JCuda on kernels/emu's fake
+# libcuda.so.1 (the CPU emulation of the kernels standing in for a GPU). Needs g++; skipped without.
+if command -v g++ >/dev/null && bash kernels/emu/build.sh target/emu >/dev/null; then
+    if ! LD_PRELOAD="$root/target/emu/fakecuda/libcuda.so.1" OUT="$root/target/bundle-smoke" \
+            "$out/run-gpu.sh" smoke >"$root/target/bundle-smoke.log" 2>&1; then
+        tail -30 "$root/target/bundle-smoke.log" >&2
+        echo "bundle: the smoke stage failed on the fake driver (log: target/bundle-smoke.log)" >&2
+        exit 1
+    fi
+    echo "bundle: smoke stage passed here on the fake driver (target/bundle-smoke.log)"
+else
+    echo "bundle: no g++ here, so the bundle was not smoke-tested before shipping"
+fi
 echo "bundle: $(du -sh "$out" | cut -f1) in $out; run it there with: bundle/run-gpu.sh"

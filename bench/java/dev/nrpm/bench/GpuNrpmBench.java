@@ -107,7 +107,7 @@ public final class GpuNrpmBench {
         String device = gpu instanceof CudaBackend ? ((CudaBackend) gpu).device().describe() : gpu.name();
         System.out.println("device: " + device + ", batch " + batch);
         System.out.println("| layer | K | LPM fwd ms | NRPM fwd ms | ratio | LPM f+b ms | NRPM f+b ms | ratio"
-                + " | reweight terms/s | of bound | peak MiB f+b |");
+                + " | reweight terms/s | of bound | NRPM f+b peak MiB allocated / held |");
         System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
         StringBuilder out = new StringBuilder("{\"device\": \"" + device + "\", \"batch\": " + batch
                 + ", \"reciprocal_bound\": " + RECIPROCAL_BOUND + ", \"cases\": [\n");
@@ -119,15 +119,16 @@ public final class GpuNrpmBench {
             for (int k : ks) {
                 Result r = run(gpu, c, batch, k, repeat);
                 double rate = k * c.terms(batch) / (r.nrpmFwd / 1e3);
-                System.out.printf(Locale.ROOT, "| %s | %d | %.3f | %.3f | %.2f | %.3f | %.3f | %.2f | %.3g | %.1f%% | %.1f |%n",
+                System.out.printf(Locale.ROOT, "| %s | %d | %.3f | %.3f | %.2f | %.3f | %.3f | %.2f | %.3g | %.1f%% | %.1f / %.1f |%n",
                         c.name, k, r.lpmFwd, r.nrpmFwd, r.nrpmFwd / r.lpmFwd, r.lpmFb, r.nrpmFb, r.nrpmFb / r.lpmFb,
-                        rate, 100 * rate / RECIPROCAL_BOUND, r.peakBytes / 1048576.0);
+                        rate, 100 * rate / RECIPROCAL_BOUND, r.peak.allocatedMiB(), r.peak.heldMiB());
                 out.append(first ? "" : ",\n").append(String.format(Locale.ROOT,
                         "  {\"layer\": \"%s\", \"k\": %d, \"terms\": %.0f, \"lpm_fwd_ms\": %.5f, \"nrpm_fwd_ms\": %.5f,"
                                 + " \"lpm_fb_ms\": %.5f, \"nrpm_fb_ms\": %.5f, \"reweight_terms_per_s\": %.4g,"
-                                + " \"fraction_of_bound\": %.4f, \"peak_bytes_fb\": %d, \"max_rel_err\": %.3g}",
+                                + " \"fraction_of_bound\": %.4f, \"peak_bytes_fb\": %d, \"held_bytes_fb\": %d,"
+                                + " \"max_rel_err\": %.3g}",
                         c.name, k, c.terms(batch), r.lpmFwd, r.nrpmFwd, r.lpmFb, r.nrpmFb, rate,
-                        rate / RECIPROCAL_BOUND, r.peakBytes, r.error));
+                        rate / RECIPROCAL_BOUND, r.peak.allocated(), r.peak.held(), r.error));
                 first = false;
             }
         }
@@ -148,7 +149,7 @@ public final class GpuNrpmBench {
         return c.name.contains(shapes);
     }
 
-    record Result(double lpmFwd, double nrpmFwd, double lpmFb, double nrpmFb, long peakBytes, double error) {
+    record Result(double lpmFwd, double nrpmFwd, double lpmFb, double nrpmFb, DevicePeak.Peaks peak, double error) {
     }
 
     private static final class Layer {
@@ -198,7 +199,14 @@ public final class GpuNrpmBench {
         }
     }
 
+    /** One case, its tensors released at the end (so the next case's peak does not count them). */
     private static Result run(Backend gpu, Case c, int batch, int k, int repeat) {
+        try (MemoryScope scope = MemoryScope.open()) {
+            return runInScope(gpu, c, batch, k, repeat);
+        }
+    }
+
+    private static Result runInScope(Backend gpu, Case c, int batch, int k, int repeat) {
         SplittableRandom rnd = new SplittableRandom(42);
         int d = c.in * c.kernel * c.kernel;
         float[] xv = normal(rnd, batch * c.in * c.size * c.size, 1);
@@ -209,13 +217,11 @@ public final class GpuNrpmBench {
         double lpmFwd = time(() -> layer.forward(false), repeat);
         double nrpmFwd = time(() -> layer.forward(true), repeat);
         double lpmFb = time(() -> layer.forwardBackward(false), repeat);
-        CudaBackend cuda = gpu instanceof CudaBackend ? (CudaBackend) gpu : null;
-        if (cuda != null) {
-            cuda.device().resetPeak();
-        }
+        // peak of the NRPM forward+backward, the layer's inputs and weights included (as torch_nrpm.py)
+        DevicePeak peak = new DevicePeak(gpu);
+        peak.reset();
         double nrpmFb = time(() -> layer.forwardBackward(true), repeat);
-        long peak = cuda == null ? -1 : cuda.device().peakBytes();
-        return new Result(lpmFwd, nrpmFwd, lpmFb, nrpmFb, peak, error);
+        return new Result(lpmFwd, nrpmFwd, lpmFb, nrpmFb, peak.read(), error);
     }
 
     /** The first two samples of the GPU forward against the float64 reference on those samples. */

@@ -73,8 +73,9 @@ public final class TrainStepBench {
         ImageDataset data = Datasets.open("synth-cifar", Split.TRAIN, DataOptions.defaults().withSynthSize(batch));
         System.out.printf(Locale.ROOT, "ResNet-18 width %d, batch %d, backend %s, %d measured steps after one warm-up%n",
                 width, batch, be.name(), steps);
-        System.out.println("| layers | training | ms/step | epoch (50k samples) s |");
-        System.out.println("|---|---|---|---|");
+        System.out.println("| layers | training | ms/step | epoch (50k samples) s | peak MiB allocated / held |");
+        System.out.println("|---|---|---|---|---|");
+        DevicePeak peak = new DevicePeak(be);
         List<String> configs = new ArrayList<>();
         for (String pm : pms.split(",")) {
             if (pm.equals("lpm")) {
@@ -101,18 +102,23 @@ public final class TrainStepBench {
                     cfg = cfg.withAdversarial(new AdversarialSetting(new PgdLinf(7, 2f / 255, false), 8f / 255, false));
                 }
                 double[] ms = new double[steps];
-                try (Sgd sgd = new Sgd(net.namedParameters(), cfg.lr(), cfg.momentum(), 0f, false)) {
+                DevicePeak.Peaks peaks;
+                try (net; Sgd sgd = new Sgd(net.namedParameters(), cfg.lr(), cfg.momentum(), 0f, false)) {
                     Trainer trainer = new Trainer(net, be, sgd, cfg);
                     BatchLoader one = BatchLoader.builder(data, batch).build();     // one batch per "epoch"
                     trainer.trainEpoch(one, 0, 0, BatchProgress.NONE);              // warm-up
+                    // over the measured steps: parameters, momentum, activations and scratch
+                    peak.reset();
                     for (int s = 0; s < steps; s++) {
                         ms[s] = 1e3 * trainer.trainEpoch(one, s + 1, 0, BatchProgress.NONE).seconds();
                     }
+                    peaks = peak.read();
                 }
                 java.util.Arrays.sort(ms);
                 double median = ms[ms.length / 2];
-                System.out.printf(Locale.ROOT, "| %s | %s | %.0f | %.0f |%n", label, mode.equals("pgd7") ? "PGD-7" : "clean",
-                        median, median * 50000.0 / batch / 1e3);
+                System.out.printf(Locale.ROOT, "| %s | %s | %.0f | %.0f | %.0f / %.0f |%n", label,
+                        mode.equals("pgd7") ? "PGD-7" : "clean", median, median * 50000.0 / batch / 1e3,
+                        peaks.allocatedMiB(), peaks.heldMiB());
             }
         }
     }

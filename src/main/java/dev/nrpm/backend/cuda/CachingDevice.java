@@ -20,6 +20,7 @@ public final class CachingDevice implements Device {
     private final Device inner;
     private final Map<Long, ArrayDeque<Block>> cache = new HashMap<>();
     private long live;
+    private long peakLive;
     private long cached;
     private long hits;
     private long misses;
@@ -64,6 +65,7 @@ public final class CachingDevice implements Device {
             b = new Block(raw, size);
         }
         live += size;
+        peakLive = Math.max(peakLive, live);
         return b;
     }
 
@@ -154,8 +156,18 @@ public final class CachingDevice implements Device {
         return inner.peakBytes();
     }
 
+    /**
+     * The most ever handed out as live buffers at once (sizes rounded), not counting the cache:
+     * what PyTorch reports as torch.cuda.max_memory_allocated, while {@link #peakBytes()} is
+     * closer to its max_memory_reserved.
+     */
+    public synchronized long peakLiveBytes() {
+        return peakLive;
+    }
+
     @Override
-    public void resetPeak() {
+    public synchronized void resetPeak() {
+        peakLive = live;
         inner.resetPeak();
     }
 
