@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.nrpm.io.HostTensor;
 import dev.nrpm.io.ModelCheckpoint;
+import dev.nrpm.testing.Backends4Test;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -13,13 +14,16 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Test;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * nrpm train --resume continues exactly: a run stopped after its first epoch and resumed ends with
  * the same weights, bit for bit, as the run that never stopped (LeNet, so dropout's random stream
- * must be restored too; momentum, so the optimizer state must be).
+ * must be restored too; momentum, so the optimizer state must be). On every device the command line
+ * offers: the CUDA kernels are deterministic (no atomics), so bit for bit holds there too.
  */
 class TrainResumeTest {
     @TempDir
@@ -33,10 +37,14 @@ class TrainResumeTest {
         return out.toString();
     }
 
-    private static String[] train(Path out, int epochs, boolean resume) {
+    static Stream<String> devices() {
+        return Backends4Test.selected().filter(name -> name.equals("cpu") || name.equals("cuda"));
+    }
+
+    private static String[] train(String device, Path out, int epochs, boolean resume) {
         List<String> a = new ArrayList<>(List.of("train", "-q", "--model", "lenet", "--data", "synth-mnist",
                 "--train-limit", "192", "--limit", "64", "--train-batch", "32", "--epochs", String.valueOf(epochs),
-                "--lr", "0.05", "--momentum", "0.9", "--seed", "5", "--device", "cpu", "--pm", "nrpm", "--K", "1",
+                "--lr", "0.05", "--momentum", "0.9", "--seed", "5", "--device", device, "--pm", "nrpm", "--K", "1",
                 "--layers", "fc*", "--out", out.toString()));
         if (resume) {
             a.add("--resume");
@@ -44,13 +52,15 @@ class TrainResumeTest {
         return a.toArray(new String[0]);
     }
 
-    @Test
-    void aResumedRunEndsWhereTheUninterruptedOneDoes() {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("devices")
+    void aResumedRunEndsWhereTheUninterruptedOneDoes(String device) {
+        Backends4Test.require(device);
         Path straight = tmp.resolve("straight.safetensors");
         Path stopped = tmp.resolve("stopped.safetensors");
-        run(train(straight, 2, false));
-        run(train(stopped, 1, false));                 // the run "killed" after epoch 1 left this
-        String log = run(train(stopped, 2, true));
+        run(train(device, straight, 2, false));
+        run(train(device, stopped, 1, false));         // the run "killed" after epoch 1 left this
+        String log = run(train(device, stopped, 2, true));
         assertTrue(log.contains("resuming"), log);
         assertTrue(Files.isRegularFile(stopped));
         Map<String, HostTensor> want = ModelCheckpoint.read(straight).modelState();
