@@ -24,12 +24,14 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Peak device memory of one training step of ResNet-18 on the CUDA backend, measured without a
- * GPU: the backend's own code runs unchanged (every allocation, every scope release, the same
- * saved state and gradients) on a device that records allocations and skips the kernels. The
- * numbers are what CudaBackend asks the driver for; the driver's own context (a few hundred MiB)
- * comes on top on a real GPU. Also prints what the materialized formulation's terms tensor alone
- * would take for the largest layer.
+ * What one training step of ResNet-18 asks of a GPU on the CUDA backend, measured without one:
+ * the backend's own code runs unchanged (every allocation, every scope release, the same saved
+ * state and gradients) on a device that records allocations and launches and skips the kernels.
+ * Reports peak device memory (what CudaBackend asks the driver for; the driver's own context, a
+ * few hundred MiB, comes on top on a real GPU), kernel launches per step, and the host's time per
+ * step with the kernels skipped: the step can be no faster than that on any GPU, before JCuda's
+ * per-launch cost (measured on a GPU). Also prints what the materialized formulation's terms
+ * tensor alone would take for the largest layer.
  *
  * <pre>
  * java -cp 'target/nrpm.jar:target/lib/*' dev.nrpm.bench.GpuMemoryPlan [--width 64] [--batch 128] [--k 1]
@@ -56,16 +58,16 @@ public final class GpuMemoryPlan {
         ImageDataset data = Datasets.open("synth-cifar", Split.TRAIN, DataOptions.defaults().withSynthSize(batch));
         System.out.printf(Locale.ROOT, "ResNet-18 width %d, batch %d, one training step (SGD momentum), peak device memory:%n",
                 width, batch);
-        System.out.println("| layers | training | peak MiB needed | peak MiB held with the caching allocator (2 steps)"
-                + " | parameters, gradients, momentum MiB |");
-        System.out.println("|---|---|---|---|---|");
+        System.out.println("| layers | training | peak MiB needed | peak MiB held with the caching allocator"
+                + " | parameters, gradients, momentum MiB | launches per step | host ms per step, kernels skipped |");
+        System.out.println("|---|---|---|---|---|---|---|");
         for (boolean nrpm : new boolean[] {false, true}) {
             for (boolean adversarial : new boolean[] {false, true}) {
-                long[] exact = step(data, width, batch, k, nrpm, adversarial, false);
-                long[] held = step(data, width, batch, k, nrpm, adversarial, true);
-                System.out.printf(Locale.ROOT, "| %s | %s | %.0f | %.0f | %.0f |%n", nrpm ? "NRPM K=" + k : "LPM",
-                        adversarial ? "PGD-7 adversarial" : "clean", exact[0] / 1048576.0, held[0] / 1048576.0,
-                        exact[1] / 1048576.0);
+                Plan exact = step(data, width, batch, k, nrpm, adversarial, false);
+                Plan held = step(data, width, batch, k, nrpm, adversarial, true);
+                System.out.printf(Locale.ROOT, "| %s | %s | %.0f | %.0f | %.0f | %d | %.1f |%n", nrpm ? "NRPM K=" + k : "LPM",
+                        adversarial ? "PGD-7 adversarial" : "clean", exact.peak / 1048576.0, held.peak / 1048576.0,
+                        exact.resident / 1048576.0, held.launchesPerStep, held.hostMsPerStep);
             }
         }
         // the largest terms tensor of the materialized formulation: layer1 convs, B x C x (C*9) x 32*32
@@ -75,9 +77,16 @@ public final class GpuMemoryPlan {
                 width, width * 9);
     }
 
-    /** Peak bytes of training steps, and the bytes resident before them (weights, gradients, momentum). */
-    private static long[] step(ImageDataset data, int width, int batch, int k, boolean nrpm, boolean adversarial,
-                               boolean caching) {
+    /**
+     * Peak bytes of training steps; bytes resident after them (weights, gradients, momentum);
+     * launches and host milliseconds of one step (the median of the last steps, after warm-up).
+     */
+    private record Plan(long peak, long resident, long launchesPerStep, double hostMsPerStep) {
+    }
+
+    /** One step without the cache (the exact need); with it, warm-up steps and then timed ones. */
+    private static Plan step(ImageDataset data, int width, int batch, int k, boolean nrpm, boolean adversarial,
+                             boolean caching) {
         AllocationOnlyDevice device = new AllocationOnlyDevice();
         CudaBackend be = new CudaBackend(caching ? new CachingDevice(device) : device, "cuda-plan");
         Module net = ModelSpec.of("resnet18", InputShape.CIFAR).withWidth(width).build(new ParamInit(be, 1));
@@ -90,10 +99,20 @@ public final class GpuMemoryPlan {
         }
         try (Sgd sgd = new Sgd(net.namedParameters(), cfg.lr(), cfg.momentum(), 0f, false)) {
             Trainer trainer = new Trainer(net, be, sgd, cfg);
-            for (int s = 0; s < (caching ? 2 : 1); s++) {
+            int steps = caching ? 5 : 1;
+            double[] ms = new double[steps];
+            long launches = 0;
+            for (int s = 0; s < steps; s++) {
+                long before = device.launches();
+                long t0 = System.nanoTime();
                 trainer.trainEpoch(BatchLoader.builder(data, batch).build(), s, 0, BatchProgress.NONE);
+                ms[s] = (System.nanoTime() - t0) / 1e6;
+                launches = device.launches() - before;
             }
-            return new long[] {device.peakBytes(), device.bytesInUse()};
+            // the median of the steps after the first two (JIT warm-up, the cache filling)
+            double[] timed = java.util.Arrays.copyOfRange(ms, Math.min(2, steps - 1), steps);
+            java.util.Arrays.sort(timed);
+            return new Plan(device.peakBytes(), device.bytesInUse(), launches, timed[timed.length / 2]);
         }
     }
 }

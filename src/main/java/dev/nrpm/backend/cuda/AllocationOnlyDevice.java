@@ -1,14 +1,15 @@
 package dev.nrpm.backend.cuda;
 
 /**
- * A device that counts allocations and does nothing else: launches and copies are skipped and
- * downloads read zeros. CudaBackend runs on it unchanged, so the peak it records is exactly what
- * the backend would ask a GPU's driver for (bench/GpuMemoryPlan, TrainingMemoryTest), on a
- * machine without one.
+ * A device that counts allocations and launches and does nothing else: launches and copies are
+ * skipped and downloads read zeros. CudaBackend runs on it unchanged, so the peak it records is
+ * exactly what the backend would ask a GPU's driver for, and the launch count what it would queue
+ * (bench/GpuMemoryPlan, TrainingMemoryTest), on a machine without one.
  */
 public final class AllocationOnlyDevice implements Device {
     private long inUse;
     private long peak;
+    private long launches;
 
     private record Block(long bytes) implements DevicePointer {
     }
@@ -54,6 +55,12 @@ public final class AllocationOnlyDevice implements Device {
 
     @Override
     public void launch(String kernel, int gx, int gy, int gz, int bx, int by, int bz, Object... args) {
+        launches++;
+    }
+
+    /** Kernel launches so far (vendor GEMMs are never taken here: {@link #vendorGemm} is false). */
+    public long launches() {
+        return launches;
     }
 
     @Override
