@@ -301,6 +301,21 @@ public final class CudaBackend implements Backend {
 
     // ------------------------------------------------------------------ batch norm
 
+    /** Fewest values a batch-norm slice is given (kernels/batchnorm.cu splits channels into slices). */
+    private static final int MIN_SLICE_VALUES = 32;
+
+    /**
+     * Slices per channel for batch norm's m = n*hw values: enough blocks for two per SM when
+     * channels are few, at least MIN_SLICE_VALUES values each, at most MAX_SLICES, and never an
+     * empty slice (S = ceil(m / ceil(m / S))).
+     */
+    static int channelSlices(int sms, int channels, long m) {
+        long fill = (2L * sms + channels - 1) / channels;
+        long s = Math.max(1, Math.min(Math.min(fill, m / MIN_SLICE_VALUES), MAX_SLICES));
+        long len = (m + s - 1) / s;
+        return (int) ((m + len - 1) / len);
+    }
+
     @Override
     public void batchNormTrain(int n, int c, int hw, Buffer x, Buffer gamma, Buffer beta, Buffer runMean,
                                Buffer runVar, float momentum, float eps, Buffer y, Buffer saveMean, Buffer saveInvStd) {
@@ -308,8 +323,13 @@ public final class CudaBackend implements Backend {
         if (m < 2) {
             throw new ShapeException("batch norm in training mode needs more than one value per channel, got " + m);
         }
-        launch2d("bn_train_fwd", c, 1, n, c, hw, p(x), p(gamma), p(beta), p(runMean), p(runVar), momentum, eps,
-                p(y), p(saveMean), p(saveInvStd));
+        int s = channelSlices(device.multiprocessors(), c, m);
+        try (CudaBuffer part = new CudaBuffer(device, 2L * c * s)) {
+            part.moveTo(null);                 // released here, not by the open scope
+            launch2d("bn_stats", c, s, n, c, hw, p(x), s, part.pointer());
+            launch2d("bn_train_apply", c, s, n, c, hw, p(x), p(gamma), p(beta), p(runMean), p(runVar), momentum, eps,
+                    p(y), p(saveMean), p(saveInvStd), s, part.pointer());
+        }
     }
 
     @Override
@@ -322,8 +342,25 @@ public final class CudaBackend implements Backend {
     @Override
     public void batchNormBackward(int n, int c, int hw, Buffer x, Buffer gamma, Buffer mean, Buffer invStd,
                                   boolean batchStats, Buffer gy, Buffer gx, Buffer gGamma, Buffer gBeta) {
-        launch2d("bn_bwd", c, 1, n, c, hw, p(x), p(gamma), p(mean), p(invStd), batchStats ? 1 : 0, p(gy), p(gx),
-                p(gGamma), p(gBeta));
+        long m = (long) n * hw;
+        if (m == 0 || c == 0) {
+            return;
+        }
+        int s = channelSlices(device.multiprocessors(), c, m);
+        boolean sums = gGamma != null || gBeta != null || (gx != null && batchStats);
+        if (!sums) {
+            if (gx != null) {
+                launch2d("bn_bwd_apply", c, s, n, c, hw, p(x), p(gamma), p(mean), p(invStd), 0, p(gy), p(gx),
+                        null, null, s, null);
+            }
+            return;
+        }
+        try (CudaBuffer part = new CudaBuffer(device, 2L * c * s)) {
+            part.moveTo(null);
+            launch2d("bn_bwd_sums", c, s, n, c, hw, p(x), p(mean), p(gy), s, part.pointer());
+            launch2d("bn_bwd_apply", c, s, n, c, hw, p(x), p(gamma), p(mean), p(invStd), batchStats ? 1 : 0, p(gy),
+                    p(gx), p(gGamma), p(gBeta), s, part.pointer());
+        }
     }
 
     // ------------------------------------------------------------------ softmax and loss
