@@ -4,7 +4,7 @@
 #   bundle/runtime/     a jlink'ed Java runtime (no JDK needed there), native symbols stripped
 #   bundle/lib/         the project jar (with the compiled kernels) and its runtime jars, without
 #                       ND4J/JavaCPP/OpenBLAS (the cuda backend never needs them) and without
-#                       JCublas/JCudnn natives (no cuBLAS 12 / cuDNN 8 there), plus JUnit's console
+#                       JCublas natives (no cuBLAS 12 there), plus JUnit's console
 #   bundle/test-classes the test suite
 #   bundle/run-gpu.sh   runs the GPU tests, then the GPU benchmark, writing into $OUT (or ./gpu-results)
 # usage (from the repository root): bench/gpu/bundle.sh        -> bundle/ (about 40-60 MB)
@@ -28,8 +28,8 @@ mkdir -p "$out/lib"
 cp target/nrpm.jar "$out/lib/"
 for jar in target/lib/*.jar; do
     case "$(basename "$jar")" in
-        # ND4J and its natives; JCublas/JCudnn natives; the PNG plotting stack (no reports run there)
-        nd4j-*|javacpp-*|openblas-*|jcublas-natives-*|jcudnn-*|oshi-*|jna-*|flatbuffers-*|protobuf-1.0.0-M2.1*|guava-1.0.0-M2.1*|jackson-1.0.0-M2.1*|neoitertools-*|commons-net-*|threetenbp-*) ;;
+        # ND4J and its natives; JCublas natives; the PNG plotting stack (no reports run there)
+        nd4j-*|javacpp-*|openblas-*|jcublas-natives-*|oshi-*|jna-*|flatbuffers-*|protobuf-1.0.0-M2.1*|guava-1.0.0-M2.1*|jackson-1.0.0-M2.1*|neoitertools-*|commons-net-*|threetenbp-*) ;;
         xchart-*|pdfbox-*|fontbox-*|graphics2d-*|VectorGraphics2D-*|animated-gif-lib-*|commons-logging-*|commons-collections4-*) ;;
         *) cp "$jar" "$out/lib/" ;;
     esac
