@@ -89,8 +89,9 @@ done
 "$CXX" -shared -o "$out/libnrpm_emu.so.tmp" "${objs[@]}" || { echo "build.sh: link failed" >&2; exit 1; }
 mv "$out/libnrpm_emu.so.tmp" "$out/libnrpm_emu.so"
 
-# The product set also gets OUTDIR/fakecuda/libcuda.so.1: a stand-in NVIDIA driver over the
-# emulation, so the tests can run JCuda and JCudaDevice themselves without a GPU (fake_libcuda.cpp).
+# The product set also gets OUTDIR/fakecuda/libcuda.so.1 and libcublas.so.12: a stand-in NVIDIA
+# driver over the emulation and a CPU cuBLAS sgemm, so the tests can run JCuda, JCudaDevice and
+# CublasGemm themselves without a GPU (fake_libcuda.cpp, fake_libcublas.cpp).
 if [ $# -eq 0 ] && [ ${#files[@]} -gt 0 ]; then
     mkdir -p "$out/fakecuda"
     fake="$out/fakecuda/libcuda.so.1"
@@ -99,5 +100,14 @@ if [ $# -eq 0 ] && [ ${#files[@]} -gt 0 ]; then
             -o "$fake.tmp" "$here/fake_libcuda.cpp" -L "$out" -lnrpm_emu -Wl,-rpath,'$ORIGIN/..' \
             || { echo "build.sh: fake libcuda failed to build" >&2; exit 1; }
         mv "$fake.tmp" "$fake"
+    fi
+    # and libcublas.so.12 beside it (fake_libcublas.cpp); JCublas binds versioned symbols
+    blas="$out/fakecuda/libcublas.so.12"
+    if [ ! -f "$blas" ] || [ "$here/fake_libcublas.cpp" -nt "$blas" ] || [ "$fake" -nt "$blas" ]; then
+        printf 'libcublas.so.12 { global: cublas*; local: *; };\n' >"$out/fakecuda/cublas.map"
+        "$CXX" -std=c++17 -O2 -fPIC -shared -fvisibility=hidden -Wl,-soname,libcublas.so.12 \
+            -Wl,--version-script,"$out/fakecuda/cublas.map" -o "$blas.tmp" "$here/fake_libcublas.cpp" \
+            "$fake" -Wl,-rpath,'$ORIGIN' || { echo "build.sh: fake libcublas failed to build" >&2; exit 1; }
+        mv "$blas.tmp" "$blas"
     fi
 fi

@@ -119,6 +119,12 @@ API void fake_cuda_set_memory_limit(size_t bytes) {
     g_limit = bytes;
 }
 
+// For fake_libcublas.cpp: 1 when [p, p + bytes) lies inside one live allocation.
+API int fake_cuda_inside(unsigned long long p, size_t bytes) {
+    std::lock_guard<std::mutex> l(g_lock);
+    return inside(p, bytes) != nullptr;
+}
+
 API size_t fake_cuda_bytes_in_use() {
     std::lock_guard<std::mutex> l(g_lock);
     return g_in_use;

@@ -166,6 +166,11 @@ final class JCudaDevice implements Device {
     }
 
 
+    /** Whether dense LPM goes through cuBLAS here. */
+    boolean usesCublas() {
+        return cublas != null;
+    }
+
     private void makeCurrent() {
         if (!current.get()) {
             call("cuCtxSetCurrent", () -> cuCtxSetCurrent(context));

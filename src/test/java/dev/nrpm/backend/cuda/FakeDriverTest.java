@@ -195,6 +195,55 @@ class FakeDriverTest {
         assertTrue(ms >= 0 && ms < 10_000, "elapsed " + ms);
     }
 
+    /**
+     * CublasGemm's row-major to column-major mapping, through JCublas on the fake cuBLAS (a CPU
+     * sgemm by the BLAS definition): every transpose combination, odd shapes, beta 0 and not.
+     */
+    @Test
+    void cublasGemmMatchesTheDefinition() {
+        assertTrue(device.usesCublas(), "the fake libcublas.so.12 is preloaded, but cuBLAS did not load");
+        for (boolean transA : new boolean[] {false, true}) {
+            for (boolean transB : new boolean[] {false, true}) {
+                int m = rnd.between(1, 40);
+                int n = rnd.between(1, 40);
+                int k = rnd.between(1, 40);
+                float[] a = rnd.normal(m * k, 1.0);
+                float[] b = rnd.normal(k * n, 1.0);
+                float[] c = rnd.normal(m * n, 1.0);
+                float alpha = (float) rnd.uniform(-2, 2);
+                float beta = transA ? 0f : (float) rnd.uniform(-2, 2);
+                DevicePointer da = device.alloc(4L * a.length);
+                DevicePointer db = device.alloc(4L * b.length);
+                DevicePointer dc = device.alloc(4L * c.length);
+                try {
+                    device.copyIn(da, a, a.length);
+                    device.copyIn(db, b, b.length);
+                    device.copyIn(dc, c, c.length);
+                    assertTrue(device.vendorGemm(transA, transB, m, n, k, alpha, da, db, beta, dc));
+                    float[] got = new float[m * n];
+                    device.copyOut(dc, got, got.length);
+                    for (int i = 0; i < m; i++) {
+                        for (int j = 0; j < n; j++) {
+                            double want = beta == 0f ? 0 : (double) beta * c[i * n + j];
+                            for (int p = 0; p < k; p++) {
+                                // row-major A (m, k), or (k, m) stored when transposed; B likewise
+                                double av = transA ? a[p * m + i] : a[i * k + p];
+                                double bv = transB ? b[j * k + p] : b[p * n + j];
+                                want += alpha * av * bv;
+                            }
+                            assertEquals(want, got[i * n + j], 1e-4 * (1 + Math.abs(want)),
+                                    "C[" + i + "," + j + "] transA=" + transA + " transB=" + transB);
+                        }
+                    }
+                } finally {
+                    device.free(da);
+                    device.free(db);
+                    device.free(dc);
+                }
+            }
+        }
+    }
+
     /** The provider path a user takes: "cuda" resolves to JCudaDevice on the (fake) driver. */
     @Test
     void theCudaBackendRunsOnIt() {
