@@ -43,6 +43,15 @@ final class TrainingOptions {
     @Option(names = "--train-steps", defaultValue = "7", paramLabel = "N", description = "PGD steps of the training attack. Default: ${DEFAULT-VALUE}.")
     int trainSteps;
 
+    @Option(names = "--train-step-size", defaultValue = "0", paramLabel = "X",
+            description = "Step of the training PGD attack; 0 means 2.5 * budget / steps. Default: ${DEFAULT-VALUE}.")
+    float trainStepSize;
+
+    @Option(names = "--attack-in-train-mode",
+            description = "Generate training attacks with the model in training mode, so their forwards also move"
+                    + " batch-norm running statistics (default: evaluation mode, statistics untouched).")
+    boolean attackInTrainMode;
+
     @Option(names = "--train-from", defaultValue = "train", paramLabel = "train|test",
             description = "Split to train on (real MNIST's training images may be absent: use test with"
                     + " --train-limit, and --offset past them for the evaluation). Default: ${DEFAULT-VALUE}.")
@@ -55,8 +64,8 @@ final class TrainingOptions {
     Integer trainLimit;
 
     TrainConfig config(long seed) {
-        Attack a = Attacks.create(adversarial, trainSteps, 0f, true);
-        AdversarialSetting adv = a == null ? null : new AdversarialSetting(a, trainBudget, false);
+        Attack a = Attacks.create(adversarial, trainSteps, trainStepSize, true);
+        AdversarialSetting adv = a == null ? null : new AdversarialSetting(a, trainBudget, attackInTrainMode);
         return new TrainConfig(epochs, batch, lr, momentum, weightDecay, LrSchedule.parse(schedule), seed, augment, adv);
     }
 
