@@ -48,6 +48,7 @@ public final class Trainer {
                 Tensor y = Tensor.of(backend, batch.labelsAsFloats(), batch.size());
                 if (config.adversarial() != null) {
                     x = perturb(x, y, CounterRng.bits(config.seed() ^ 0xA77AC4L, (long) epoch * total + batch.number()));
+                    checkAttacked(x, epoch, batch.number());
                 }
                 Tensor out = model.forward(x);
                 Tensor loss = F.crossEntropy(out, y);
@@ -72,6 +73,21 @@ public final class Trainer {
         double seconds = (System.nanoTime() - start) / 1e9;
         return new EpochStats(epoch, samples == 0 ? 0 : lossSum / samples, samples == 0 ? 0 : (double) correct / samples,
                 lr, seconds, samples);
+    }
+
+    /**
+     * An attacked batch with NaN or infinite pixels means the model's input gradient overflowed:
+     * training has diverged (weights or activations grown out of float range), which the next
+     * layer would otherwise report as bad input data.
+     */
+    private static void checkAttacked(Tensor x, int epoch, int batch) {
+        long bad = x.backend().countNonFinite(x.buffer(), x.size());
+        if (bad > 0) {
+            throw new NonFiniteException("training diverged at epoch " + (epoch + 1) + ", batch " + (batch + 1)
+                    + ": the training attack's input gradient overflowed (" + bad + " of " + x.size()
+                    + " attacked pixels are NaN or infinite), so the weights or activations have grown out of"
+                    + " range; lower the learning rate (NRPM layers with a small lambda have very large gradients)");
+        }
     }
 
     private Tensor perturb(Tensor x, Tensor y, long seed) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.nrpm.attack.Attack;
 import dev.nrpm.attack.Fgsm;
 import dev.nrpm.backend.Backend;
 import dev.nrpm.data.ImageDataset;
@@ -88,5 +89,27 @@ class TrainingTest {
         NonFiniteException e = assertThrows(NonFiniteException.class,
                 () -> TrainedModels.train(model, cpu, train, TrainConfig.of(1, 50, 1e30f)));
         assertTrue(e.getMessage().contains("epoch 1"), e.getMessage());
+    }
+
+    /**
+     * An attack whose gradient overflowed (as a diverging model's does: NaN pixels out of the
+     * attack) is reported as divergence, not as bad input data at the first layer.
+     */
+    @Test
+    void anOverflowingAttackIsReportedAsDivergence() {
+        Attack overflowed = new Attack() {
+            @Override public String name() { return "overflowed"; }
+            @Override public String budgetName() { return "epsilon"; }
+            @Override public void checkBudget(double budget) { }
+            @Override public Tensor perturb(Module model, Tensor x, Tensor labels, float budget, long seed) {
+                float[] v = x.toFloatArray();
+                v[v.length / 2] = Float.NaN;
+                return Tensor.of(x.backend(), v, x.shape());
+            }
+        };
+        TrainConfig cfg = TrainConfig.of(1, 50, 0.01f).withAdversarial(new AdversarialSetting(overflowed, 0.1f, false));
+        NonFiniteException e = assertThrows(NonFiniteException.class, () -> TrainedModels.train(mlp(9), cpu, train, cfg));
+        assertTrue(e.getMessage().contains("training diverged at epoch 1, batch 1")
+                && e.getMessage().contains("1 of 39200 attacked pixels"), e.getMessage());
     }
 }
