@@ -7,10 +7,8 @@ import dev.nrpm.backend.MemoryScope;
 import dev.nrpm.backend.cuda.CudaBackend;
 import dev.nrpm.ops.F;
 import dev.nrpm.pm.NrpmSpec;
+import dev.nrpm.report.AtomicFile;
 import dev.nrpm.tensor.Tensor;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -78,7 +76,7 @@ public final class GpuNrpmBench {
     private GpuNrpmBench() {
     }
 
-    public static void main(String[] args) throws IOException {
+    public static void main(String[] args) {
         int batch = 128;
         int[] ks = {1, 3};
         String shapes = "all";
@@ -109,8 +107,9 @@ public final class GpuNrpmBench {
         System.out.println("| layer | K | LPM fwd ms | NRPM fwd ms | ratio | LPM f+b ms | NRPM f+b ms | ratio"
                 + " | reweight terms/s | of bound | NRPM f+b peak MiB allocated / held |");
         System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
-        StringBuilder out = new StringBuilder("{\"device\": \"" + device + "\", \"batch\": " + batch
-                + ", \"reciprocal_bound\": " + RECIPROCAL_BOUND + ", \"cases\": [\n");
+        String head = "{\"device\": \"" + device + "\", \"batch\": " + batch
+                + ", \"reciprocal_bound\": " + RECIPROCAL_BOUND + ", \"cases\": [\n";
+        StringBuilder out = new StringBuilder();
         boolean first = true;
         for (Case c : CASES) {
             if (!selected(c, shapes)) {
@@ -130,11 +129,12 @@ public final class GpuNrpmBench {
                         c.name, k, c.terms(batch), r.lpmFwd, r.nrpmFwd, r.lpmFb, r.nrpmFb, rate,
                         rate / RECIPROCAL_BOUND, r.peak.allocated(), r.peak.held(), r.error));
                 first = false;
+                if (json != null) {   // after every case, whole: a run cut short keeps what it measured
+                    AtomicFile.writeString(json, head + out + "\n]}\n");
+                }
             }
         }
-        out.append("\n]}\n");
         if (json != null) {
-            Files.writeString(json, out.toString(), StandardCharsets.UTF_8);
             System.out.println("wrote " + json);
         }
     }

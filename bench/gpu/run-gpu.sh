@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Runs the GPU checks and benchmarks from a bundle built by bench/gpu/bundle.sh (which copies this
+# script into it), on a machine with only an NVIDIA driver. Each stage runs under a time limit:
+# a lease is short (15 device minutes, 10 per command, start-up included), so run it as two calls,
+#     run-gpu.sh smoke tests layers        (at most about 6 minutes)
+#     run-gpu.sh train torch               (at most about 7 minutes)
+# or all of it where time allows.
+#   smoke   seconds: every Java entry point on tiny shapes, so a broken bundle fails first
+#   tests   GPU conformance, NRPM conformance and cross-backend training tests
+#   layers  GpuNrpmBench: NRPM vs LPM per layer on our kernels
+#   train   TrainStepBench: ResNet-18 training steps, tiny and full width
+#   torch   the PyTorch baselines, where python3 has torch
+# A lease brings back at most 8 files, so $OUT (or ./gpu-results) receives two: summary.txt (each
+# stage's status and time, then the result tables) and results.tar.gz (every log, JSON and JUnit
+# report), both rewritten after every stage, so a run cut short still returns what it measured.
+# Exit status 1 when a stage failed or ran out of time.
+# NRPM_TORCH_BUDGET_S (default 90): seconds each PyTorch script may spend on cases (their --budget-s).
+set -uo pipefail
+export PYTHONUNBUFFERED=1
+torch_budget="${NRPM_TORCH_BUDGET_S:-90}"
+here="$(cd "$(dirname "$0")" && pwd)"
+res="${OUT:-$PWD/gpu-results}"
+mkdir -p "$res"
+work="$(mktemp -d)"                 # the files themselves, packed into $res after each stage
+mkdir -p "$work/junit"
+stages=("$@")
+[ ${#stages[@]} -eq 0 ] && stages=(smoke tests layers train torch)
+# JCuda unpacks its natives into java.io.tmpdir without locking: one private folder per run
+java=("$here/runtime/bin/java" -Xmx8g "-Djava.io.tmpdir=$work/tmp" -Djava.awt.headless=true)
+mkdir -p "$work/tmp"
+cp="$here/lib/*"
+failed=0
+summary="$work/summary.txt"
+: >"$summary"
+
+# stage NAME LIMIT_S LOG COMMAND...: runs COMMAND under the limit, its output shown and kept in LOG
+stage() {
+    local name="$1" limit="$2" log="$3"
+    shift 3
+    local t0=$SECONDS rc
+    timeout "$limit" "$@" 2>&1 | tee -a "$work/$log"
+    rc=${PIPESTATUS[0]}
+    local what="ok"
+    [ "$rc" -eq 124 ] && what="TIMED OUT after ${limit} s"
+    [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && what="FAILED (exit $rc)"
+    [ "$rc" -eq 0 ] || failed=1
+    echo "$name: $what, $((SECONDS - t0)) s ($log)" >>"$summary"
+}
+
+pack() {
+    {
+        cat "$summary"
+        for f in gpu.txt ours.txt train-w8.txt train-w64.txt torch.txt torch-train.txt; do
+            [ -s "$work/$f" ] || continue
+            echo
+            echo "== $f"
+            grep -E '^(\||device|ResNet|wrote)' "$work/$f" | grep -v '^|---' | head -60
+        done
+    } >"$res/summary.txt"
+    tar -czf "$res/results.tar.gz.tmp" -C "$work" --exclude=./tmp . && mv "$res/results.tar.gz.tmp" "$res/results.tar.gz"
+}
+
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader >"$work/gpu.txt" 2>&1 || true
+cat "$work/gpu.txt"
+for s in "${stages[@]}"; do
+    echo "=== $s ($(date -u +%H:%M:%S))"
+    case "$s" in
+        smoke)
+            stage "smoke layers" 90 smoke.txt "${java[@]}" -cp "$cp" dev.nrpm.bench.GpuNrpmBench --batch 2 --k 1,3 \
+                --shapes small --repeat 1
+            stage "smoke train" 90 smoke.txt "${java[@]}" -cp "$cp" dev.nrpm.bench.TrainStepBench --device cuda \
+                --width 2 --batch 2 --steps 1 --k 1 ;;
+        tests)
+            stage tests 150 tests.txt "${java[@]}" -cp "$cp:$here/test-classes" org.junit.platform.console.ConsoleLauncher \
+                execute --disable-banner --details=summary --reports-dir="$work/junit" \
+                --select-class dev.nrpm.backend.BackendConformanceTest \
+                --select-class dev.nrpm.ops.NrpmConformanceTest \
+                --select-class dev.nrpm.train.CrossBackendTrainingTest \
+                --select-class dev.nrpm.cli.TrainResumeTest ;;
+        layers)
+            stage layers 180 ours.txt "${java[@]}" -cp "$cp" dev.nrpm.bench.GpuNrpmBench --json "$work/ours.json" ;;
+        train)
+            for w in 8 64; do
+                stage "train width $w" 100 "train-w$w.txt" "${java[@]}" -cp "$cp" dev.nrpm.bench.TrainStepBench \
+                    --device cuda --width "$w" --batch 128 --steps 3
+            done ;;
+        torch)
+            if python3 -c 'import torch' 2>/dev/null; then
+                stage "torch layers" $((torch_budget + 20)) torch.txt python3 "$here/bench/torch_nrpm.py" \
+                    --budget-s "$torch_budget" --json "$work/torch.json"
+                stage "torch train" $((torch_budget + 20)) torch-train.txt python3 "$here/bench/torch_train_step.py" \
+                    --budget-s "$torch_budget" --json "$work/torch-train.json"
+            else
+                echo "torch: skipped, no PyTorch here" >>"$summary"
+            fi ;;
+        *) echo "unknown stage $s (smoke, tests, layers, train, torch)" | tee -a "$summary"; failed=1 ;;
+    esac
+    pack
+done
+echo
+cat "$res/summary.txt"
+echo "done ($(date -u +%H:%M:%S)): $res/summary.txt and $res/results.tar.gz"
+rm -rf "$work"
+exit $failed
