@@ -61,6 +61,7 @@ final class JCudaDevice implements Device {
     private final ThreadLocal<Boolean> current = ThreadLocal.withInitial(() -> false);
     private final String description;
     private final int multiprocessors;
+    private final long totalBytes;
     private final AtomicLong inUse = new AtomicLong();
     private final AtomicLong peak = new AtomicLong();
     private volatile String lastKernel = "(none)";
@@ -131,6 +132,7 @@ final class JCudaDevice implements Device {
         cuDeviceTotalMem(total, device);
         String n = new String(name, StandardCharsets.US_ASCII);
         n = n.substring(0, n.indexOf(0) < 0 ? n.length() : n.indexOf(0));
+        totalBytes = total[0];
         description = n + ", sm_" + major[0] + minor[0] + ", " + (total[0] >> 20) + " MiB";
         cublas = loadCublas();
     }
@@ -200,7 +202,16 @@ final class JCudaDevice implements Device {
     public DevicePointer alloc(long bytes) {
         makeCurrent();
         Ptr p = new Ptr(Math.max(bytes, 4));
-        call("cuMemAlloc(" + bytes + " bytes)", () -> cuMemAlloc(p.p, p.bytes));
+        try {
+            cuMemAlloc(p.p, p.bytes);
+        } catch (CudaException e) {
+            String detail = e.getMessage();
+            if (String.valueOf(detail).contains("CUDA_ERROR_OUT_OF_MEMORY")) {
+                detail += " (this process holds " + (inUse.get() >> 20) + " MiB of the device's " + (totalBytes >> 20)
+                        + " MiB, other processes and the CUDA context take more; a smaller batch needs less)";
+            }
+            throw new CudaError("cuMemAlloc(" + bytes + " bytes)", detail, e);
+        }
         long now = inUse.addAndGet(p.bytes);
         peak.accumulateAndGet(now, Math::max);
         return p;

@@ -157,7 +157,8 @@ class FakeDriverTest {
         setMemoryLimit.invoke(Void.class, new Object[] {inUse + (5L << 20)});
         try {
             CudaError oom = assertThrows(CudaError.class, () -> device.alloc(6L << 20));
-            assertTrue(oom.getMessage().contains("CUDA_ERROR_OUT_OF_MEMORY"), oom.getMessage());
+            assertTrue(oom.getMessage().contains("CUDA_ERROR_OUT_OF_MEMORY") && oom.getMessage().contains("MiB of the device's"),
+                    oom.getMessage());
             // 2 MiB held in the cache, then 4 MiB: the device can serve that only once the cache is emptied
             CachingDevice cache = new CachingDevice(device);
             cache.free(cache.alloc(2L << 20));
