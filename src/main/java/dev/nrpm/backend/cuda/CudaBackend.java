@@ -63,6 +63,16 @@ public final class CudaBackend implements Backend {
         return ((CudaBuffer) b).pointer();
     }
 
+    /**
+     * A work buffer of this call, owned by its caller's try-with-resources rather than by the open
+     * MemoryScope, so it goes back to the device as soon as the call is done with it.
+     */
+    private CudaBuffer scratch(long floats) {
+        CudaBuffer b = new CudaBuffer(device, floats);
+        b.moveTo(null);
+        return b;
+    }
+
     private static int intLength(long n) {
         return Math.toIntExact(n);
     }
@@ -118,8 +128,7 @@ public final class CudaBackend implements Backend {
             launch3d(kernel, gx, gy, 1, all);       // partial = null
             return;
         }
-        try (CudaBuffer partial = new CudaBuffer(device, s * gradSize)) {
-            partial.moveTo(null);              // released here, not by the open scope
+        try (CudaBuffer partial = scratch(s * gradSize)) {
             all[args.length + 1] = partial.pointer();
             launch3d(kernel, gx, gy, s, all);
             launch1d("sum_slices", gradSize, partial.pointer(), s, gradSize, grad);
@@ -324,8 +333,7 @@ public final class CudaBackend implements Backend {
             throw new ShapeException("batch norm in training mode needs more than one value per channel, got " + m);
         }
         int s = channelSlices(device.multiprocessors(), c, m);
-        try (CudaBuffer part = new CudaBuffer(device, 2L * c * s)) {
-            part.moveTo(null);                 // released here, not by the open scope
+        try (CudaBuffer part = scratch(2L * c * s)) {
             launch2d("bn_stats", c, s, n, c, hw, p(x), s, part.pointer());
             launch2d("bn_train_apply", c, s, n, c, hw, p(x), p(gamma), p(beta), p(runMean), p(runVar), momentum, eps,
                     p(y), p(saveMean), p(saveInvStd), s, part.pointer());
@@ -355,8 +363,7 @@ public final class CudaBackend implements Backend {
             }
             return;
         }
-        try (CudaBuffer part = new CudaBuffer(device, 2L * c * s)) {
-            part.moveTo(null);
+        try (CudaBuffer part = scratch(2L * c * s)) {
             launch2d("bn_bwd_sums", c, s, n, c, hw, p(x), p(mean), p(gy), s, part.pointer());
             launch2d("bn_bwd_apply", c, s, n, c, hw, p(x), p(gamma), p(mean), p(invStd), batchStats ? 1 : 0, p(gy),
                     p(gx), p(gGamma), p(gBeta), s, part.pointer());
@@ -453,8 +460,7 @@ public final class CudaBackend implements Backend {
     /** dL/dz(k) for k = 1..K into a scratch of K planes (released by the caller), gz0 and gLambda. */
     private Buffer chain(NrpmSpec spec, long n, int dTerms, Buffer lambda, Buffer state, Buffer gy, Buffer gz0,
                          Buffer gLambda) {
-        CudaBuffer gz = new CudaBuffer(device, Math.max(spec.k() * n, 1));
-        gz.moveTo(null);              // owned by the caller's try-with-resources, not the open scope
+        CudaBuffer gz = scratch(Math.max(spec.k() * n, 1));
         launch1d("nrpm_chain", n, params(spec), n, dTerms, p(lambda), p(state), p(gy), gz.pointer(), p(gz0),
                 p(gLambda));
         return gz;
@@ -507,8 +513,7 @@ public final class CudaBackend implements Backend {
         int nb = gcolChunk(g);
         long p = (long) g.outH() * g.outW();
         int d = g.patchSize();
-        try (CudaBuffer gcol = new CudaBuffer(device, Math.max(nb * p * d, 1))) {
-            gcol.moveTo(null);              // released here, not by the open scope
+        try (CudaBuffer gcol = scratch(Math.max(nb * p * d, 1))) {
             for (int b0 = 0; b0 < g.batch(); b0 += nb) {
                 int n = Math.min(nb, g.batch() - b0);
                 launch2d("nrpm_conv_bwd_gcol", tiles(d), tiles(n * p), params(spec), shape(g), b0, n, p(x), p(w),
