@@ -15,12 +15,11 @@ final class DevicePeak {
     record Peaks(long allocated, long held) {
         static final Peaks NONE = new Peaks(-1, -1);
 
-        double allocatedMiB() {
-            return allocated < 0 ? -1 : allocated / 1048576.0;
-        }
-
-        double heldMiB() {
-            return held < 0 ? -1 : held / 1048576.0;
+        /** "allocated / held" in MiB with the given decimals, or "n/a" off the GPU, for tables. */
+        String describe(int decimals) {
+            String f = "%." + decimals + "f";
+            return allocated < 0 ? "n/a"
+                    : String.format(java.util.Locale.ROOT, f + " / " + f, allocated / 1048576.0, held / 1048576.0);
         }
     }
 

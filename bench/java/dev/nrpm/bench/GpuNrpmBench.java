@@ -118,9 +118,9 @@ public final class GpuNrpmBench {
             for (int k : ks) {
                 Result r = run(gpu, c, batch, k, repeat);
                 double rate = k * c.terms(batch) / (r.nrpmFwd / 1e3);
-                System.out.printf(Locale.ROOT, "| %s | %d | %.3f | %.3f | %.2f | %.3f | %.3f | %.2f | %.3g | %.1f%% | %.1f / %.1f |%n",
+                System.out.printf(Locale.ROOT, "| %s | %d | %.3f | %.3f | %.2f | %.3f | %.3f | %.2f | %.3g | %.1f%% | %s |%n",
                         c.name, k, r.lpmFwd, r.nrpmFwd, r.nrpmFwd / r.lpmFwd, r.lpmFb, r.nrpmFb, r.nrpmFb / r.lpmFb,
-                        rate, 100 * rate / RECIPROCAL_BOUND, r.peak.allocatedMiB(), r.peak.heldMiB());
+                        rate, 100 * rate / RECIPROCAL_BOUND, r.peak.describe(1));
                 out.append(first ? "" : ",\n").append(String.format(Locale.ROOT,
                         "  {\"layer\": \"%s\", \"k\": %d, \"terms\": %.0f, \"lpm_fwd_ms\": %.5f, \"nrpm_fwd_ms\": %.5f,"
                                 + " \"lpm_fb_ms\": %.5f, \"nrpm_fb_ms\": %.5f, \"reweight_terms_per_s\": %.4g,"

@@ -116,9 +116,9 @@ public final class TrainStepBench {
                 }
                 java.util.Arrays.sort(ms);
                 double median = ms[ms.length / 2];
-                System.out.printf(Locale.ROOT, "| %s | %s | %.0f | %.0f | %.0f / %.0f |%n", label,
+                System.out.printf(Locale.ROOT, "| %s | %s | %.0f | %.0f | %s |%n", label,
                         mode.equals("pgd7") ? "PGD-7" : "clean", median, median * 50000.0 / batch / 1e3,
-                        peaks.allocatedMiB(), peaks.heldMiB());
+                        peaks.describe(0));
             }
         }
     }
