@@ -20,6 +20,7 @@ import dev.nrpm.pm.NrpmSpec;
 import dev.nrpm.pm.PatternMatching;
 import dev.nrpm.report.CsvReport;
 import dev.nrpm.report.CurvePlot;
+import dev.nrpm.report.PlotSupport;
 import dev.nrpm.report.JsonReport;
 import dev.nrpm.report.TableReport;
 import dev.nrpm.train.TrainConfig;
@@ -115,8 +116,14 @@ final class DemoCommand implements Callable<Integer> {
         pw.print(TableReport.render(report));
         JsonReport.write(report, out.resolve("results.json"));
         CsvReport.write(report, out.resolve("results.csv"));
-        CurvePlot.write(report, out.resolve("robustness.png"));
-        pw.println("wrote " + out.resolve("robustness.png") + ", results.json, results.csv and " + checkpoint.getFileName());
+        String noPlot = PlotSupport.unavailableReason();
+        if (noPlot == null) {
+            CurvePlot.write(report, out.resolve("robustness.png"));
+            pw.println("wrote " + out.resolve("robustness.png") + ", results.json, results.csv and " + checkpoint.getFileName());
+        } else {
+            pw.println("wrote " + out.resolve("results.json") + ", results.csv and " + checkpoint.getFileName()
+                    + " (no robustness.png: " + noPlot + ")");
+        }
         return 0;
     }
 }

@@ -58,6 +58,7 @@ final class EvalCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         long start = System.nanoTime();
         data.checkBatch();
+        output.check();
         if (model.weights == null) {
             throw new dev.nrpm.error.InvalidSettingException("--weights FILE is required for eval");
         }

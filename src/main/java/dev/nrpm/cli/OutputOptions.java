@@ -1,8 +1,10 @@
 package dev.nrpm.cli;
 
+import dev.nrpm.error.InvalidSettingException;
 import dev.nrpm.eval.EvalReport;
 import dev.nrpm.report.CsvReport;
 import dev.nrpm.report.CurvePlot;
+import dev.nrpm.report.PlotSupport;
 import dev.nrpm.report.JsonReport;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -18,6 +20,15 @@ final class OutputOptions {
 
     @Option(names = "--plot", paramLabel = "FILE.png", description = "Draw the robustness curve as a PNG.")
     Path plot;
+
+    /** Fails before any work when a requested file cannot be written in this installation. */
+    void check() {
+        String reason = plot == null ? null : PlotSupport.unavailableReason();
+        if (reason != null) {
+            throw new InvalidSettingException("--plot " + plot + ": no chart can be drawn here: " + reason
+                    + "; use --json or --csv and plot elsewhere");
+        }
+    }
 
     void write(EvalReport report, PrintWriter out) {
         if (json != null) {

@@ -77,6 +77,7 @@ final class ReprogramCommand implements Callable<Integer> {
         long start = System.nanoTime();
         Paradigm p = Paradigm.of(paradigm);
         data.checkBatch();
+        output.check();
         if (model.weights == null) {
             throw new InvalidSettingException("--weights FILE (the trained model to reprogram) is required");
         }

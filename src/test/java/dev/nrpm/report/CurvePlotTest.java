@@ -126,4 +126,10 @@ class CurvePlotTest {
         assertEquals("old", Files.readString(f));
         assertEquals(List.of("curves.png"), names(tmp));
     }
+
+    /** Where charts can be drawn (as in this JVM, which just drew some), the check must not refuse them. */
+    @Test
+    void plottingIsReportedAvailableWhereItIs() {
+        assertEquals(null, PlotSupport.unavailableReason());
+    }
 }
