@@ -8,6 +8,7 @@
 #   bundle/test-classes the test suite
 #   bundle/run-gpu.sh   bench/gpu/run-gpu.sh: the GPU tests and benchmarks in time-limited stages,
 #                       results packed into $OUT (or ./gpu-results) as summary.txt and results.tar.gz
+#   bundle/nrpm         the command line (nrpm train ... --device cuda), without --plot
 # usage (from the repository root): bench/gpu/bundle.sh        -> bundle/ (about 40-60 MB)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -52,7 +53,13 @@ if command -v strip >/dev/null; then
 fi
 
 cp bench/gpu/run-gpu.sh "$out/run-gpu.sh"
-chmod +x "$out/run-gpu.sh"
+# the command line too (train, eval, reprogram, import; --plot needs AWT, which the runtime leaves out)
+cat >"$out/nrpm" <<'NRPM'
+#!/usr/bin/env bash
+here="$(cd "$(dirname "$0")" && pwd)"
+exec "$here/runtime/bin/java" -cp "$here/lib/*" dev.nrpm.cli.Main "$@"
+NRPM
+chmod +x "$out/run-gpu.sh" "$out/nrpm"
 
 # Check the bundle here, before it travels: its smoke stage through JCuda on kernels/emu's fake
 # libcuda.so.1 (the CPU emulation of the kernels standing in for a GPU). Needs g++; skipped without.
