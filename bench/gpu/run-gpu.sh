@@ -7,7 +7,8 @@
 # or all of it where time allows.
 #   smoke   seconds: every Java entry point on tiny shapes, so a broken bundle fails first
 #   tests   GPU conformance, NRPM conformance and cross-backend training tests
-#   layers  GpuNrpmBench: NRPM vs LPM per layer on our kernels
+#   layers  GpuNrpmBench: NRPM vs LPM per layer on our kernels, CUDA-event times
+#   jmh     (not in the default list) GpuNrpmJmh: the same layers' wall-clock times under JMH, K = 1
 #   train   TrainStepBench: ResNet-18 training steps, tiny and full width
 #   torch   the PyTorch baselines, where python3 has torch
 # A lease brings back at most 8 files, so $OUT (or ./gpu-results) receives two: summary.txt (each
@@ -50,11 +51,11 @@ stage() {
 pack() {
     {
         cat "$summary"
-        for f in gpu.txt ours.txt train-w8.txt train-w64.txt torch.txt torch-train.txt; do
+        for f in gpu.txt ours.txt jmh.txt train-w8.txt train-w64.txt torch.txt torch-train.txt; do
             [ -s "$work/$f" ] || continue
             echo
             echo "== $f"
-            grep -E '^(\||device|ResNet|wrote)' "$work/$f" | grep -v '^|---' | head -60
+            grep -E '^(\||device|ResNet|wrote|Benchmark|GpuNrpmJmh)' "$work/$f" | grep -v '^|---' | head -60
         done
     } >"$res/summary.txt"
     tar -czf "$res/results.tar.gz.tmp" -C "$work" --exclude=./tmp . && mv "$res/results.tar.gz.tmp" "$res/results.tar.gz"
@@ -69,7 +70,9 @@ for s in "${stages[@]}"; do
             stage "smoke layers" 90 smoke.txt "${java[@]}" -cp "$cp" dev.nrpm.bench.GpuNrpmBench --batch 2 --k 1,3 \
                 --shapes small --repeat 1
             stage "smoke train" 90 smoke.txt "${java[@]}" -cp "$cp" dev.nrpm.bench.TrainStepBench --device cuda \
-                --width 2 --batch 2 --steps 1 --k 1 ;;
+                --width 2 --batch 2 --steps 1 --k 1
+            stage "smoke jmh" 90 smoke.txt "${java[@]}" -cp "$cp" dev.nrpm.cli.Main bench --quick \
+                --include 'GpuNrpmJmh.nrpm$' --param layer=mlp.fc3 --param k=1 --param batch=2 ;;
         tests)
             stage tests 150 tests.txt "${java[@]}" -cp "$cp:$here/test-classes" org.junit.platform.console.ConsoleLauncher \
                 execute --disable-banner --details=summary --reports-dir="$work/junit" \
@@ -79,6 +82,9 @@ for s in "${stages[@]}"; do
                 --select-class dev.nrpm.cli.TrainResumeTest ;;
         layers)
             stage layers 180 ours.txt "${java[@]}" -cp "$cp" dev.nrpm.bench.GpuNrpmBench --json "$work/ours.json" ;;
+        jmh)
+            stage jmh 300 jmh.txt "${java[@]}" -cp "$cp" dev.nrpm.cli.Main bench --quick --include GpuNrpmJmh \
+                --param k=1 --json "$work/jmh.json" ;;
         train)
             for w in 8 64; do
                 stage "train width $w" 100 "train-w$w.txt" "${java[@]}" -cp "$cp" dev.nrpm.bench.TrainStepBench \
@@ -93,7 +99,7 @@ for s in "${stages[@]}"; do
             else
                 echo "torch: skipped, no PyTorch here" >>"$summary"
             fi ;;
-        *) echo "unknown stage $s (smoke, tests, layers, train, torch)" | tee -a "$summary"; failed=1 ;;
+        *) echo "unknown stage $s (smoke, tests, layers, jmh, train, torch)" | tee -a "$summary"; failed=1 ;;
     esac
     pack
 done

@@ -144,6 +144,11 @@ public final class CachingDevice implements Device {
         inner.synchronize();
     }
 
+    @Override
+    public float timeMillis(Runnable work) {
+        return inner.timeMillis(work);
+    }
+
     /** Bytes held from the device: live buffers plus the cache. */
     @Override
     public synchronized long bytesInUse() {

@@ -44,6 +44,18 @@ public interface Device extends AutoCloseable {
     /** Waits for all queued work; errors of asynchronous launches surface here. */
     void synchronize();
 
+    /**
+     * Milliseconds from before to after the work on the device's own timeline (CUDA events where
+     * there is a GPU; here, the host clock between two synchronizations).
+     */
+    default float timeMillis(Runnable work) {
+        synchronize();
+        long t0 = System.nanoTime();
+        work.run();
+        synchronize();
+        return (System.nanoTime() - t0) / 1e6f;
+    }
+
     /** Device memory in use by this process's allocations through this device, in bytes. */
     long bytesInUse();
 

@@ -310,8 +310,9 @@ final class JCudaDevice implements Device {
         call("kernel " + lastKernel + " (at synchronize)", JCudaDriver::cuCtxSynchronize);
     }
 
-    /** Milliseconds the GPU spent on work, measured with events around it (after a warm-up by the caller). */
-    float timeMillis(Runnable work) {
+    /** Milliseconds between CUDA events recorded before and after the work (warm-up is the caller's). */
+    @Override
+    public float timeMillis(Runnable work) {
         makeCurrent();
         CUevent start = new CUevent();
         CUevent stop = new CUevent();
