@@ -9,10 +9,11 @@
 // threads are fibers (x fastest), each run until it reaches __syncthreads() or returns. One pass
 // over the block brings every live thread to its next barrier; a pass where some threads wait and
 // others have returned is a kernel bug and aborts the launch with an error (never a hang).
-// Launches are serialized by a mutex: __shared__ variables are process-wide statics.
+// NRPM_EMU_ORDER=reverse reverses both orders (see g_reverse). Launches are serialized by a mutex: __shared__ variables are process-wide statics.
 #include "emu/cuda_emu.h"
 
 #include <sys/mman.h>
+#include <cstdlib>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -120,6 +121,15 @@ std::string fmt3(unsigned x, unsigned y, unsigned z) {
     return "(" + std::to_string(x) + "," + std::to_string(y) + "," + std::to_string(z) + ")";
 }
 
+// NRPM_EMU_ORDER=reverse runs blocks, and a block's threads between barriers, last first. A GPU
+// promises no order: a kernel whose result depends on one (a block reading what another block of
+// the same launch writes, a thread reading shared memory another wrote without a barrier between)
+// then gives a different answer in one of the two orders, and the tests, run in both, catch it.
+const bool g_reverse = [] {
+    const char* v = getenv("NRPM_EMU_ORDER");
+    return v && std::string(v) == "reverse";
+}();
+
 // Runs the block blockIdx to completion; returns "" or what went wrong.
 std::string run_block() {
     const dim3 b = blockDim;
@@ -130,20 +140,20 @@ std::string run_block() {
     g_phase = 0;
     g_count[0] = g_count[1] = 0;
     for (;;) {
-        unsigned waiting = 0, exited = 0, t = 0;
+        unsigned waiting = 0, exited = 0;
         uint3 oneExited{}, oneWaiting{};
-        for (unsigned z = 0; z < b.z; z++)
-            for (unsigned y = 0; y < b.y; y++)
-                for (unsigned x = 0; x < b.x; x++, t++) {
-                    Fiber& f = g_fibers[t];
-                    if (f.state == kDone) { exited++; continue; }
-                    threadIdx = uint3{x, y, z};
-                    g_cur = &f;
-                    ctx_switch(g_sched, f.ctx);
-                    if (f.state == kTrapped) return "__trap() in thread " + fmt3(x, y, z);
-                    if (f.state == kWaiting) { if (!waiting++) oneWaiting = uint3{x, y, z}; }
-                    else if (!exited++) oneExited = uint3{x, y, z};
-                }
+        for (unsigned i = 0; i < n; i++) {
+            const unsigned t = g_reverse ? n - 1 - i : i;   // x fastest, then y, z
+            const unsigned x = t % b.x, y = t / b.x % b.y, z = t / (b.x * b.y);
+            Fiber& f = g_fibers[t];
+            if (f.state == kDone) { exited++; continue; }
+            threadIdx = uint3{x, y, z};
+            g_cur = &f;
+            ctx_switch(g_sched, f.ctx);
+            if (f.state == kTrapped) return "__trap() in thread " + fmt3(x, y, z);
+            if (f.state == kWaiting) { if (!waiting++) oneWaiting = uint3{x, y, z}; }
+            else if (!exited++) oneExited = uint3{x, y, z};
+        }
         if (waiting == 0) return "";
         if (exited)
             return "__syncthreads() #" + std::to_string(g_phase + 1) + " reached by " + std::to_string(waiting) +
@@ -199,13 +209,14 @@ extern "C" __attribute__((visibility("default"))) int emu_launch(const char* nam
     g_args = args;
     gridDim = dim3(gx, gy, gz);
     blockDim = dim3(bx, by, bz);
-    for (unsigned z = 0; z < gz; z++)
-        for (unsigned y = 0; y < gy; y++)
-            for (unsigned x = 0; x < gx; x++) {
-                blockIdx = uint3{x, y, z};
-                std::string err = run_block();
-                if (!err.empty()) return fail("kernel " + kname + " (" + dims() + "), block " + fmt3(x, y, z) + ": " + err);
-            }
+    const unsigned long long blocks = (unsigned long long)gx * gy * gz;
+    for (unsigned long long i = 0; i < blocks; i++) {
+        const unsigned long long k = g_reverse ? blocks - 1 - i : i;   // x fastest, then y, z
+        const unsigned x = (unsigned)(k % gx), y = (unsigned)(k / gx % gy), z = (unsigned)(k / gx / gy);
+        blockIdx = uint3{x, y, z};
+        std::string err = run_block();
+        if (!err.empty()) return fail("kernel " + kname + " (" + dims() + "), block " + fmt3(x, y, z) + ": " + err);
+    }
     return 0;
 }
 
