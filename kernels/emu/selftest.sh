@@ -20,7 +20,10 @@ for variant in fast ucontext; do
     echo "   built in $(echo "$(date +%s.%N) - $start" | bc) s"
     echo "== $variant: running"
     quick=""; [ $variant = ucontext ] && quick=quick   # the slow fallback skips the 1M-thread timings
-    timeout 300 "$work/selftest_driver" "$work/$variant/libnrpm_emu.so" $quick
+    # the default scheduling order first (most checks assume it), then NRPM_EMU_ORDER=reverse
+    env -u NRPM_EMU_ORDER timeout 300 "$work/selftest_driver" "$work/$variant/libnrpm_emu.so" $quick
+    echo "== $variant: running, blocks and threads in reverse order"
+    NRPM_EMU_ORDER=reverse timeout 300 "$work/selftest_driver" "$work/$variant/libnrpm_emu.so" quick
 done
 if command -v nvcc >/dev/null; then
     echo "== nvcc: selftest.cu is valid CUDA"
