@@ -51,13 +51,15 @@ enum { ATTR_MULTIPROCESSOR_COUNT = 16, ATTR_CC_MAJOR = 75, ATTR_CC_MINOR = 76 };
 
 namespace {
 constexpr size_t kGuard = 4096;   // bytes each side; an overrun past it corrupts the heap undetected
-constexpr unsigned char kGuardByte = 0xA5;
+// Each allocation's guards hold their own byte (from the allocation count), so a kernel that copies
+// one buffer's guard into another's, past both ends, still changes the bytes it lands on.
+unsigned char guard_byte(size_t serial) { return (unsigned char)(0x21 + 37 * serial % 200); }
 
 struct Context { int retained = 0; };
 struct Module { std::string image; };
 struct Function { std::string name; };
 struct Event { std::chrono::steady_clock::time_point at; bool recorded = false; };
-struct Alloc { unsigned char* base; size_t bytes; };
+struct Alloc { unsigned char* base; size_t bytes; unsigned char guard; };
 
 std::mutex g_lock;
 bool g_initialized = false;
@@ -65,6 +67,7 @@ Context g_primary;
 thread_local Context* t_current = nullptr;
 std::map<CUdeviceptr, Alloc> g_allocs;   // by the address handed out (base + kGuard)
 size_t g_in_use = 0;
+size_t g_serial = 0;
 size_t g_limit = 4ull << 30;
 CUresult g_pending = CUDA_SUCCESS;       // a failed kernel, reported at the next synchronizing call
 
@@ -94,16 +97,17 @@ const Alloc* inside(CUdeviceptr p, size_t bytes) {
 
 // Which guard a kernel wrote into, or ""; the guards are re-armed, so one bad kernel is reported once.
 std::string damaged_guard() {
-    static const std::vector<unsigned char> intact(kGuard, kGuardByte);
+    std::vector<unsigned char> intact(kGuard);
     std::string found;
     for (auto& [addr, a] : g_allocs) {
+        std::memset(intact.data(), a.guard, kGuard);
         if (std::memcmp(a.base, intact.data(), kGuard) != 0)
             found = "before the start of a buffer of " + std::to_string(a.bytes) + " bytes";
         else if (std::memcmp(a.base + kGuard + a.bytes, intact.data(), kGuard) != 0)
             found = "past the end of a buffer of " + std::to_string(a.bytes) + " bytes";
         if (!found.empty()) {
-            std::memset(a.base, kGuardByte, kGuard);
-            std::memset(a.base + kGuard + a.bytes, kGuardByte, kGuard);
+            std::memset(a.base, a.guard, kGuard);
+            std::memset(a.base + kGuard + a.bytes, a.guard, kGuard);
             return found;
         }
     }
@@ -266,11 +270,12 @@ API CUresult cuMemAlloc_v2(CUdeviceptr* dptr, size_t bytes) {
     if (bytes > g_limit || g_in_use > g_limit - bytes) return CUDA_ERROR_OUT_OF_MEMORY;
     unsigned char* base = static_cast<unsigned char*>(std::malloc(bytes + 2 * kGuard));
     if (!base) return CUDA_ERROR_OUT_OF_MEMORY;
-    std::memset(base, kGuardByte, kGuard);
-    std::memset(base + kGuard + bytes, kGuardByte, kGuard);
+    const unsigned char guard = guard_byte(g_serial++);
+    std::memset(base, guard, kGuard);
+    std::memset(base + kGuard + bytes, guard, kGuard);
     std::memset(base + kGuard, 0x7f, bytes);         // not zeros: code must not rely on fresh memory
     CUdeviceptr addr = reinterpret_cast<CUdeviceptr>(base + kGuard);
-    g_allocs[addr] = Alloc{base, bytes};
+    g_allocs[addr] = Alloc{base, bytes, guard};
     g_in_use += bytes;
     *dptr = addr;
     return CUDA_SUCCESS;

@@ -21,7 +21,8 @@ import java.util.Map;
  */
 final class EmulatedDevice implements Device {
     private static final int GUARD = 256;
-    private static final byte GUARD_BYTE = (byte) 0xA5;
+    /** Each allocation's guards hold their own byte, so copying one guard into another is still seen. */
+    private static int serial;
 
     private final Function launch;
     private final Function lastError;
@@ -32,6 +33,7 @@ final class EmulatedDevice implements Device {
     private static final class Alloc implements DevicePointer {
         final long base;
         final long bytes;
+        final byte guard = (byte) (0x21 + 37 * serial++ % 200);
 
         Alloc(long bytes) {
             this.bytes = bytes;
@@ -40,8 +42,8 @@ final class EmulatedDevice implements Device {
                 throw new OutOfMemoryError("emulated device: malloc of " + bytes + " bytes failed");
             }
             Pointer p = new Pointer(base);
-            p.setMemory(0, GUARD, GUARD_BYTE);
-            p.setMemory(GUARD + bytes, GUARD, GUARD_BYTE);
+            p.setMemory(0, GUARD, guard);
+            p.setMemory(GUARD + bytes, GUARD, guard);
         }
 
         Pointer data() {
@@ -53,10 +55,10 @@ final class EmulatedDevice implements Device {
             byte[] lo = p.getByteArray(0, GUARD);
             byte[] hi = p.getByteArray(GUARD + bytes, GUARD);
             for (int i = 0; i < GUARD; i++) {
-                if (lo[i] != GUARD_BYTE) {
+                if (lo[i] != guard) {
                     return "before the start";
                 }
-                if (hi[i] != GUARD_BYTE) {
+                if (hi[i] != guard) {
                     return "past the end";
                 }
             }

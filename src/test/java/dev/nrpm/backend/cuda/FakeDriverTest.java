@@ -123,7 +123,7 @@ class FakeDriverTest {
         DevicePointer dy = device.alloc(4L * 64);
         try {
             device.copyIn(dx, rnd.normal(64, 1.0), 64);
-            // 80 elements into 64 (alpha 2: copying x's guard bytes unchanged would go unseen)
+            // 80 elements into 64: the last 16 land in dy's guard
             device.launch("axpby", 1, 1, 1, 256, 1, 1, 2f, dx, 0f, dy, 80L);
             CudaError e = assertThrows(CudaError.class, device::synchronize);
             assertTrue(e.getMessage().contains("axpby") && e.getMessage().contains("CUDA_ERROR_LAUNCH_FAILED"),
