@@ -27,10 +27,20 @@ public final class CudaBackend implements Backend {
 
     private final Device device;
     private final String name;
+    /** Most floats of the conv gx's column-gradient scratch; larger batches go in chunks. */
+    private final long gcolMaxFloats;
 
+    /**
+     * -Dnrpm.cuda.gcolMaxFloats (default 32M) caps the conv gx's scratch: less memory, more
+     * batch chunks. Surefire's fake-driver run sets it small, so that path runs on small layers.
+     */
     public CudaBackend(Device device, String name) {
         this.device = device;
         this.name = name;
+        this.gcolMaxFloats = Long.getLong("nrpm.cuda.gcolMaxFloats", GCOL_MAX_FLOATS);
+        if (gcolMaxFloats < 1) {
+            throw new NrpmException("-Dnrpm.cuda.gcolMaxFloats must be positive, got " + gcolMaxFloats);
+        }
     }
 
     @Override
@@ -495,12 +505,12 @@ public final class CudaBackend implements Backend {
 
     /**
      * Samples per batch chunk of the conv gx: the most whose gcol (nb x P x D floats) fits
-     * GCOL_MAX_FLOATS and whose grid (ceil(nb P / 64) rows of tiles) fits gridDim.y; at least 1.
+     * maxFloats and whose grid (ceil(nb P / 64) rows of tiles) fits gridDim.y; at least 1.
      */
-    static int gcolChunk(ConvGeometry g) {
+    static int gcolChunk(ConvGeometry g, long maxFloats) {
         long p = (long) g.outH() * g.outW();
         long perSample = Math.max(1L, p * g.patchSize());
-        long byMemory = GCOL_MAX_FLOATS / perSample;
+        long byMemory = maxFloats / perSample;
         long byGrid = 65535L * TILE / Math.max(1L, p);
         return (int) Math.max(1L, Math.min(g.batch(), Math.min(byMemory, byGrid)));
     }
@@ -510,7 +520,7 @@ public final class CudaBackend implements Backend {
      * gradient gcol (nb P, D) with the tiled backward engine, then col2im_add gathers it into gx.
      */
     private void convGx(NrpmSpec spec, ConvGeometry g, Buffer x, Buffer w, Buffer state, Buffer gz, Buffer gx) {
-        int nb = gcolChunk(g);
+        int nb = gcolChunk(g, gcolMaxFloats);
         long p = (long) g.outH() * g.outW();
         int d = g.patchSize();
         try (CudaBuffer gcol = scratch(Math.max(nb * p * d, 1))) {
