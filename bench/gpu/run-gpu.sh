@@ -79,7 +79,11 @@ for s in "${stages[@]}"; do
                 --select-class dev.nrpm.backend.BackendConformanceTest \
                 --select-class dev.nrpm.ops.NrpmConformanceTest \
                 --select-class dev.nrpm.train.CrossBackendTrainingTest \
-                --select-class dev.nrpm.cli.TrainResumeTest ;;
+                --select-class dev.nrpm.cli.TrainResumeTest
+            # again with a tiny conv gx scratch, so every conv takes the batch-chunked path
+            stage "tests, chunked conv gx" 90 tests.txt "${java[@]}" -Dnrpm.cuda.gcolMaxFloats=2048 \
+                -cp "$cp:$here/test-classes" org.junit.platform.console.ConsoleLauncher execute --disable-banner \
+                --details=summary --reports-dir="$work/junit-chunked" --select-class dev.nrpm.ops.NrpmConformanceTest ;;
         layers)
             stage layers 180 ours.txt "${java[@]}" -cp "$cp" dev.nrpm.bench.GpuNrpmBench --json "$work/ours.json" ;;
         jmh)
