@@ -175,7 +175,11 @@ API CUresult cuDeviceGetAttribute(int* v, int attribute, CUdevice d) {
     switch (attribute) {
         case ATTR_CC_MAJOR: *v = 9; return CUDA_SUCCESS;
         case ATTR_CC_MINOR: *v = 0; return CUDA_SUCCESS;
-        case ATTR_MULTIPROCESSOR_COUNT: *v = 4; return CUDA_SUCCESS;   // small: the tests' shapes still split
+        case ATTR_MULTIPROCESSOR_COUNT: {   // FAKE_CUDA_SMS, else 4: small, so the tests' shapes still split
+            const char* e = std::getenv("FAKE_CUDA_SMS");
+            *v = e && std::atoi(e) > 0 ? std::atoi(e) : 4;
+            return CUDA_SUCCESS;
+        }
         default: say("cuDeviceGetAttribute: attribute " + std::to_string(attribute) + " not emulated");
                  return CUDA_ERROR_INVALID_VALUE;
     }
