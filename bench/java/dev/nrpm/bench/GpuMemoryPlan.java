@@ -59,15 +59,17 @@ public final class GpuMemoryPlan {
         System.out.printf(Locale.ROOT, "ResNet-18 width %d, batch %d, one training step (SGD momentum), peak device memory:%n",
                 width, batch);
         System.out.println("| layers | training | peak MiB needed | peak MiB held with the caching allocator"
-                + " | parameters, gradients, momentum MiB | launches per step | host ms per step, kernels skipped |");
-        System.out.println("|---|---|---|---|---|---|---|");
+                + " | parameters, gradients, momentum MiB | launches per step | host syncs per step"
+                + " | host ms per step, kernels skipped |");
+        System.out.println("|---|---|---|---|---|---|---|---|");
         for (boolean nrpm : new boolean[] {false, true}) {
             for (boolean adversarial : new boolean[] {false, true}) {
                 Plan exact = step(data, width, batch, k, nrpm, adversarial, false);
                 Plan held = step(data, width, batch, k, nrpm, adversarial, true);
-                System.out.printf(Locale.ROOT, "| %s | %s | %.0f | %.0f | %.0f | %d | %.1f |%n", nrpm ? "NRPM K=" + k : "LPM",
-                        adversarial ? "PGD-7 adversarial" : "clean", exact.peak / 1048576.0, held.peak / 1048576.0,
-                        exact.resident / 1048576.0, held.launchesPerStep, held.hostMsPerStep);
+                System.out.printf(Locale.ROOT, "| %s | %s | %.0f | %.0f | %.0f | %d | %d | %.1f |%n",
+                        nrpm ? "NRPM K=" + k : "LPM", adversarial ? "PGD-7 adversarial" : "clean",
+                        exact.peak / 1048576.0, held.peak / 1048576.0, exact.resident / 1048576.0,
+                        held.launchesPerStep, held.syncsPerStep, held.hostMsPerStep);
             }
         }
         // the largest terms tensor of the materialized formulation: layer1 convs, B x C x (C*9) x 32*32
@@ -79,9 +81,10 @@ public final class GpuMemoryPlan {
 
     /**
      * Peak bytes of training steps; bytes resident after them (weights, gradients, momentum);
-     * launches and host milliseconds of one step (the median of the last steps, after warm-up).
+     * launches, host syncs (downloads) and host milliseconds of one step (the median of the last
+     * steps, after warm-up).
      */
-    private record Plan(long peak, long resident, long launchesPerStep, double hostMsPerStep) {
+    private record Plan(long peak, long resident, long launchesPerStep, long syncsPerStep, double hostMsPerStep) {
     }
 
     /** One step without the cache (the exact need); with it, warm-up steps and then timed ones. */
@@ -102,17 +105,20 @@ public final class GpuMemoryPlan {
             int steps = caching ? 5 : 1;
             double[] ms = new double[steps];
             long launches = 0;
+            long syncs = 0;
             for (int s = 0; s < steps; s++) {
                 long before = device.launches();
+                long downloadsBefore = device.downloads();
                 long t0 = System.nanoTime();
                 trainer.trainEpoch(BatchLoader.builder(data, batch).build(), s, 0, BatchProgress.NONE);
                 ms[s] = (System.nanoTime() - t0) / 1e6;
                 launches = device.launches() - before;
+                syncs = device.downloads() - downloadsBefore;
             }
             // the median of the steps after the first two (JIT warm-up, the cache filling)
             double[] timed = java.util.Arrays.copyOfRange(ms, Math.min(2, steps - 1), steps);
             java.util.Arrays.sort(timed);
-            return new Plan(device.peakBytes(), device.bytesInUse(), launches, timed[timed.length / 2]);
+            return new Plan(device.peakBytes(), device.bytesInUse(), launches, syncs, timed[timed.length / 2]);
         }
     }
 }

@@ -5,4 +5,8 @@ public class NonFiniteException extends NrpmException {
     public NonFiniteException(String message) {
         super(message);
     }
+
+    public NonFiniteException(String message, Throwable cause) {
+        super(message, cause);
+    }
 }

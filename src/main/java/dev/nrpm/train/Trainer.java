@@ -47,8 +47,7 @@ public final class Trainer {
                 Tensor x = Tensor.of(backend, batch.images(), batch.shape());
                 Tensor y = Tensor.of(backend, batch.labelsAsFloats(), batch.size());
                 if (config.adversarial() != null) {
-                    x = perturb(x, y, CounterRng.bits(config.seed() ^ 0xA77AC4L, (long) epoch * total + batch.number()));
-                    checkAttacked(x, epoch, batch.number());
+                    x = attacked(x, y, epoch, batch.number(), total);
                 }
                 Tensor out = model.forward(x);
                 Tensor loss = F.crossEntropy(out, y);
@@ -76,18 +75,28 @@ public final class Trainer {
     }
 
     /**
-     * An attacked batch with NaN or infinite pixels means the model's input gradient overflowed:
-     * training has diverged (weights or activations grown out of float range), which the next
-     * layer would otherwise report as bad input data.
+     * The attacked batch. Non-finite values met inside the attack (a later PGD step's forward
+     * fails on the NaN pixels of the one before) or left in its result mean that the model's
+     * input gradient overflowed: training has diverged (weights or activations grown out of
+     * float range), which the first layer would otherwise report as bad input data.
      */
-    private static void checkAttacked(Tensor x, int epoch, int batch) {
-        long bad = x.backend().countNonFinite(x.buffer(), x.size());
-        if (bad > 0) {
-            throw new NonFiniteException("training diverged at epoch " + (epoch + 1) + ", batch " + (batch + 1)
-                    + ": the training attack's input gradient overflowed (" + bad + " of " + x.size()
-                    + " attacked pixels are NaN or infinite), so the weights or activations have grown out of"
-                    + " range; lower the learning rate (NRPM layers with a small lambda have very large gradients)");
+    private Tensor attacked(Tensor x, Tensor y, int epoch, int batch, int total) {
+        String where = "training diverged at epoch " + (epoch + 1) + ", batch " + (batch + 1)
+                + ": the training attack's input gradient overflowed (";
+        String hint = "), so the weights or activations have grown out of range; lower the learning rate"
+                + " (NRPM layers with a small lambda have very large gradients)";
+        Tensor adv;
+        try {
+            adv = perturb(x, y, CounterRng.bits(config.seed() ^ 0xA77AC4L, (long) epoch * total + batch));
+        } catch (NonFiniteException e) {
+            throw new NonFiniteException(where + "inside the attack, " + e.getMessage() + hint, e);
         }
+        long bad = adv.backend().countNonFinite(adv.buffer(), adv.size());
+        if (bad > 0) {
+            throw new NonFiniteException(where + bad + " of " + adv.size() + " attacked pixels are NaN or infinite"
+                    + hint);
+        }
+        return adv;
     }
 
     private Tensor perturb(Tensor x, Tensor y, long seed) {

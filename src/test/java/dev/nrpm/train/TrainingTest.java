@@ -112,4 +112,21 @@ class TrainingTest {
         assertTrue(e.getMessage().contains("training diverged at epoch 1, batch 1")
                 && e.getMessage().contains("1 of 39200 attacked pixels"), e.getMessage());
     }
+
+    /** The same when a later step of the attack meets the NaN pixels of an earlier one (PGD). */
+    @Test
+    void nonFiniteValuesInsideTheAttackAreReportedAsDivergence() {
+        Attack failing = new Attack() {
+            @Override public String name() { return "failing"; }
+            @Override public String budgetName() { return "epsilon"; }
+            @Override public void checkBudget(double budget) { }
+            @Override public Tensor perturb(Module model, Tensor x, Tensor labels, float budget, long seed) {
+                throw new NonFiniteException("conv1: input to NRPM holds 3 NaN or infinite values of 39200");
+            }
+        };
+        TrainConfig cfg = TrainConfig.of(1, 50, 0.01f).withAdversarial(new AdversarialSetting(failing, 0.1f, false));
+        NonFiniteException e = assertThrows(NonFiniteException.class, () -> TrainedModels.train(mlp(9), cpu, train, cfg));
+        assertTrue(e.getMessage().contains("training diverged at epoch 1, batch 1")
+                && e.getMessage().contains("inside the attack, conv1: input to NRPM"), e.getMessage());
+    }
 }

@@ -10,6 +10,7 @@ public final class AllocationOnlyDevice implements Device {
     private long inUse;
     private long peak;
     private long launches;
+    private long downloads;
 
     private record Block(long bytes) implements DevicePointer {
     }
@@ -43,6 +44,12 @@ public final class AllocationOnlyDevice implements Device {
 
     @Override
     public void copyOut(DevicePointer src, float[] dst, int count) {
+        downloads++;
+    }
+
+    /** Copies to the host so far: each one waits for the device to finish all queued work. */
+    public long downloads() {
+        return downloads;
     }
 
     @Override
