@@ -160,8 +160,10 @@ NRPM_KERNEL void affine_clamp(const float* x, float scale, float shift, float lo
     }
 }
 
-// *count += number of NaN or infinite values: per-thread counts, a block tree, one atomic per block.
-NRPM_KERNEL void count_nonfinite(const float* x, long long n, unsigned long long* count) {
+// counts[slot] += number of NaN or infinite values: per-thread counts, a block tree, one atomic
+// per block. slot: which of the CUDA backend's pending checks this is (0 for a plain count).
+NRPM_KERNEL void count_nonfinite(const float* x, long long n, unsigned long long* counts, int slot) {
+    unsigned long long* count = counts + slot;
     __shared__ unsigned long long part[NRPM_BLOCK];
     unsigned long long c = 0;
     GRID_STRIDE_LOOP(i, n) {

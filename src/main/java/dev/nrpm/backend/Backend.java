@@ -1,5 +1,7 @@
 package dev.nrpm.backend;
 
+import dev.nrpm.error.NonFiniteException;
+
 import dev.nrpm.pm.NrpmSpec;
 
 /**
@@ -58,6 +60,18 @@ public interface Backend {
 
     /** How many of x[0, n) are NaN or infinite. */
     long countNonFinite(Buffer x, long n);
+
+    /**
+     * Fails with {@link NonFiniteException#counted} naming what when x[0, n) holds NaN or infinite
+     * values. A backend may defer the check to its next download so as not to wait for the device
+     * here (the CUDA backend does); the exception, naming what, then comes from that call.
+     */
+    default void requireFinite(Buffer x, long n, String what) {
+        long bad = countNonFinite(x, n);
+        if (bad > 0) {
+            throw NonFiniteException.counted(what, bad, n);
+        }
+    }
 
     // ------------------------------------------------------------------ per-channel, layout (outer, channels, inner)
 

@@ -9,4 +9,9 @@ public class NonFiniteException extends NrpmException {
     public NonFiniteException(String message, Throwable cause) {
         super(message, cause);
     }
+
+    /** "WHAT holds BAD NaN or infinite values of N". */
+    public static NonFiniteException counted(String what, long bad, long n) {
+        return new NonFiniteException(what + " holds " + bad + " NaN or infinite value" + (bad == 1 ? "" : "s") + " of " + n);
+    }
 }

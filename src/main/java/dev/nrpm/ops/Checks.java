@@ -1,6 +1,5 @@
 package dev.nrpm.ops;
 
-import dev.nrpm.error.NonFiniteException;
 import dev.nrpm.error.NrpmException;
 import dev.nrpm.error.ShapeException;
 import dev.nrpm.tensor.Tensor;
@@ -48,11 +47,8 @@ final class Checks {
         }
     }
 
+    /** NaN or infinite values in t fail (possibly at the backend's next download: Backend.requireFinite). */
     static void finite(String site, String what, Tensor t) {
-        long bad = t.backend().countNonFinite(t.buffer(), t.size());
-        if (bad > 0) {
-            throw new NonFiniteException(at(site) + what + " holds " + bad + " NaN or infinite value"
-                    + (bad == 1 ? "" : "s") + " of " + t.size());
-        }
+        t.backend().requireFinite(t.buffer(), t.size(), at(site) + what);
     }
 }

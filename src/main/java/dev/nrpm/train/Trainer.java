@@ -86,12 +86,14 @@ public final class Trainer {
         String hint = "), so the weights or activations have grown out of range; lower the learning rate"
                 + " (NRPM layers with a small lambda have very large gradients)";
         Tensor adv;
+        long bad;
         try {
             adv = perturb(x, y, CounterRng.bits(config.seed() ^ 0xA77AC4L, (long) epoch * total + batch));
+            // also where checks that a GPU backend deferred during the attack surface
+            bad = adv.backend().countNonFinite(adv.buffer(), adv.size());
         } catch (NonFiniteException e) {
             throw new NonFiniteException(where + "inside the attack, " + e.getMessage() + hint, e);
         }
-        long bad = adv.backend().countNonFinite(adv.buffer(), adv.size());
         if (bad > 0) {
             throw new NonFiniteException(where + bad + " of " + adv.size() + " attacked pixels are NaN or infinite"
                     + hint);

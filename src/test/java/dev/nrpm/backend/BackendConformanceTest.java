@@ -1,7 +1,10 @@
 package dev.nrpm.backend;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.nrpm.error.NonFiniteException;
 import dev.nrpm.testing.Approx;
 import dev.nrpm.testing.Backends4Test;
 import dev.nrpm.testing.TestRandom;
@@ -204,6 +207,42 @@ class BackendConformanceTest {
             expected += Float.isFinite(f) ? 0 : 1;
         }
         assertEquals(expected, fast.countNonFinite(fast.upload(v), n), rnd.tag());
+    }
+
+    /**
+     * requireFinite fails naming what it checked, at once or (CUDA: deferred, no wait per check) at
+     * the next download; more checks than the CUDA backend's 256 slots are fine; afterwards the
+     * backend works as before.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("backends")
+    void requireFiniteNamesWhatItChecked(String name) {
+        Backend fast = Backends4Test.require(name);
+        int n = rnd.between(1, 5000);
+        float[] good = rnd.normal(n, 1);
+        float[] bad = good.clone();
+        bad[rnd.between(0, n - 1)] = Float.NaN;
+        bad[rnd.between(0, n - 1)] = Float.POSITIVE_INFINITY;
+        long badCount = 0;
+        for (float f : bad) {
+            badCount += Float.isFinite(f) ? 0 : 1;
+        }
+        Buffer g = fast.upload(good);
+        Buffer b = fast.upload(bad);
+        int before = rnd.between(0, 300);   // finite checks pending before the failing one
+        for (int i = 0; i < before; i++) {
+            fast.requireFinite(g, n, "good " + i);
+        }
+        long want = badCount;
+        NonFiniteException e = assertThrows(NonFiniteException.class, () -> {
+            fast.requireFinite(b, n, "layer7: input to NRPM");
+            fast.requireFinite(g, n, "after");
+            fast.download(g);
+        });
+        assertEquals("layer7: input to NRPM holds " + want + " NaN or infinite value" + (want == 1 ? "" : "s") + " of " + n,
+                e.getMessage());
+        fast.requireFinite(g, n, "good again");
+        assertArrayEquals(good, fast.download(g), "a download after the failure");
     }
 
     @ParameterizedTest(name = "{0}")

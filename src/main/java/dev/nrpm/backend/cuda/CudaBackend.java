@@ -7,10 +7,13 @@ import dev.nrpm.backend.ConvGeometry;
 import dev.nrpm.backend.PoolGeometry;
 import dev.nrpm.backend.Precision;
 import dev.nrpm.backend.UnaryOp;
+import dev.nrpm.error.NonFiniteException;
 import dev.nrpm.error.NrpmException;
 import dev.nrpm.error.ShapeException;
 import dev.nrpm.pm.NrpmSpec;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Every primitive as a launch of one of our kernels (kernels/README.md is the contract: entry
@@ -29,6 +32,14 @@ public final class CudaBackend implements Backend {
     private final String name;
     /** Most floats of the conv gx's column-gradient scratch; larger batches go in chunks. */
     private final long gcolMaxFloats;
+    /** Pending finiteness checks (requireFinite), in slot order; their counts are in checkCounts. */
+    private final List<PendingCheck> pendingChecks = new ArrayList<>();
+    /** CHECK_SLOTS unsigned 64-bit counts on the device, zero where no check is pending; lazily made. */
+    private DevicePointer checkCounts;
+    private static final int CHECK_SLOTS = 256;
+
+    private record PendingCheck(String what, long n) {
+    }
 
     /**
      * -Dnrpm.cuda.gcolMaxFloats (default 32M) caps the conv gx's scratch: less memory, more
@@ -61,6 +72,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void synchronize() {
         device.synchronize();
+        flushChecks();
     }
 
     private DevicePointer p(Buffer b) {
@@ -172,6 +184,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public float[] download(Buffer src) {
+        flushChecks();
         float[] out = new float[intLength(src.length())];
         device.copyOut(p(src), out, out.length);
         return out;
@@ -218,19 +231,67 @@ public final class CudaBackend implements Backend {
 
     @Override
     public long countNonFinite(Buffer x, long n) {
+        flushChecks();
         if (n <= 0) {
             return 0;
         }
         DevicePointer count = device.alloc(8);
         try {
             device.fill32(count, 0, 2);
-            launch1d("count_nonfinite", n, p(x), n, count);
-            float[] words = new float[2];
-            device.copyOut(count, words, 2);
-            return (Float.floatToRawIntBits(words[0]) & 0xffffffffL) | ((long) Float.floatToRawIntBits(words[1]) << 32);
+            launch1d("count_nonfinite", n, p(x), n, count, 0);
+            return readCounts(count, 1)[0];
         } finally {
             device.free(count);
         }
+    }
+
+    /**
+     * Deferred: the count goes into a slot on the device and is read with the next download (or
+     * synchronize), so a check costs one kernel and no wait; 20 NRPM layers would otherwise make a
+     * forward wait for the device 20 times. The exception, naming what, comes from that call.
+     */
+    @Override
+    public void requireFinite(Buffer x, long n, String what) {
+        if (n <= 0) {
+            return;
+        }
+        if (checkCounts == null) {
+            checkCounts = device.alloc(8L * CHECK_SLOTS);
+            device.fill32(checkCounts, 0, 2L * CHECK_SLOTS);
+        } else if (pendingChecks.size() == CHECK_SLOTS) {
+            flushChecks();
+        }
+        launch1d("count_nonfinite", n, p(x), n, checkCounts, pendingChecks.size());
+        pendingChecks.add(new PendingCheck(what, n));
+    }
+
+    /** Reads the pending checks' counts (one copy, just before a download that waits anyway). */
+    private void flushChecks() {
+        if (pendingChecks.isEmpty()) {
+            return;
+        }
+        int pending = pendingChecks.size();
+        long[] counts = readCounts(checkCounts, pending);
+        device.fill32(checkCounts, 0, 2L * pending);
+        List<PendingCheck> checks = new ArrayList<>(pendingChecks);
+        pendingChecks.clear();
+        for (int i = 0; i < pending; i++) {
+            if (counts[i] > 0) {
+                throw NonFiniteException.counted(checks.get(i).what(), counts[i], checks.get(i).n());
+            }
+        }
+    }
+
+    /** n unsigned 64-bit counts from the device. */
+    private long[] readCounts(DevicePointer p, int n) {
+        float[] words = new float[2 * n];
+        device.copyOut(p, words, words.length);
+        long[] out = new long[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = (Float.floatToRawIntBits(words[2 * i]) & 0xffffffffL)
+                    | ((long) Float.floatToRawIntBits(words[2 * i + 1]) << 32);
+        }
+        return out;
     }
 
     // ------------------------------------------------------------------ per-channel
@@ -403,6 +464,7 @@ public final class CudaBackend implements Backend {
      * the other backends check them (one small copy; the loss is read back right after anyway).
      */
     private void checkLabels(Buffer labels, int rows, int cols) {
+        flushChecks();
         float[] l = new float[rows];
         device.copyOut(p(labels), l, rows);
         for (float v : l) {
