@@ -41,6 +41,11 @@ public final class CudaBackend implements Backend {
     private record PendingCheck(String what, long n) {
     }
 
+    /** The labels buffer checkLabels last passed (ops never write labels), and its shape. */
+    private Buffer checkedLabels;
+    private int checkedRows;
+    private int checkedCols;
+
     /**
      * -Dnrpm.cuda.gcolMaxFloats (default 32M) caps the conv gx's scratch: less memory, more
      * batch chunks. Surefire's fake-driver run sets it small, so that path runs on small layers.
@@ -461,9 +466,13 @@ public final class CudaBackend implements Backend {
 
     /**
      * Labels come from the host once per batch; a kernel cannot throw, so they are checked here as
-     * the other backends check them (one small copy; the loss is read back right after anyway).
+     * the other backends check them (one small copy, which waits for the device). A PGD attack
+     * computes the loss of one labels buffer at every step: that buffer is checked once.
      */
     private void checkLabels(Buffer labels, int rows, int cols) {
+        if (labels == checkedLabels && rows == checkedRows && cols == checkedCols) {
+            return;
+        }
         flushChecks();
         float[] l = new float[rows];
         device.copyOut(p(labels), l, rows);
@@ -472,6 +481,9 @@ public final class CudaBackend implements Backend {
                 throw new ShapeException("label " + v + " is not a class index in [0, " + cols + ")");
             }
         }
+        checkedLabels = labels;
+        checkedRows = rows;
+        checkedCols = cols;
     }
 
     @Override
