@@ -256,7 +256,7 @@ public final class CudaBackend implements Backend {
      * forward wait for the device 20 times. The exception, naming what, comes from that call.
      */
     @Override
-    public void requireFinite(Buffer x, long n, String what) {
+    public synchronized void requireFinite(Buffer x, long n, String what) {
         if (n <= 0) {
             return;
         }
@@ -271,7 +271,7 @@ public final class CudaBackend implements Backend {
     }
 
     /** Reads the pending checks' counts (one copy, just before a download that waits anyway). */
-    private void flushChecks() {
+    private synchronized void flushChecks() {
         if (pendingChecks.isEmpty()) {
             return;
         }
@@ -469,7 +469,7 @@ public final class CudaBackend implements Backend {
      * the other backends check them (one small copy, which waits for the device). A PGD attack
      * computes the loss of one labels buffer at every step: that buffer is checked once.
      */
-    private void checkLabels(Buffer labels, int rows, int cols) {
+    private synchronized void checkLabels(Buffer labels, int rows, int cols) {
         if (labels == checkedLabels && rows == checkedRows && cols == checkedCols) {
             return;
         }
