@@ -1,9 +1,11 @@
 package dev.nrpm.cli;
 
 import dev.nrpm.error.InvalidSettingException;
+import dev.nrpm.error.NrpmException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.openjdk.jmh.results.format.ResultFormatType;
+import org.openjdk.jmh.runner.NoBenchmarksException;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
 import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
@@ -14,10 +16,12 @@ import picocli.CommandLine.Option;
 
 /** nrpm bench: the JMH benchmarks of bench/ (NRPM against LPM and the materialized formulation). */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Run the engine's JMH benchmarks (bench/): fused NRPM against LPM and against the",
-            "materialized formulation, per layer. Validates results before timing.",
+        description = {"Run the engine's JMH benchmarks (bench/), per layer, validating results before timing:",
+            "CpuNrpmBench (the CPU backend: fused NRPM against LPM and the materialized formulation) and",
+            "GpuNrpmJmh (the cuda backend: NRPM against LPM, wall-clock, launch overhead included).",
             "",
-            "Example: nrpm bench --quick --include 'CpuNrpmBench.(lpm|nrpmFused)$' --param layer=dense:256:784:256"})
+            "Example: nrpm bench --quick --include 'CpuNrpmBench.(lpm|nrpmFused)$' --param layer=dense:256:784:256",
+            "         nrpm bench --quick --include GpuNrpmJmh --param layer=full.layer1 --param k=1"})
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--include", defaultValue = "CpuNrpmBench", paramLabel = "REGEX",
             description = "Benchmarks to run (JMH regular expression). Default: ${DEFAULT-VALUE}.")
@@ -33,7 +37,7 @@ final class BenchCommand implements Callable<Integer> {
     Path json;
 
     @Override
-    public Integer call() throws RunnerException {
+    public Integer call() {
         ChainedOptionsBuilder b = new OptionsBuilder().include(include).shouldFailOnError(true);
         if (quick) {
             b.warmupIterations(1).warmupTime(TimeValue.seconds(1)).measurementIterations(3)
@@ -51,9 +55,22 @@ final class BenchCommand implements Callable<Integer> {
         if (json != null) {
             b.result(json.toString()).resultFormat(ResultFormatType.JSON);
         }
-        if (new Runner(b.build()).run().isEmpty()) {
-            throw new InvalidSettingException("no benchmark matches --include " + include);
+        try {
+            if (new Runner(b.build()).run().isEmpty()) {
+                throw noMatch();
+            }
+        } catch (RunnerException e) {
+            if (e instanceof NoBenchmarksException) {
+                throw noMatch();
+            }
+            // JMH has printed the benchmark's own exception above
+            throw new NrpmException("a benchmark failed (its error is printed above): " + e.getMessage(), e);
         }
         return 0;
+    }
+
+    private InvalidSettingException noMatch() {
+        return new InvalidSettingException("no benchmark matches --include " + include
+                + " (the benchmarks: CpuNrpmBench, GpuNrpmJmh)");
     }
 }
