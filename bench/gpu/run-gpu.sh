@@ -12,8 +12,9 @@
 #   train   TrainStepBench: ResNet-18 training steps, tiny and full width
 #   torch   the PyTorch baselines, where python3 has torch
 # A lease brings back at most 8 files, so $OUT (or ./gpu-results) receives two: summary.txt (each
-# stage's status and time, then the result tables) and results.tar.gz (every log, JSON and JUnit
-# report), both rewritten after every stage, so a run cut short still returns what it measured.
+# stage's status and time, compare.py's side-by-side tables with the issues' targets, then the
+# raw tables) and results.tar.gz (every log, JSON and JUnit report), both rewritten after every
+# stage, so a run cut short still returns what it measured.
 # Exit status 1 when a stage failed or ran out of time.
 # NRPM_TORCH_BUDGET_S (default 90): seconds each PyTorch script may spend on cases (their --budget-s).
 set -uo pipefail
@@ -49,8 +50,13 @@ stage() {
 }
 
 pack() {
+    # the side-by-side tables and the targets, from what the stages so far wrote (bench/gpu/compare.py)
+    if command -v python3 >/dev/null; then
+        python3 "$here/bench/compare.py" "$work" >"$work/compare.md" 2>&1 || true
+    fi
     {
         cat "$summary"
+        [ -s "$work/compare.md" ] && { echo; cat "$work/compare.md"; }
         for f in gpu.txt ours.txt jmh.txt train-w8.txt train-w64.txt torch.txt torch-train.txt; do
             [ -s "$work/$f" ] || continue
             echo

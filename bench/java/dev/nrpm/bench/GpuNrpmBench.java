@@ -85,11 +85,13 @@ public final class GpuNrpmBench {
                         c.name(), k, r.lpmFwd, r.nrpmFwd, r.nrpmFwd / r.lpmFwd, r.lpmFb, r.nrpmFb, r.nrpmFb / r.lpmFb,
                         rate, 100 * rate / RECIPROCAL_BOUND, r.peak.describe(1));
                 out.append(first ? "" : ",\n").append(String.format(Locale.ROOT,
-                        "  {\"layer\": \"%s\", \"k\": %d, \"terms\": %.0f, \"lpm_fwd_ms\": %.5f, \"nrpm_fwd_ms\": %.5f,"
+                        "  {\"layer\": \"%s\", \"kind\": \"%s\", \"in\": %d, \"out\": %d, \"size\": %d, \"kernel\": %d,"
+                                + " \"stride\": %d, \"k\": %d, \"terms\": %.0f, \"lpm_fwd_ms\": %.5f, \"nrpm_fwd_ms\": %.5f,"
                                 + " \"lpm_fb_ms\": %.5f, \"nrpm_fb_ms\": %.5f, \"reweight_terms_per_s\": %.4g,"
                                 + " \"fraction_of_bound\": %.4f, \"peak_bytes_fb\": %d, \"held_bytes_fb\": %d,"
                                 + " \"max_rel_err\": %.3g}",
-                        c.name(), k, c.terms(batch), r.lpmFwd, r.nrpmFwd, r.lpmFb, r.nrpmFb, rate,
+                        c.name(), c.conv() ? "conv" : "dense", c.in(), c.out(), c.size(), c.kernel(), c.stride(), k,
+                        c.terms(batch), r.lpmFwd, r.nrpmFwd, r.lpmFb, r.nrpmFb, rate,
                         rate / RECIPROCAL_BOUND, r.peak.allocated(), r.peak.held(), r.error));
                 first = false;
                 if (json != null) {   // after every case, whole: a run cut short keeps what it measured
