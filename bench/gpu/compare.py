@@ -248,6 +248,9 @@ def self_test():
     # ResNet-18 at width 64: 0.56 G multiply-adds per 32x32 image (the well-known CIFAR figure)
     per_image = resnet18_terms(64, 1)
     check(5.5e8 < per_image < 5.6e8, "ResNet-18 terms per image %.3g" % per_image)
+    # the figures torch_train_step.py --dry-run prints, counted there layer by layer
+    check(resnet18_terms(8, 128) == 1135689728 and resnet18_terms(64, 128) == 71094108160,
+          "terms per forward agree with torch_train_step.py (1.136e9 tiny, 7.109e10 full, batch 128)")
     check(abs(floor_ms(64, 128, 1, "pgd7", 4.2e12) - resnet18_terms(64, 128) * 17 / 4.2e12 * 1e3) < 1e-9,
           "PGD-7 K=1 floor = 17 passes")
     geo = {"shape": "conv-full-256-256-8", "layer": "conv", "in_channels": 256, "out_channels": 256, "in_hw": 8,
