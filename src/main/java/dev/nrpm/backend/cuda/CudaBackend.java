@@ -27,6 +27,10 @@ public final class CudaBackend implements Backend {
     private static final int TILE = 64;
     /** Most slices a weight gradient's reduction is split into (gridDim.z of the split-K launch). */
     private static final int MAX_SLICES = 64;
+    /** Fewest values a batch-norm slice is given (kernels/batchnorm.cu splits channels into slices). */
+    private static final int MIN_SLICE_VALUES = 32;
+    /** Finiteness checks that may be pending at once (requireFinite); one more reads them first. */
+    private static final int CHECK_SLOTS = 256;
 
     private final Device device;
     private final String name;
@@ -36,7 +40,6 @@ public final class CudaBackend implements Backend {
     private final List<PendingCheck> pendingChecks = new ArrayList<>();
     /** CHECK_SLOTS unsigned 64-bit counts on the device, zero where no check is pending; lazily made. */
     private DevicePointer checkCounts;
-    private static final int CHECK_SLOTS = 256;
 
     private record PendingCheck(String what, long n) {
     }
@@ -385,9 +388,6 @@ public final class CudaBackend implements Backend {
     }
 
     // ------------------------------------------------------------------ batch norm
-
-    /** Fewest values a batch-norm slice is given (kernels/batchnorm.cu splits channels into slices). */
-    private static final int MIN_SLICE_VALUES = 32;
 
     /**
      * Slices per channel for batch norm's m = n*hw values: enough blocks for two per SM when
