@@ -203,4 +203,16 @@ public interface Backend {
      */
     void sgdStep(Buffer param, Buffer grad, Buffer velocity, long n,
                  float lr, float momentum, float weightDecay, boolean nesterov);
+
+    /**
+     * {@link #sgdStep} for several parameters at once: params[i], grads[i], velocities[i] of
+     * lengths[i] values (the arrays are the caller's and are not kept). The GPU does it in one
+     * launch instead of one per parameter.
+     */
+    default void sgdSteps(Buffer[] params, Buffer[] grads, Buffer[] velocities, long[] lengths,
+                          float lr, float momentum, float weightDecay, boolean nesterov) {
+        for (int i = 0; i < params.length; i++) {
+            sgdStep(params[i], grads[i], velocities[i], lengths[i], lr, momentum, weightDecay, nesterov);
+        }
+    }
 }

@@ -1,9 +1,13 @@
 package dev.nrpm.optim;
 
 import dev.nrpm.autograd.GradMode;
+import dev.nrpm.backend.Backend;
+import dev.nrpm.backend.Buffer;
 import dev.nrpm.error.InvalidSettingException;
 import dev.nrpm.tensor.Tensor;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -44,17 +48,32 @@ public final class Sgd implements AutoCloseable {
         lr = value;
     }
 
-    /** One update of every trainable parameter that has a gradient. */
+    /** One update of every trainable parameter that has a gradient (one backend call per backend). */
     public void step() {
         try (GradMode.Guard g = GradMode.noGrad()) {
+            Map<Backend, List<Tensor[]>> byBackend = new LinkedHashMap<>();
             for (Map.Entry<String, Tensor> e : params.entrySet()) {
                 Tensor p = e.getValue();
                 if (!p.requiresGrad() || p.gradBufferOrNull() == null) {
                     continue;
                 }
                 Tensor v = velocity.computeIfAbsent(e.getKey(), k -> owned(Tensor.zeros(p.backend(), p.shape())));
-                p.backend().sgdStep(p.buffer(), p.gradBufferOrNull(), v.buffer(), p.size(), lr, momentum,
-                        weightDecay, nesterov);
+                byBackend.computeIfAbsent(p.backend(), b -> new ArrayList<>()).add(new Tensor[] {p, v});
+            }
+            for (Map.Entry<Backend, List<Tensor[]>> e : byBackend.entrySet()) {
+                List<Tensor[]> pv = e.getValue();
+                int n = pv.size();
+                Buffer[] ps = new Buffer[n];
+                Buffer[] gs = new Buffer[n];
+                Buffer[] vs = new Buffer[n];
+                long[] lengths = new long[n];
+                for (int i = 0; i < n; i++) {
+                    ps[i] = pv.get(i)[0].buffer();
+                    gs[i] = pv.get(i)[0].gradBufferOrNull();
+                    vs[i] = pv.get(i)[1].buffer();
+                    lengths[i] = pv.get(i)[0].size();
+                }
+                e.getKey().sgdSteps(ps, gs, vs, lengths, lr, momentum, weightDecay, nesterov);
             }
         }
     }

@@ -407,4 +407,41 @@ class BackendConformanceTest {
             v.check("sgd velocity nesterov=" + nesterov);
         }
     }
+
+    /**
+     * sgdSteps over several tensors, three steps: the second with the same buffers (the CUDA
+     * backend reuses its table of addresses), the third with a different set (it rebuilds it).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("backends")
+    void sgdStepsOverManyTensors(String name) {
+        Backend fast = Backends4Test.require(name);
+        int count = rnd.between(2, 9);
+        Pair[][] t = new Pair[count][];
+        long[] lengths = new long[count];
+        for (int i = 0; i < count; i++) {
+            int n = rnd.between(1, i == 0 ? 3000 : 300);
+            lengths[i] = n;
+            t[i] = new Pair[] {random(fast, n, 1), random(fast, n, 1), random(fast, n, 1)};
+        }
+        for (int step = 0; step < 3; step++) {
+            int from = step == 2 ? 1 : 0;      // the third step leaves the first tensor out
+            int m = count - from;
+            long[] ls = java.util.Arrays.copyOfRange(lengths, from, count);
+            boolean nesterov = step == 1;
+            both(t[0][0], be -> {
+                Buffer[][] bufs = new Buffer[3][m];
+                for (int i = 0; i < m; i++) {
+                    for (int j = 0; j < 3; j++) {
+                        bufs[j][i] = on(be, t[from + i][j]);
+                    }
+                }
+                be.sgdSteps(bufs[0], bufs[1], bufs[2], ls, 0.05f, 0.9f, 5e-4f, nesterov);
+            });
+            for (int i = 0; i < count; i++) {
+                t[i][0].check("sgdSteps param " + i + " of " + count + " after step " + step);
+                t[i][2].check("sgdSteps velocity " + i + " of " + count + " after step " + step);
+            }
+        }
+    }
 }

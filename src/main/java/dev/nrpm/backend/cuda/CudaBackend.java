@@ -44,6 +44,11 @@ public final class CudaBackend implements Backend {
     private record PendingCheck(String what, long n) {
     }
 
+    /** sgd_multi's table of device addresses, and the buffers and lengths it was built for. */
+    private DevicePointer sgdTable;
+    private Buffer[] sgdTableKey;
+    private long[] sgdTableLengths;
+
     /** The labels buffer checkLabels last passed (ops never write labels), and its shape. */
     private Buffer checkedLabels;
     private int checkedRows;
@@ -614,5 +619,46 @@ public final class CudaBackend implements Backend {
     public void sgdStep(Buffer param, Buffer grad, Buffer velocity, long n, float lr, float momentum,
                         float weightDecay, boolean nesterov) {
         launch1d("sgd_step", n, p(param), p(grad), p(velocity), n, lr, momentum, weightDecay, nesterov ? 1 : 0);
+    }
+
+    /**
+     * One sgd_multi launch for all the tensors. Its table of device addresses is rebuilt (one tiny
+     * launch per tensor) only when the buffers differ from the last call's: an optimizer passes
+     * the same parameter, gradient and momentum buffers at every step.
+     */
+    @Override
+    public synchronized void sgdSteps(Buffer[] params, Buffer[] grads, Buffer[] velocities, long[] lengths, float lr,
+                                      float momentum, float weightDecay, boolean nesterov) {
+        int count = params.length;
+        if (count == 0) {
+            return;
+        }
+        if (count > 65535) {     // gridDim.y
+            Backend.super.sgdSteps(params, grads, velocities, lengths, lr, momentum, weightDecay, nesterov);
+            return;
+        }
+        Buffer[] key = new Buffer[3 * count];
+        long max = 0;
+        for (int i = 0; i < count; i++) {
+            key[3 * i] = params[i];
+            key[3 * i + 1] = grads[i];
+            key[3 * i + 2] = velocities[i];
+            max = Math.max(max, lengths[i]);
+        }
+        if (!Arrays.equals(key, sgdTableKey) || !Arrays.equals(lengths, sgdTableLengths)) {
+            if (sgdTable != null) {
+                device.free(sgdTable);
+            }
+            sgdTable = device.alloc(32L * count);
+            for (int i = 0; i < count; i++) {
+                launch3d("sgd_table_set", 1, 1, 1, sgdTable, i, p(params[i]), p(grads[i]), p(velocities[i]), lengths[i]);
+            }
+            sgdTableKey = key;
+            sgdTableLengths = lengths.clone();
+        }
+        if (max > 0) {
+            launch3d("sgd_multi", Math.min((max + BLOCK - 1) / BLOCK, MAX_GRID), count, 1, sgdTable, lr, momentum,
+                    weightDecay, nesterov ? 1 : 0);
+        }
     }
 }
