@@ -15,8 +15,8 @@
 //   sum_channels                            grid channels, block 256 (one block per channel)
 //   sum_slices                              1-D over n (the split-K epilogue of the weight
 //                                           gradients: conv2d_bwd_filter, nrpm_*_bwd_gw)
-//   sgd_multi                               grid (min(ceil(max n/256), 4096), tensors), block 256
-//   sgd_table_set                           grid 1, block 1
+//   sgd_multi, zero_multi                   grid (min(ceil(max n/256), 4096), tensors), block 256
+//   address_table_set                       grid 1, block 1
 //
 // The 1-D kernels that divide an index (channel lookups, dropout groups) do it in 32 bits when
 // the whole range fits: a 64-bit division is ~4x the instructions and these kernels must stay
@@ -267,8 +267,8 @@ NRPM_KERNEL void sgd_step(float* p, const float* g, float* v, long long n, float
     GRID_STRIDE_LOOP(i, n) nrpm_sgd_update(p, g, v, i, lr, momentum, wd, nesterov);
 }
 
-// The parameters of a whole model in one launch: table holds, per tensor t, the addresses of
-// p, g, v and the length n as four 64-bit words (written by sgd_table_set); blockIdx.y = t, and
+// The parameters of a whole model in one launch: table (CudaBackend's AddressTable) holds, per
+// tensor t, the addresses of p, g, v and the length n as four 64-bit words; blockIdx.y = t, and
 // blocks along x stride over that tensor's n. The same update as sgd_step.
 NRPM_KERNEL void sgd_multi(const unsigned long long* table, float lr, float momentum, float wd, int nesterov) {
     const unsigned long long* e = table + 4 * (long long)blockIdx.y;
@@ -280,14 +280,23 @@ NRPM_KERNEL void sgd_multi(const unsigned long long* table, float lr, float mome
         nrpm_sgd_update(p, g, v, i, lr, momentum, wd, nesterov);
 }
 
-// Entry t of sgd_multi's table: the device addresses of p, g, v, and n (one thread; rebuilt only
-// when the set of buffers changes, so once per training run).
-NRPM_KERNEL void sgd_table_set(unsigned long long* table, int t, float* p, const float* g, float* v, long long n) {
+// Zeroes the first buffer of every table entry over its n values (a whole model's gradients).
+NRPM_KERNEL void zero_multi(const unsigned long long* table) {
+    const unsigned long long* e = table + 4 * (long long)blockIdx.y;
+    float* a = (float*)e[0];
+    const long long n = (long long)e[3];
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)blockDim.x * gridDim.x)
+        a[i] = 0.0f;
+}
+
+// Entry t of a multi-tensor table: the device addresses of a, b, c (0 where unused) and n. One
+// thread; AddressTable rebuilds a table only when its buffers change, so about once per run.
+NRPM_KERNEL void address_table_set(unsigned long long* table, int t, float* a, float* b, float* c, long long n) {
     if (blockIdx.x == 0 && threadIdx.x == 0) {
         unsigned long long* e = table + 4 * (long long)t;
-        e[0] = (unsigned long long)p;
-        e[1] = (unsigned long long)g;
-        e[2] = (unsigned long long)v;
+        e[0] = (unsigned long long)a;
+        e[1] = (unsigned long long)b;
+        e[2] = (unsigned long long)c;
         e[3] = (unsigned long long)n;
     }
 }

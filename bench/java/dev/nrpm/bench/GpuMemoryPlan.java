@@ -59,7 +59,7 @@ public final class GpuMemoryPlan {
         System.out.printf(Locale.ROOT, "ResNet-18 width %d, batch %d, one training step (SGD momentum), peak device memory:%n",
                 width, batch);
         System.out.println("| layers | training | peak MiB needed | peak MiB held with the caching allocator"
-                + " | parameters, gradients, momentum MiB | launches per step | host syncs per step"
+                + " | parameters, gradients, momentum MiB | launches and memsets per step | host syncs per step"
                 + " | host ms per step, kernels skipped |");
         System.out.println("|---|---|---|---|---|---|---|---|");
         for (boolean nrpm : new boolean[] {false, true}) {

@@ -215,4 +215,11 @@ public interface Backend {
             sgdStep(params[i], grads[i], velocities[i], lengths[i], lr, momentum, weightDecay, nesterov);
         }
     }
+
+    /** Sets every value of every buffer to 0 (an optimizer's gradients: the GPU does it in one launch). */
+    default void zeroBuffers(Buffer[] buffers) {
+        for (Buffer b : buffers) {
+            fill(b, 0f);
+        }
+    }
 }

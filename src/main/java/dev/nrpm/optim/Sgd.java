@@ -78,10 +78,16 @@ public final class Sgd implements AutoCloseable {
         }
     }
 
+    /** Zeroes every gradient there is (one backend call per backend). */
     public void zeroGrad() {
+        Map<Backend, List<Buffer>> byBackend = new LinkedHashMap<>();
         for (Tensor p : params.values()) {
-            p.zeroGrad();
+            Buffer g = p.gradBufferOrNull();
+            if (g != null) {
+                byBackend.computeIfAbsent(p.backend(), b -> new ArrayList<>()).add(g);
+            }
         }
+        byBackend.forEach((be, grads) -> be.zeroBuffers(grads.toArray(new Buffer[0])));
     }
 
     /** Momentum buffers by parameter name (for checkpoints); only those created so far. */

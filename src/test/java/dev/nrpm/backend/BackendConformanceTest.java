@@ -444,4 +444,31 @@ class BackendConformanceTest {
             }
         }
     }
+
+    /** zeroBuffers zeroes every value of every buffer, and nothing else: again with the same set, then another. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("backends")
+    void zeroBuffersOverManyBuffers(String name) {
+        Backend fast = Backends4Test.require(name);
+        int count = rnd.between(2, 9);
+        Buffer[] bufs = new Buffer[count];
+        for (int i = 0; i < count; i++) {
+            bufs[i] = fast.upload(rnd.normal(rnd.between(1, i == 0 ? 3000 : 300), 1));
+        }
+        float[] bystander = rnd.normal(rnd.between(1, 100), 1);
+        Buffer other = fast.upload(bystander);
+        for (int round = 0; round < 3; round++) {
+            Buffer[] set = round == 2 ? java.util.Arrays.copyOfRange(bufs, 1, count) : bufs;
+            for (Buffer b : set) {
+                fast.map(dev.nrpm.backend.UnaryOp.EXP, b, b, b.length());     // non-zero again
+            }
+            fast.zeroBuffers(set);
+            for (Buffer b : set) {
+                for (float v : fast.download(b)) {
+                    assertEquals(0f, v, "zeroBuffers round " + round + " on " + name);
+                }
+            }
+            assertArrayEquals(bystander, fast.download(other), "a buffer not passed is left alone");
+        }
+    }
 }

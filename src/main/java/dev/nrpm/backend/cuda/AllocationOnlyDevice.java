@@ -58,6 +58,7 @@ public final class AllocationOnlyDevice implements Device {
 
     @Override
     public void fill32(DevicePointer dst, int bits, long count) {
+        launches++;     // a memset is queued work with a launch's cost
     }
 
     @Override
@@ -65,7 +66,7 @@ public final class AllocationOnlyDevice implements Device {
         launches++;
     }
 
-    /** Kernel launches so far (vendor GEMMs are never taken here: {@link #vendorGemm} is false). */
+    /** Kernel launches and memsets so far (vendor GEMMs are never taken here: {@link #vendorGemm} is false). */
     public long launches() {
         return launches;
     }

@@ -44,10 +44,9 @@ public final class CudaBackend implements Backend {
     private record PendingCheck(String what, long n) {
     }
 
-    /** sgd_multi's table of device addresses, and the buffers and lengths it was built for. */
-    private DevicePointer sgdTable;
-    private Buffer[] sgdTableKey;
-    private long[] sgdTableLengths;
+    /** Device tables of the optimizer's buffers for sgd_multi and zero_multi. */
+    private final AddressTable sgdTable;
+    private final AddressTable zeroTable;
 
     /** The labels buffer checkLabels last passed (ops never write labels), and its shape. */
     private Buffer checkedLabels;
@@ -62,6 +61,8 @@ public final class CudaBackend implements Backend {
         this.device = device;
         this.name = name;
         this.gcolMaxFloats = Long.getLong("nrpm.cuda.gcolMaxFloats", GCOL_MAX_FLOATS);
+        this.sgdTable = new AddressTable(device);
+        this.zeroTable = new AddressTable(device);
         if (gcolMaxFloats < 1) {
             throw new NrpmException("-Dnrpm.cuda.gcolMaxFloats must be positive, got " + gcolMaxFloats);
         }
@@ -621,44 +622,34 @@ public final class CudaBackend implements Backend {
         launch1d("sgd_step", n, p(param), p(grad), p(velocity), n, lr, momentum, weightDecay, nesterov ? 1 : 0);
     }
 
-    /**
-     * One sgd_multi launch for all the tensors. Its table of device addresses is rebuilt (one tiny
-     * launch per tensor) only when the buffers differ from the last call's: an optimizer passes
-     * the same parameter, gradient and momentum buffers at every step.
-     */
+    /** One sgd_multi launch for all the tensors, over their AddressTable. */
     @Override
     public synchronized void sgdSteps(Buffer[] params, Buffer[] grads, Buffer[] velocities, long[] lengths, float lr,
                                       float momentum, float weightDecay, boolean nesterov) {
-        int count = params.length;
-        if (count == 0) {
-            return;
-        }
-        if (count > 65535) {     // gridDim.y
+        long max = Arrays.stream(lengths).max().orElse(0);
+        if (params.length > 65535 || max == 0) {     // gridDim.y; or nothing to do
             Backend.super.sgdSteps(params, grads, velocities, lengths, lr, momentum, weightDecay, nesterov);
             return;
         }
-        Buffer[] key = new Buffer[3 * count];
-        long max = 0;
-        for (int i = 0; i < count; i++) {
-            key[3 * i] = params[i];
-            key[3 * i + 1] = grads[i];
-            key[3 * i + 2] = velocities[i];
-            max = Math.max(max, lengths[i]);
+        DevicePointer table = sgdTable.of(new Buffer[][] {params, grads, velocities}, lengths, this::p, this::setEntry);
+        launch3d("sgd_multi", Math.min((max + BLOCK - 1) / BLOCK, MAX_GRID), params.length, 1, table, lr, momentum,
+                weightDecay, nesterov ? 1 : 0);
+    }
+
+    /** One zero_multi launch for all the buffers (an optimizer's gradients), over their AddressTable. */
+    @Override
+    public synchronized void zeroBuffers(Buffer[] buffers) {
+        long[] lengths = Arrays.stream(buffers).mapToLong(Buffer::length).toArray();
+        long max = Arrays.stream(lengths).max().orElse(0);
+        if (buffers.length > 65535 || max == 0) {
+            Backend.super.zeroBuffers(buffers);
+            return;
         }
-        if (!Arrays.equals(key, sgdTableKey) || !Arrays.equals(lengths, sgdTableLengths)) {
-            if (sgdTable != null) {
-                device.free(sgdTable);
-            }
-            sgdTable = device.alloc(32L * count);
-            for (int i = 0; i < count; i++) {
-                launch3d("sgd_table_set", 1, 1, 1, sgdTable, i, p(params[i]), p(grads[i]), p(velocities[i]), lengths[i]);
-            }
-            sgdTableKey = key;
-            sgdTableLengths = lengths.clone();
-        }
-        if (max > 0) {
-            launch3d("sgd_multi", Math.min((max + BLOCK - 1) / BLOCK, MAX_GRID), count, 1, sgdTable, lr, momentum,
-                    weightDecay, nesterov ? 1 : 0);
-        }
+        DevicePointer table = zeroTable.of(new Buffer[][] {buffers}, lengths, this::p, this::setEntry);
+        launch3d("zero_multi", Math.min((max + BLOCK - 1) / BLOCK, MAX_GRID), buffers.length, 1, table);
+    }
+
+    private void setEntry(DevicePointer table, int t, DevicePointer a, DevicePointer b, DevicePointer c, long n) {
+        launch3d("address_table_set", 1, 1, 1, table, t, a, b, c, n);
     }
 }
