@@ -24,7 +24,7 @@ public final class ArithmeticOp {
         Checks.sameBackend(a, b);
         Checks.sameShape(name, a, b);
         Backend be = a.backend();
-        Buffer y = be.allocate(a.size());
+        Buffer y = be.allocateUninitialized(a.size());
         be.zip(s > 0 ? BinaryOp.ADD : BinaryOp.SUB, a.buffer(), b.buffer(), y, a.size());
         return Autograd.record(Tensor.wrap(be, y, a.shape()), name, g -> {
             if (a.requiresGrad()) {
@@ -40,7 +40,7 @@ public final class ArithmeticOp {
         Checks.sameBackend(a, b);
         Checks.sameShape("mul", a, b);
         Backend be = a.backend();
-        Buffer y = be.allocate(a.size());
+        Buffer y = be.allocateUninitialized(a.size());
         be.zip(BinaryOp.MUL, a.buffer(), b.buffer(), y, a.size());
         return Autograd.record(Tensor.wrap(be, y, a.shape()), "mul", g -> {
             Grads.add(a, ga -> be.zip(BinaryOp.MUL, g, b.buffer(), ga, a.size()));
@@ -50,7 +50,7 @@ public final class ArithmeticOp {
 
     public static Tensor scale(Tensor x, float alpha) {
         Backend be = x.backend();
-        Buffer y = be.allocate(x.size());
+        Buffer y = be.allocateUninitialized(x.size());
         be.axpby(alpha, x.buffer(), 0f, y, x.size());
         return Autograd.record(Tensor.wrap(be, y, x.shape()), "scale", g -> {
             if (x.requiresGrad()) {

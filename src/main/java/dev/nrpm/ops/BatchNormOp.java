@@ -35,18 +35,18 @@ public final class BatchNormOp {
                     + " channel, input shape " + x.shapeString());
         }
         Backend be = x.backend();
-        Buffer y = be.allocate(x.size());
+        Buffer y = be.allocateUninitialized(x.size());
         boolean record = Autograd.needsGrad(x, gamma, beta);
         Buffer mean;
         Buffer invStd;
         if (training) {
-            mean = be.allocate(c);
-            invStd = be.allocate(c);
+            mean = be.allocateUninitialized(c);
+            invStd = be.allocateUninitialized(c);
             be.batchNormTrain(n, c, hw, x.buffer(), gamma.buffer(), beta.buffer(), runMean.buffer(), runVar.buffer(),
                     momentum, eps, y, mean, invStd);
         } else {
             mean = runMean.buffer();
-            invStd = record ? be.allocate(c) : null;
+            invStd = record ? be.allocateUninitialized(c) : null;
             be.batchNormEval(n, c, hw, x.buffer(), gamma.buffer(), beta.buffer(), runMean.buffer(), runVar.buffer(),
                     eps, y, invStd);
         }

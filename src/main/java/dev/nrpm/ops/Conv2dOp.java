@@ -14,7 +14,7 @@ public final class Conv2dOp {
     public static Tensor apply(String site, Tensor x, Tensor w, Tensor b, int stride, int pad) {
         ConvGeometry g = geometry(site, x, w, b, stride, pad);
         Backend be = x.backend();
-        Buffer y = be.allocate(g.outputSize());
+        Buffer y = be.allocateUninitialized(g.outputSize());
         be.conv2d(g, x.buffer(), w.buffer(), y);
         if (b != null) {
             be.addChannels(b.buffer(), 1f, y, g.batch(), g.outC(), g.outH() * g.outW());

@@ -27,7 +27,7 @@ public final class DropoutOp {
             return x;
         }
         Backend be = x.backend();
-        Buffer y = be.allocate(x.size());
+        Buffer y = be.allocateUninitialized(x.size());
         be.dropout(x.buffer(), y, x.size(), inner, p, seed, false);
         return Autograd.record(Tensor.wrap(be, y, x.shape()), "dropout", g -> {
             if (x.requiresGrad()) {

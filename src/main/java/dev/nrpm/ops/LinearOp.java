@@ -23,7 +23,7 @@ public final class LinearOp {
             Checks.dim(site, "bias", b, 0, out);
         }
         Backend be = x.backend();
-        Buffer y = be.allocate((long) batch * out);
+        Buffer y = be.allocateUninitialized((long) batch * out);
         be.gemm(false, true, batch, out, in, 1f, x.buffer(), w.buffer(), 0f, y);
         if (b != null) {
             be.addChannels(b.buffer(), 1f, y, batch, out, 1);

@@ -17,7 +17,7 @@ public final class LossOp {
         int rows = x.dim(0);
         int cols = x.dim(1);
         Backend be = x.backend();
-        Buffer y = be.allocate(x.size());
+        Buffer y = be.allocateUninitialized(x.size());
         be.logSoftmax(x.buffer(), y, rows, cols);
         return Autograd.record(Tensor.wrap(be, y, rows, cols), "log_softmax", g -> {
             if (x.requiresGrad()) {
@@ -36,7 +36,7 @@ public final class LossOp {
             throw new ShapeException("nll_loss: " + labels.size() + " labels for " + rows + " rows");
         }
         Backend be = logp.backend();
-        Buffer out = be.allocate(rows);
+        Buffer out = be.allocateUninitialized(rows);
         be.nllLoss(logp.buffer(), labels.buffer(), out, rows, cols);
         return Autograd.record(Tensor.wrap(be, out, rows), "nll_loss", g -> {
             if (logp.requiresGrad()) {
@@ -48,7 +48,7 @@ public final class LossOp {
     /** The sum of all elements, shape (1). */
     public static Tensor sum(Tensor x) {
         Backend be = x.backend();
-        Buffer out = be.allocate(1);
+        Buffer out = be.allocateUninitialized(1);
         int n = Math.toIntExact(x.size());
         be.sumChannels(x.buffer(), out, 1, 1, n, false);
         return Autograd.record(Tensor.wrap(be, out, 1), "sum", g -> {

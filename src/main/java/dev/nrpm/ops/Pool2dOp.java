@@ -15,7 +15,7 @@ public final class Pool2dOp {
     public static Tensor max(String site, Tensor x, int kernel, int stride, int pad) {
         PoolGeometry g = geometry(site, x, kernel, stride, pad);
         Backend be = x.backend();
-        Buffer y = be.allocate(g.outputSize());
+        Buffer y = be.allocateUninitialized(g.outputSize());
         be.maxPool2d(g, x.buffer(), y);
         return Autograd.record(Tensor.wrap(be, y, x.dim(0), x.dim(1), g.outH(), g.outW()), "max_pool2d",
                 gy -> {
@@ -28,7 +28,7 @@ public final class Pool2dOp {
     public static Tensor avg(String site, Tensor x, int kernel, int stride, int pad) {
         PoolGeometry g = geometry(site, x, kernel, stride, pad);
         Backend be = x.backend();
-        Buffer y = be.allocate(g.outputSize());
+        Buffer y = be.allocateUninitialized(g.outputSize());
         be.avgPool2d(g, x.buffer(), y);
         return Autograd.record(Tensor.wrap(be, y, x.dim(0), x.dim(1), g.outH(), g.outW()), "avg_pool2d",
                 gy -> {

@@ -14,7 +14,7 @@ public final class ReluOp {
 
     public static Tensor apply(Tensor x) {
         Backend be = x.backend();
-        Buffer y = be.allocate(x.size());
+        Buffer y = be.allocateUninitialized(x.size());
         be.map(UnaryOp.RELU, x.buffer(), y, x.size());
         return Autograd.record(Tensor.wrap(be, y, x.shape()), "relu",
                 g -> Grads.add(x, gx -> be.zip(BinaryOp.RELU_GRAD, x.buffer(), g, gx, x.size())), x);

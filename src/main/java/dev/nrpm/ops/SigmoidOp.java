@@ -14,7 +14,7 @@ public final class SigmoidOp {
 
     public static Tensor apply(Tensor x) {
         Backend be = x.backend();
-        Buffer y = be.allocate(x.size());
+        Buffer y = be.allocateUninitialized(x.size());
         be.map(UnaryOp.SIGMOID, x.buffer(), y, x.size());
         return Autograd.record(Tensor.wrap(be, y, x.shape()), "sigmoid",
                 g -> Grads.add(x, gx -> be.zip(BinaryOp.SIGMOID_GRAD, y, g, gx, x.size())), x);

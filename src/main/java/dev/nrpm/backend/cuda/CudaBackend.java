@@ -185,6 +185,11 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
+    public Buffer allocateUninitialized(long length) {
+        return new CudaBuffer(device, length);
+    }
+
+    @Override
     public Buffer upload(float[] host) {
         CudaBuffer b = new CudaBuffer(device, host.length);
         device.copyIn(b.pointer(), host, host.length);
