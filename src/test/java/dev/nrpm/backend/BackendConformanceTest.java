@@ -202,11 +202,15 @@ class BackendConformanceTest {
         for (int i = 0; i < bad; i++) {
             v[i * (n / Math.max(1, bad))] = new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}[i % 3];
         }
-        long expected = 0;
+        assertEquals(nonFinite(v), fast.countNonFinite(fast.upload(v), n), rnd.tag());
+    }
+
+    private static long nonFinite(float[] v) {
+        long count = 0;
         for (float f : v) {
-            expected += Float.isFinite(f) ? 0 : 1;
+            count += Float.isFinite(f) ? 0 : 1;
         }
-        assertEquals(expected, fast.countNonFinite(fast.upload(v), n), rnd.tag());
+        return count;
     }
 
     /**
@@ -223,10 +227,7 @@ class BackendConformanceTest {
         float[] bad = good.clone();
         bad[rnd.between(0, n - 1)] = Float.NaN;
         bad[rnd.between(0, n - 1)] = Float.POSITIVE_INFINITY;
-        long badCount = 0;
-        for (float f : bad) {
-            badCount += Float.isFinite(f) ? 0 : 1;
-        }
+        long badCount = nonFinite(bad);
         Buffer g = fast.upload(good);
         Buffer b = fast.upload(bad);
         int before = rnd.between(0, 300);   // finite checks pending before the failing one

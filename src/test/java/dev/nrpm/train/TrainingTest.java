@@ -91,42 +91,41 @@ class TrainingTest {
         assertTrue(e.getMessage().contains("epoch 1"), e.getMessage());
     }
 
+    /** The message of the divergence error when adversarial training uses this attack. */
+    private String divergenceWith(java.util.function.UnaryOperator<Tensor> perturb) {
+        Attack attack = new Attack() {
+            @Override public String name() { return "stub"; }
+            @Override public String budgetName() { return "epsilon"; }
+            @Override public void checkBudget(double budget) { }
+            @Override public Tensor perturb(Module model, Tensor x, Tensor labels, float budget, long seed) {
+                return perturb.apply(x);
+            }
+        };
+        TrainConfig cfg = TrainConfig.of(1, 50, 0.01f).withAdversarial(new AdversarialSetting(attack, 0.1f, false));
+        return assertThrows(NonFiniteException.class, () -> TrainedModels.train(mlp(9), cpu, train, cfg)).getMessage();
+    }
+
     /**
      * An attack whose gradient overflowed (as a diverging model's does: NaN pixels out of the
      * attack) is reported as divergence, not as bad input data at the first layer.
      */
     @Test
     void anOverflowingAttackIsReportedAsDivergence() {
-        Attack overflowed = new Attack() {
-            @Override public String name() { return "overflowed"; }
-            @Override public String budgetName() { return "epsilon"; }
-            @Override public void checkBudget(double budget) { }
-            @Override public Tensor perturb(Module model, Tensor x, Tensor labels, float budget, long seed) {
-                float[] v = x.toFloatArray();
-                v[v.length / 2] = Float.NaN;
-                return Tensor.of(x.backend(), v, x.shape());
-            }
-        };
-        TrainConfig cfg = TrainConfig.of(1, 50, 0.01f).withAdversarial(new AdversarialSetting(overflowed, 0.1f, false));
-        NonFiniteException e = assertThrows(NonFiniteException.class, () -> TrainedModels.train(mlp(9), cpu, train, cfg));
-        assertTrue(e.getMessage().contains("training diverged at epoch 1, batch 1")
-                && e.getMessage().contains("1 of 39200 attacked pixels"), e.getMessage());
+        String m = divergenceWith(x -> {
+            float[] v = x.toFloatArray();
+            v[v.length / 2] = Float.NaN;
+            return Tensor.of(x.backend(), v, x.shape());
+        });
+        assertTrue(m.contains("training diverged at epoch 1, batch 1") && m.contains("1 of 39200 attacked pixels"), m);
     }
 
     /** The same when a later step of the attack meets the NaN pixels of an earlier one (PGD). */
     @Test
     void nonFiniteValuesInsideTheAttackAreReportedAsDivergence() {
-        Attack failing = new Attack() {
-            @Override public String name() { return "failing"; }
-            @Override public String budgetName() { return "epsilon"; }
-            @Override public void checkBudget(double budget) { }
-            @Override public Tensor perturb(Module model, Tensor x, Tensor labels, float budget, long seed) {
-                throw new NonFiniteException("conv1: input to NRPM holds 3 NaN or infinite values of 39200");
-            }
-        };
-        TrainConfig cfg = TrainConfig.of(1, 50, 0.01f).withAdversarial(new AdversarialSetting(failing, 0.1f, false));
-        NonFiniteException e = assertThrows(NonFiniteException.class, () -> TrainedModels.train(mlp(9), cpu, train, cfg));
-        assertTrue(e.getMessage().contains("training diverged at epoch 1, batch 1")
-                && e.getMessage().contains("inside the attack, conv1: input to NRPM"), e.getMessage());
+        String m = divergenceWith(x -> {
+            throw new NonFiniteException("conv1: input to NRPM holds 3 NaN or infinite values of 39200");
+        });
+        assertTrue(m.contains("training diverged at epoch 1, batch 1") && m.contains("inside the attack, conv1: input to NRPM"),
+                m);
     }
 }
