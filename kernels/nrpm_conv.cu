@@ -184,17 +184,7 @@ struct ConvGcolGeo {
     }
     __device__ __forceinline__ void prepare() {}
     // ss[it][dd] = w[it0 + it, d0 + dd]: warps read 32 consecutive d of one out channel.
-    __device__ __forceinline__ void loadStreamed(int it0) const {
-        NrpmBwdSmem& sm = nrpm_bwd_sm;
-        const int dd = threadIdx.x % NRPM_TILE;
-        const int d = d0 + dd;
-        NRPM_UNROLL
-        for (int k = 0; k < NRPM_TILE * NRPM_TI / NRPM_BLOCK; ++k) {
-            const int it = threadIdx.x / NRPM_TILE + k * (NRPM_BLOCK / NRPM_TILE);
-            const int o = it0 + it;
-            sm.ss[it][dd] = o < s.outC && d < D ? w[(long long)o * D + d] : 0.0f;
-        }
-    }
+    __device__ __forceinline__ void loadStreamed(int it0) const { nrpm_stream_rows(w, s.outC, D, d0, it0); }
 };
 
 // gcol[(b - b0) P + pixel, d] = sum_o gt(b, o, pixel, d) w[o, d] for b in [b0, b0 + nb) (overwritten)

@@ -115,17 +115,7 @@ struct DenseGxGeo {
     __device__ __forceinline__ int iterBase(int o) const { return o < O ? o : -1; }
     __device__ __forceinline__ int out(int base, int b) const { return base >= 0 && b < B ? b * O + base : -1; }
     __device__ __forceinline__ void prepare() {}
-    __device__ __forceinline__ void loadStreamed(int it0) const {
-        NrpmBwdSmem& sm = nrpm_bwd_sm;
-        const int dd = threadIdx.x % NRPM_TILE;
-        const int d = d0 + dd;
-        NRPM_UNROLL
-        for (int s = 0; s < NRPM_TILE * NRPM_TI / NRPM_BLOCK; ++s) {
-            const int it = threadIdx.x / NRPM_TILE + s * (NRPM_BLOCK / NRPM_TILE);
-            const int o = it0 + it;
-            sm.ss[it][dd] = o < O && d < D ? w[(long long)o * D + d] : 0.0f;
-        }
-    }
+    __device__ __forceinline__ void loadStreamed(int it0) const { nrpm_stream_rows(w, O, D, d0, it0); }
 };
 
 // gx[b, d] += sum_o gt(b, o, d) w[o, d]
@@ -161,17 +151,7 @@ struct DenseGwGeo {
     __device__ __forceinline__ int iterBase(int b) const { return b < B ? b * O : -1; }
     __device__ __forceinline__ int out(int base, int o) const { return base >= 0 && o < O ? base + o : -1; }
     __device__ __forceinline__ void prepare() {}
-    __device__ __forceinline__ void loadStreamed(int it0) const {
-        NrpmBwdSmem& sm = nrpm_bwd_sm;
-        const int dd = threadIdx.x % NRPM_TILE;
-        const int d = d0 + dd;
-        NRPM_UNROLL
-        for (int s = 0; s < NRPM_TILE * NRPM_TI / NRPM_BLOCK; ++s) {
-            const int it = threadIdx.x / NRPM_TILE + s * (NRPM_BLOCK / NRPM_TILE);
-            const int b = it0 + it;
-            sm.ss[it][dd] = b < B && d < D ? x[(long long)b * D + d] : 0.0f;
-        }
-    }
+    __device__ __forceinline__ void loadStreamed(int it0) const { nrpm_stream_rows(x, B, D, d0, it0); }
 };
 
 // gw[o, d] += sum_b gt(b, o, d) x[b, d] (partial: see the launch shapes)

@@ -280,6 +280,20 @@ struct NrpmBwdSmem {
 };
 __shared__ NrpmBwdSmem nrpm_bwd_sm;
 
+// The streamed operand when it is a row-major (rows, D) matrix m indexed (iter, d) (w for the gx
+// and gcol engines, x for dense gw): ss[it][dd] = m[it0 + it, d0 + dd], 0 outside; warps read 32
+// consecutive d of one row.
+__device__ __forceinline__ void nrpm_stream_rows(const float* __restrict__ m, int rows, int D, int d0, int it0) {
+    const int dd = threadIdx.x % NRPM_TILE;
+    const int d = d0 + dd;
+    NRPM_UNROLL
+    for (int k = 0; k < NRPM_TILE * NRPM_TI / NRPM_BLOCK; ++k) {
+        const int it = threadIdx.x / NRPM_TILE + k * (NRPM_BLOCK / NRPM_TILE);
+        const int r = it0 + it;
+        nrpm_bwd_sm.ss[it][dd] = r < rows && d < D ? m[(long long)r * D + d] : 0.0f;
+    }
+}
+
 // One staged chunk of cnt iterations for the thread's 4 x 4 (row, d) values, weight function FN.
 template <int FN>
 __device__ __forceinline__ void nrpm_bwd_chunk(const NrpmParams& p, int cnt, int rl, int dl, const float (&held)[4][4],
@@ -368,38 +382,32 @@ __device__ __forceinline__ void nrpm_bwd_engine(const NrpmParams& p, Geo& geo, c
                 const float* pzn = state + (long long)(step + 1) * N;
                 const float* ps0 = state + (long long)(K + 1 + step) * N;
                 const float* pg = gz + (long long)step * N;
+                // z(k)/D, z(k+1)/D and gz(k+1) D / S0(k) of output idx (0 outside) into (it, row)
+                auto stage = [&](int it, int row, int idx) {
+                    float a = 0.0f, b = 0.0f, c = 0.0f;
+                    if (idx >= 0) {
+                        a = pz[idx] * invD;
+                        b = pzn[idx] * invD;
+                        c = pg[idx] * Df / ps0[idx];
+                    }
+                    sm.zd[it][row] = a;
+                    sm.znd[it][row] = b;
+                    sm.c1[it][row] = c;
+                };
                 if (ITER_FAST) {
                     const int it = tid % NRPM_TI;
                     const int base = geo.iterBase(it0 + it);
                     NRPM_UNROLL
                     for (int s = 0; s < NRPM_TILE * NRPM_TI / NRPM_BLOCK; ++s) {
                         const int row = tid / NRPM_TI + s * (NRPM_BLOCK / NRPM_TI);
-                        const int idx = geo.out(base, geo.row0 + row);
-                        float a = 0.0f, b = 0.0f, c = 0.0f;
-                        if (idx >= 0) {
-                            a = pz[idx] * invD;
-                            b = pzn[idx] * invD;
-                            c = pg[idx] * Df / ps0[idx];
-                        }
-                        sm.zd[it][row] = a;
-                        sm.znd[it][row] = b;
-                        sm.c1[it][row] = c;
+                        stage(it, row, geo.out(base, geo.row0 + row));
                     }
                 } else {
                     const int row = tid % NRPM_TILE;
                     NRPM_UNROLL
                     for (int s = 0; s < NRPM_TILE * NRPM_TI / NRPM_BLOCK; ++s) {
                         const int it = tid / NRPM_TILE + s * (NRPM_BLOCK / NRPM_TILE);
-                        const int idx = geo.out(geo.iterBase(it0 + it), geo.row0 + row);
-                        float a = 0.0f, b = 0.0f, c = 0.0f;
-                        if (idx >= 0) {
-                            a = pz[idx] * invD;
-                            b = pzn[idx] * invD;
-                            c = pg[idx] * Df / ps0[idx];
-                        }
-                        sm.zd[it][row] = a;
-                        sm.znd[it][row] = b;
-                        sm.c1[it][row] = c;
+                        stage(it, row, geo.out(geo.iterBase(it0 + it), geo.row0 + row));
                     }
                 }
                 __syncthreads();
