@@ -31,6 +31,16 @@ __device__ __forceinline__ void split3(long long idx, int h, int w, long long& p
     plane = t / h;
 }
 
+// The in-image rows [ya, yb) and columns [xa, xb) of output cell (py, px)'s window.
+__device__ __forceinline__ void window(const PoolShape& s, int py, int px, int& ya, int& yb, int& xa, int& xb) {
+    const int y0 = py * s.strideH - s.padH;
+    const int x0 = px * s.strideW - s.padW;
+    ya = max(y0, 0);
+    yb = min(y0 + s.kH, s.inH);
+    xa = max(x0, 0);
+    xb = min(x0 + s.kW, s.inW);
+}
+
 }  // namespace nrpm_pool
 
 // y[p, py, px] = max of the window's in-image cells (NaN if any is NaN, as Java's Math.max)
@@ -42,10 +52,8 @@ NRPM_KERNEL void max_pool_fwd(PoolShape s, const float* x, float* y) {
         int py, px;
         split3(idx, s.outH, s.outW, plane, py, px);
         const float* xp = x + plane * s.inH * s.inW;
-        const int y0 = py * s.strideH - s.padH;
-        const int x0 = px * s.strideW - s.padW;
-        const int ya = max(y0, 0), yb = min(y0 + s.kH, s.inH);
-        const int xa = max(x0, 0), xb = min(x0 + s.kW, s.inW);
+        int ya, yb, xa, xb;
+        window(s, py, px, ya, yb, xa, xb);
         float best = -INFINITY;
         for (int iy = ya; iy < yb; ++iy) {
             for (int ix = xa; ix < xb; ++ix) {
@@ -107,10 +115,8 @@ NRPM_KERNEL void avg_pool_fwd(PoolShape s, const float* x, float* y) {
         int py, px;
         split3(idx, s.outH, s.outW, plane, py, px);
         const float* xp = x + plane * s.inH * s.inW;
-        const int y0 = py * s.strideH - s.padH;
-        const int x0 = px * s.strideW - s.padW;
-        const int ya = max(y0, 0), yb = min(y0 + s.kH, s.inH);
-        const int xa = max(x0, 0), xb = min(x0 + s.kW, s.inW);
+        int ya, yb, xa, xb;
+        window(s, py, px, ya, yb, xa, xb);
         float sum = 0.0f;
         for (int iy = ya; iy < yb; ++iy) {
             for (int ix = xa; ix < xb; ++ix) sum += xp[iy * s.inW + ix];
