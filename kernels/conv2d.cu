@@ -1,4 +1,5 @@
 #include "common.cuh"
+#include "tiled_mainloop.cuh"
 
 // conv2d.cu: 2-D convolution (zero padding, no bias) and its two gradients, as implicit GEMMs
 // (no im2col buffer is ever written).
@@ -33,65 +34,9 @@
 
 namespace nrpm_conv {
 
-constexpr int TILE = 64;
-constexpr int TK = 16;
-constexpr int LDS = TILE + 4;   // 16-byte aligned rows, skewed against bank conflicts
+using namespace nrpm_tiled;   // TILE, TK, LDS, Stage, stage_kfast, stage_mnfast, mainloop
+
 constexpr int DIRECT_BWD_DATA_BELOW_INC = 32;
-
-struct Stage {
-    float a[2][TK][LDS];   // A chunk, As[k][row]
-    float b[2][TK][LDS];   // B chunk, Bs[k][col]
-};
-
-// k-fast: k = t % 16, rows (t / 16) + 16 i;  mn-fast: row = t % 64, k = (t / 64) + 4 i
-__device__ __forceinline__ void stage_kfast(float (*s)[LDS], const float (&r)[4]) {
-    const int t = threadIdx.x;
-#pragma unroll
-    for (int i = 0; i < 4; ++i) s[t & 15][(t >> 4) + 16 * i] = r[i];
-}
-
-__device__ __forceinline__ void stage_mnfast(float (*s)[LDS], const float (&r)[4]) {
-    const int t = threadIdx.x;
-#pragma unroll
-    for (int i = 0; i < 4; ++i) s[(t >> 6) + 4 * i][t & 63] = r[i];
-}
-
-// See gemm.cu: L::fetch loads the next chunk into registers, L::stage writes it to shared memory.
-template <class L>
-__device__ __forceinline__ void mainloop(L& ld, int chunks, Stage& sh, float (&acc)[4][4]) {
-    const int tx = threadIdx.x & 15;
-    const int ty = threadIdx.x >> 4;
-#pragma unroll
-    for (int i = 0; i < 4; ++i)
-#pragma unroll
-        for (int j = 0; j < 4; ++j) acc[i][j] = 0.0f;
-    float ra[4], rb[4];
-    if (chunks > 0) {
-        ld.fetch(ra, rb);
-        ld.stage(sh.a[0], sh.b[0], ra, rb);
-    }
-    __syncthreads();
-    for (int c = 0; c < chunks; ++c) {
-        const int cur = c & 1;
-        const bool more = c + 1 < chunks;
-        if (more) ld.fetch(ra, rb);
-#pragma unroll
-        for (int kk = 0; kk < TK; ++kk) {
-            float a[4], b[4];
-#pragma unroll
-            for (int i = 0; i < 4; ++i) {
-                a[i] = sh.a[cur][kk][4 * ty + i];
-                b[i] = sh.b[cur][kk][4 * tx + i];
-            }
-#pragma unroll
-            for (int i = 0; i < 4; ++i)
-#pragma unroll
-                for (int j = 0; j < 4; ++j) acc[i][j] += a[i] * b[j];
-        }
-        if (more) ld.stage(sh.a[cur ^ 1], sh.b[cur ^ 1], ra, rb);
-        __syncthreads();
-    }
-}
 
 // A mixed-radix index (hi, mid, lo) with radices (-, midN, loN), advanced by a fixed step that was
 // decomposed the same way; one conditional carry per digit suffices since each step digit < radix.
