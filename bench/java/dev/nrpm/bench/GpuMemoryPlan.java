@@ -22,6 +22,7 @@ import dev.nrpm.train.TrainConfig;
 import dev.nrpm.train.Trainer;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * What one training step of ResNet-18 asks of a GPU on the CUDA backend, measured without one:
@@ -34,8 +35,11 @@ import java.util.Locale;
  * tensor alone would take for the largest layer.
  *
  * <pre>
- * java -cp 'target/nrpm.jar:target/lib/*' dev.nrpm.bench.GpuMemoryPlan [--width 64] [--batch 128] [--k 1]
+ * java -cp 'target/nrpm.jar:target/lib/*' dev.nrpm.bench.GpuMemoryPlan [--width 64] [--batch 128] [--k 1] [--by-kernel]
  * </pre>
+ *
+ * <p>{@code --by-kernel} adds, for each configuration, one step's launches by kernel name: what to
+ * fuse next when tiny models are launch-bound.
  */
 public final class GpuMemoryPlan {
     private GpuMemoryPlan() {
@@ -45,11 +49,13 @@ public final class GpuMemoryPlan {
         int width = 64;
         int batch = 128;
         int k = 1;
+        boolean byKernel = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--width": width = Integer.parseInt(args[++i]); break;
                 case "--batch": batch = Integer.parseInt(args[++i]); break;
                 case "--k": k = Integer.parseInt(args[++i]); break;
+                case "--by-kernel": byKernel = true; break;
                 default:
                     System.err.println("unknown argument " + args[i]);
                     System.exit(2);
@@ -62,6 +68,7 @@ public final class GpuMemoryPlan {
                 + " | parameters, gradients, momentum MiB | launches and memsets per step | host syncs per step"
                 + " | host ms per step, kernels skipped |");
         System.out.println("|---|---|---|---|---|---|---|---|");
+        java.util.Map<String, Map<String, Long>> breakdowns = new java.util.LinkedHashMap<>();
         for (boolean nrpm : new boolean[] {false, true}) {
             for (boolean adversarial : new boolean[] {false, true}) {
                 Plan exact = step(data, width, batch, k, nrpm, adversarial, false);
@@ -70,7 +77,11 @@ public final class GpuMemoryPlan {
                         nrpm ? "NRPM K=" + k : "LPM", adversarial ? "PGD-7 adversarial" : "clean",
                         exact.peak / 1048576.0, held.peak / 1048576.0, exact.resident / 1048576.0,
                         held.launchesPerStep, held.syncsPerStep, held.hostMsPerStep);
+                breakdowns.put((nrpm ? "NRPM K=" + k : "LPM") + (adversarial ? " PGD-7" : " clean"), held.byKernel);
             }
+        }
+        if (byKernel) {
+            printBreakdown(breakdowns);
         }
         // the largest terms tensor of the materialized formulation: layer1 convs, B x C x (C*9) x 32*32
         double terms = (double) batch * width * width * 9 * 32 * 32;
@@ -84,7 +95,31 @@ public final class GpuMemoryPlan {
      * launches, host syncs (downloads) and host milliseconds of one step (the median of the last
      * steps, after warm-up).
      */
-    private record Plan(long peak, long resident, long launchesPerStep, long syncsPerStep, double hostMsPerStep) {
+    private record Plan(long peak, long resident, long launchesPerStep, long syncsPerStep, double hostMsPerStep,
+                        Map<String, Long> byKernel) {
+    }
+
+    /** One table: a row per kernel (most launched first in the last column), a column per configuration. */
+    private static void printBreakdown(Map<String, Map<String, Long>> byConfig) {
+        java.util.Set<String> kernels = new java.util.TreeSet<>();
+        byConfig.values().forEach(m -> kernels.addAll(m.keySet()));
+        List<String> configs = List.copyOf(byConfig.keySet());
+        Map<String, Long> last = byConfig.get(configs.get(configs.size() - 1));
+        List<String> rows = new java.util.ArrayList<>(kernels);
+        rows.sort(java.util.Comparator.comparingLong((String n) -> -last.getOrDefault(n, 0L))
+                .thenComparing(java.util.Comparator.naturalOrder()));
+        System.out.println();
+        System.out.println("Launches per step by kernel ((memset): cuMemsetD32; (copy): device-to-device copy,"
+                + " not in the launch totals above):");
+        System.out.println("| kernel | " + String.join(" | ", configs) + " |");
+        System.out.println("|---" + "|---:".repeat(configs.size()) + "|");
+        for (String name : rows) {
+            StringBuilder line = new StringBuilder("| " + name);
+            for (String c : configs) {
+                line.append(" | ").append(byConfig.get(c).getOrDefault(name, 0L));
+            }
+            System.out.println(line.append(" |"));
+        }
     }
 
     /** One step without the cache (the exact need); with it, warm-up steps and then timed ones. */
@@ -106,19 +141,26 @@ public final class GpuMemoryPlan {
             double[] ms = new double[steps];
             long launches = 0;
             long syncs = 0;
+            Map<String, Long> byKernel = Map.of();
             for (int s = 0; s < steps; s++) {
                 long before = device.launches();
                 long downloadsBefore = device.downloads();
+                Map<String, Long> tallyBefore = device.launchesByKernel();
                 long t0 = System.nanoTime();
                 trainer.trainEpoch(BatchLoader.builder(data, batch).build(), s, 0, BatchProgress.NONE);
                 ms[s] = (System.nanoTime() - t0) / 1e6;
                 launches = device.launches() - before;
                 syncs = device.downloads() - downloadsBefore;
+                Map<String, Long> step = device.launchesByKernel();
+                step.replaceAll((name, n) -> n - tallyBefore.getOrDefault(name, 0L));
+                step.values().removeIf(n -> n == 0);
+                byKernel = step;
             }
             // the median of the steps after the first two (JIT warm-up, the cache filling)
             double[] timed = java.util.Arrays.copyOfRange(ms, Math.min(2, steps - 1), steps);
             java.util.Arrays.sort(timed);
-            return new Plan(device.peakBytes(), device.bytesInUse(), launches, syncs, timed[timed.length / 2]);
+            return new Plan(device.peakBytes(), device.bytesInUse(), launches, syncs, timed[timed.length / 2],
+                    byKernel);
         }
     }
 }

@@ -1,5 +1,8 @@
 package dev.nrpm.backend.cuda;
 
+import java.util.Map;
+import java.util.TreeMap;
+
 /**
  * A device that counts allocations and launches and does nothing else: launches and copies are
  * skipped and downloads read zeros. CudaBackend runs on it unchanged, so the peak it records is
@@ -11,6 +14,8 @@ public final class AllocationOnlyDevice implements Device {
     private long peak;
     private long launches;
     private long downloads;
+    /** Launches per kernel name, memsets as "(memset)" and device-to-device copies as "(copy)". */
+    private final Map<String, Long> tally = new TreeMap<>();
 
     private record Block(long bytes) implements DevicePointer {
     }
@@ -54,16 +59,27 @@ public final class AllocationOnlyDevice implements Device {
 
     @Override
     public void copy(DevicePointer src, DevicePointer dst, long bytes) {
+        tally.merge("(copy)", 1L, Long::sum);
     }
 
     @Override
     public void fill32(DevicePointer dst, int bits, long count) {
         launches++;     // a memset is queued work with a launch's cost
+        tally.merge("(memset)", 1L, Long::sum);
     }
 
     @Override
     public void launch(String kernel, int gx, int gy, int gz, int bx, int by, int bz, Object... args) {
         launches++;
+        tally.merge(kernel, 1L, Long::sum);
+    }
+
+    /**
+     * Launches so far by kernel name, with memsets as "(memset)" and device-to-device copies as
+     * "(copy)" (copies are not in {@link #launches}); a copy, sorted by name.
+     */
+    public Map<String, Long> launchesByKernel() {
+        return new TreeMap<>(tally);
     }
 
     /** Kernel launches and memsets so far (vendor GEMMs are never taken here: {@link #vendorGemm} is false). */
