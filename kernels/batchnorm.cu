@@ -226,9 +226,9 @@ NRPM_KERNEL void bn_bwd_sums(int n, int c, int hw, const float* x, const float* 
 }
 
 // Pass 2: slice 0 of each channel adds the combined sums into gGamma and gBeta; every slice adds
-// its share of gx. part is 0 when pass 1 did not run (then only gx without batch statistics).
-// gx, gGamma, gBeta may each be 0.
-NRPM_KERNEL void bn_bwd_apply(int n, int c, int hw, const float* x, const float* gamma, const float* mean, const float* invStd, int batchStats, const float* gy, float* gx, float* gGamma, float* gBeta, int slices, const float* part) {
+// its share of gx (writes it, gx not read, when accumulate is 0). part is 0 when pass 1 did not run
+// (then only gx without batch statistics). gx, gGamma, gBeta may each be 0.
+NRPM_KERNEL void bn_bwd_apply(int n, int c, int hw, const float* x, const float* gamma, const float* mean, const float* invStd, int batchStats, const float* gy, float* gx, int accumulate, float* gGamma, float* gBeta, int slices, const float* part) {
     using namespace nrpm_bn;
     const int ch = blockIdx.x;
     const float mu = mean[ch];
@@ -253,7 +253,7 @@ NRPM_KERNEL void bn_bwd_apply(int n, int c, int hw, const float* x, const float*
             for (int q = 0; q < cnt; ++q) {
                 xv[q] = x[o[q]];
                 gv[q] = gy[o[q]];
-                ov[q] = gx[o[q]];
+                ov[q] = accumulate ? gx[o[q]] : 0.0f;
             }
             for (int q = 0; q < cnt; ++q) {
                 const float xhat = (xv[q] - mu) * inv;
@@ -265,7 +265,7 @@ NRPM_KERNEL void bn_bwd_apply(int n, int c, int hw, const float* x, const float*
             float gv[4], ov[4];
             for (int q = 0; q < cnt; ++q) {
                 gv[q] = gy[o[q]];
-                ov[q] = gx[o[q]];
+                ov[q] = accumulate ? gx[o[q]] : 0.0f;
             }
             for (int q = 0; q < cnt; ++q) gx[o[q]] = ov[q] + gv[q] * k;
         });

@@ -21,7 +21,8 @@
 //                      (elementwise.cu) then adds the S slices into gw in order z = 0..S-1
 //                      (deterministic, no atomics).
 //   conv2d_bwd_data    1-D over batch*inC*inH*inW: block 256, grid min(ceil(n/256), 4096)
-//                      gx (inC x batch*inH*inW) += w^T (inC x outC*kH*kW) . col(gy): each
+//                      gx (inC x batch*inH*inW) += w^T (inC x outC*kH*kW) . col(gy) (= when
+//                      accumulate is 0: gx is then not read, a fresh gradient needs no memset): each
 //                      block takes 64x64 tiles of gx in a grid-stride loop, every gx cell owned
 //                      by one thread (a gather, no atomics). With inC < 32 a 64-row tile would be
 //                      mostly idle, so those layers use a plain per-cell gather instead.
@@ -195,7 +196,8 @@ struct DataLoader {
 __shared__ __align__(16) Stage bwd_data_stage;
 
 template <bool UNIT_STRIDE>
-__device__ __noinline__ void bwd_data_tile(ConvShape s, const float* w, const float* gy, float* gx, int row0, int col0) {
+__device__ __noinline__ void bwd_data_tile(ConvShape s, const float* w, const float* gy, float* gx, int accumulate,
+                                           int row0, int col0) {
     const int t = threadIdx.x;
     const int inHW = s.inH * s.inW;
     const int kHW = s.kH * s.kW;
@@ -237,20 +239,24 @@ __device__ __noinline__ void bwd_data_tile(ConvShape s, const float* w, const fl
 #pragma unroll
         for (int i = 0; i < 4; ++i) {
             const int c = row0 + 4 * ty + i;
-            if (c < s.inC) g[(long long)c * inHW] += acc[i][j];
+            if (c < s.inC) {
+                float* cell = g + (long long)c * inHW;
+                *cell = accumulate ? *cell + acc[i][j] : acc[i][j];
+            }
         }
     }
 }
 
 template <bool UNIT_STRIDE>
-__device__ __forceinline__ void bwd_data_tiled(const ConvShape& s, const float* w, const float* gy, float* gx) {
+__device__ __forceinline__ void bwd_data_tiled(const ConvShape& s, const float* w, const float* gy, float* gx,
+                                               int accumulate) {
     const int nq = s.batch * s.inH * s.inW;
     const int tilesM = (s.inC + TILE - 1) / TILE;
     const long long tiles = (long long)tilesM * ((nq + TILE - 1) / TILE);
     // the same number of tiles for every thread of the block, so the barriers inside match up;
     // consecutive blocks take the row tiles of one column range (they share its gy gather in L2)
     for (long long tile = blockIdx.x; tile < tiles; tile += gridDim.x) {
-        bwd_data_tile<UNIT_STRIDE>(s, w, gy, gx, (int)(tile % tilesM) * TILE, (int)(tile / tilesM) * TILE);
+        bwd_data_tile<UNIT_STRIDE>(s, w, gy, gx, accumulate, (int)(tile % tilesM) * TILE, (int)(tile / tilesM) * TILE);
     }
 }
 
@@ -304,12 +310,13 @@ NRPM_KERNEL void conv2d_fwd(ConvShape s, const float* x, const float* w, float* 
     }
 }
 
-// gx (batch, inC, inH, inW) += conv_transpose(gy, w); 1-D launch over batch*inC*inH*inW
-NRPM_KERNEL void conv2d_bwd_data(ConvShape s, const float* w, const float* gy, float* gx) {
+// gx (batch, inC, inH, inW) (+)= conv_transpose(gy, w) (+= when accumulate, else =); 1-D launch over
+// batch*inC*inH*inW
+NRPM_KERNEL void conv2d_bwd_data(ConvShape s, const float* w, const float* gy, float* gx, int accumulate) {
     using namespace nrpm_conv;
     if (s.inC >= DIRECT_BWD_DATA_BELOW_INC) {   // uniform: the whole grid takes the same path
-        if (s.strideH == 1 && s.strideW == 1) bwd_data_tiled<true>(s, w, gy, gx);
-        else bwd_data_tiled<false>(s, w, gy, gx);
+        if (s.strideH == 1 && s.strideW == 1) bwd_data_tiled<true>(s, w, gy, gx, accumulate);
+        else bwd_data_tiled<false>(s, w, gy, gx, accumulate);
         return;   // after the last barrier
     }
     // Few input channels: each thread sums over the (o, i, j) that reach its cell.
@@ -343,7 +350,7 @@ NRPM_KERNEL void conv2d_bwd_data(ConvShape s, const float* w, const float* gy, f
                 }
             }
         }
-        gx[idx] += sum;
+        gx[idx] = accumulate ? gx[idx] + sum : sum;
     }
 }
 

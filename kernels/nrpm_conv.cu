@@ -210,7 +210,8 @@ nrpm_conv_bwd_gcol(NrpmParams p, ConvShape s, int b0, int nb, const float* x, co
 
 // gx[b, c, h, w] += sum over (i, j) with oy sH - pH + i = h, ox sW - pW + j = w of
 // gcol[(b - b0) P + oy outW + ox, (c kH + i) kW + j], for b in [b0, b0 + nb): a gather, no atomics.
-NRPM_KERNEL void col2im_add(ConvShape s, int b0, int nb, const float* gcol, float* gx) {
+// accumulate = 0: = instead of += (gx not read).
+NRPM_KERNEL void col2im_add(ConvShape s, int b0, int nb, const float* gcol, float* gx, int accumulate) {
     const int D = s.inC * s.kH * s.kW;
     const int P = s.outH * s.outW;
     const long long plane = (long long)s.inC * s.inH * s.inW;
@@ -235,7 +236,8 @@ NRPM_KERNEL void col2im_add(ConvShape s, int b0, int nb, const float* gcol, floa
                 acc += gb[(long long)(oy * s.outW + ox) * D + i * s.kW + j];
             }
         }
-        gx[(long long)b0 * plane + idx] += acc;
+        float* cell = gx + (long long)b0 * plane + idx;
+        *cell = accumulate ? *cell + acc : acc;
     }
 }
 

@@ -12,7 +12,8 @@
 // Launch shapes (block 256 everywhere):
 //   nrpm_dense_fwd     grid (ceil(O/64), ceil(B/64)): a block owns outputs b in [64 by, +64), o in [64 bx, +64)
 //   nrpm_chain         1-D over n outputs (grid min(ceil(n/256), 4096), grid-stride)
-//   nrpm_dense_bwd_gx  grid (ceil(D/64), ceil(B/64)): a block owns gx[b, d] for 64 b x 64 d, loops over o
+//   nrpm_dense_bwd_gx  grid (ceil(D/64), ceil(B/64)): a block owns gx[b, d] for 64 b x 64 d, loops over o;
+//                      adds into gx (nrpm_dense_bwd_gx_set, same shape: overwrites it)
 //   nrpm_dense_bwd_gw  grid (ceil(D/64), ceil(O/64), S): a block owns gw[o, d] for 64 o x 64 d, loops
 //                      over b, split-K over gridDim.z: slice z takes the 32-row chunks
 //                      [C z/S, C (z+1)/S) of the C = ceil(B/32). S = 1 (partial = 0): adds into gw;
@@ -118,10 +119,10 @@ struct DenseGxGeo {
     __device__ __forceinline__ void loadStreamed(int it0) const { nrpm_stream_rows(w, O, D, d0, it0); }
 };
 
-// gx[b, d] += sum_o gt(b, o, d) w[o, d]
-NRPM_KERNEL void NRPM_LAUNCH_BOUNDS(256, 2)
-nrpm_dense_bwd_gx(NrpmParams p, int batch, int in, int out, const float* x, const float* w, const float* state,
-                  const float* gz, float* gx) {
+// gx[b, d] += sum_o gt(b, o, d) w[o, d] (OVERWRITE: =, gx not read)
+template <bool OVERWRITE>
+__device__ __forceinline__ void dense_bwd_gx(const NrpmParams& p, int batch, int in, int out, const float* x,
+                                             const float* w, const float* state, const float* gz, float* gx) {
     DenseGxGeo geo;
     geo.D = in;
     geo.NI = out;
@@ -134,7 +135,22 @@ nrpm_dense_bwd_gx(NrpmParams p, int batch, int in, int out, const float* x, cons
     geo.held = x;
     geo.grad = gx;
     geo.w = w;
-    nrpm_bwd_engine<true, false>(p, geo, state, gz, nullptr);   // never split
+    nrpm_bwd_engine<true, false, DenseGxGeo, OVERWRITE>(p, geo, state, gz, nullptr);   // never split
+}
+
+// Two entry points rather than a flag: one engine with both epilogues takes 128 registers and
+// spills; each alone takes 80 (3 blocks per SM).
+NRPM_KERNEL void NRPM_LAUNCH_BOUNDS(256, 2)
+nrpm_dense_bwd_gx(NrpmParams p, int batch, int in, int out, const float* x, const float* w, const float* state,
+                  const float* gz, float* gx) {
+    dense_bwd_gx<false>(p, batch, in, out, x, w, state, gz, gx);
+}
+
+// nrpm_dense_bwd_gx writing gx instead of adding (a fresh gradient, see Backend.nrpmDenseBackward)
+NRPM_KERNEL void NRPM_LAUNCH_BOUNDS(256, 2)
+nrpm_dense_bwd_gx_set(NrpmParams p, int batch, int in, int out, const float* x, const float* w,
+                      const float* state, const float* gz, float* gx) {
+    dense_bwd_gx<true>(p, batch, in, out, x, w, state, gz, gx);
 }
 
 // gw: rows o, iterated b, held w[o, d], streamed x[b, d]; state index b O + o (o fastest).

@@ -336,7 +336,9 @@ __device__ __forceinline__ void nrpm_bwd_chunk(const NrpmParams& p, int cnt, int
 // Otherwise the slice overwrites partial[z rows D + row D + d] for every (row, d) of its tile (zeros
 // where its share is empty) and leaves grad alone; sum_slices (elementwise.cu) then adds the slices
 // into grad in order. Without SPLIT (gx) partial is ignored and the whole of NI is iterated.
-// OVERWRITE (nrpm_conv_bwd_gcol, never with SPLIT): grad = the block's sums instead of +=.
+// OVERWRITE (nrpm_conv_bwd_gcol; nrpm_dense_bwd_gx into a fresh gradient; never with SPLIT):
+// grad = the block's sums instead of +=. A template argument, not a runtime flag: one kernel with
+// both epilogues takes 9 to 48 more registers (nrpm_dense_bwd_gx: 80 -> 89 or 128 with spills).
 // With the two epilogues ptxas takes more registers when allowed (80 -> 116 for nrpm_conv_bwd_gw
 // under __launch_bounds__(256, 2), i.e. 2 blocks per SM instead of 3), so the gw kernels declare
 // (256, 3): 80 registers and no spills on sm_80 and sm_90, as before the split.

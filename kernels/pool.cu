@@ -66,8 +66,9 @@ NRPM_KERNEL void max_pool_fwd(PoolShape s, const float* x, float* y) {
 }
 
 // gx[cell] += gy of every window whose first maximum (row-major; ties and NaN keep the earlier
-// cell, exactly the reference's rule) is this cell; the argmax is recomputed from x.
-NRPM_KERNEL void max_pool_bwd(PoolShape s, const float* x, const float* gy, float* gx) {
+// cell, exactly the reference's rule) is this cell; the argmax is recomputed from x. With
+// accumulate = 0, = instead of += (gx not read).
+NRPM_KERNEL void max_pool_bwd(PoolShape s, const float* x, const float* gy, float* gx, int accumulate) {
     using namespace nrpm_pool;
     const long long n = (long long)s.planes * s.inH * s.inW;
     GRID_STRIDE_LOOP(idx, n) {
@@ -101,7 +102,7 @@ NRPM_KERNEL void max_pool_bwd(PoolShape s, const float* x, const float* gy, floa
                 if (arg == self) sum += gp[py * s.outW + px];
             }
         }
-        gx[idx] += sum;
+        gx[idx] = accumulate ? gx[idx] + sum : sum;
     }
 }
 
@@ -125,8 +126,8 @@ NRPM_KERNEL void avg_pool_fwd(PoolShape s, const float* x, float* y) {
     }
 }
 
-// gx[cell] += sum over the windows covering the cell of gy / (kH kW)
-NRPM_KERNEL void avg_pool_bwd(PoolShape s, const float* gy, float* gx) {
+// gx[cell] += sum over the windows covering the cell of gy / (kH kW) (= when accumulate is 0)
+NRPM_KERNEL void avg_pool_bwd(PoolShape s, const float* gy, float* gx, int accumulate) {
     using namespace nrpm_pool;
     const long long n = (long long)s.planes * s.inH * s.inW;
     const float area = (float)(s.kH * s.kW);
@@ -142,6 +143,6 @@ NRPM_KERNEL void avg_pool_bwd(PoolShape s, const float* gy, float* gx) {
         for (int py = pyLo; py < pyHi; ++py) {
             for (int px = pxLo; px < pxHi; ++px) sum += gp[py * s.outW + px];
         }
-        gx[idx] += sum / area;
+        gx[idx] = accumulate ? gx[idx] + sum / area : sum / area;
     }
 }

@@ -63,7 +63,8 @@ NRPM_KERNEL void log_softmax_fwd(const float* x, float* y, int rows, int cols) {
 }
 
 // gx[r, j] += gy[r, j] - exp(y[r, j]) sum_j gy[r, j], y the log-softmax output; block r owns row r.
-NRPM_KERNEL void log_softmax_bwd(const float* y, const float* gy, float* gx, int rows, int cols) {
+// accumulate = 0: = instead of += (gx not read).
+NRPM_KERNEL void log_softmax_bwd(const float* y, const float* gy, float* gx, int rows, int cols, int accumulate) {
     using namespace nrpm_sx;
     __shared__ float part[NRPM_BLOCK];
     (void)rows;   // the grid has one block per row
@@ -78,7 +79,10 @@ NRPM_KERNEL void log_softmax_bwd(const float* y, const float* gy, float* gx, int
     for (int j = t; j < cols; j += nt) s += gr[j];
     s = block_sum(s, part);
 
-    for (int j = t; j < cols; j += nt) gxr[j] += gr[j] - expf(yr[j]) * s;
+    for (int j = t; j < cols; j += nt) {
+        const float v = gr[j] - expf(yr[j]) * s;
+        gxr[j] = accumulate ? gxr[j] + v : v;
+    }
 }
 
 // out[r] = -logp[r, labels[r]] (NaN for a label that is not a class index)
@@ -90,11 +94,16 @@ NRPM_KERNEL void nll_fwd(const float* logp, const float* labels, float* out, int
     }
 }
 
-// glogp[r, labels[r]] += -gout[r] (rows with an invalid label are skipped)
-NRPM_KERNEL void nll_bwd(const float* gout, const float* labels, float* glogp, int rows, int cols) {
+// glogp[r, labels[r]] += -gout[r] (rows with an invalid label are skipped). accumulate = 0: the
+// thread of row r writes the whole row (-gout[r] at the label, 0 elsewhere), glogp not read.
+NRPM_KERNEL void nll_bwd(const float* gout, const float* labels, float* glogp, int rows, int cols, int accumulate) {
     using namespace nrpm_sx;
     GRID_STRIDE_LOOP(r, (long long)rows) {
         const int l = label_index(labels[r], cols);
-        if (l >= 0) glogp[r * cols + l] -= gout[r];
+        float* row = glogp + r * cols;
+        if (!accumulate) {
+            for (int j = 0; j < cols; ++j) row[j] = 0.0f;
+        }
+        if (l >= 0) row[l] -= gout[r];
     }
 }

@@ -12,7 +12,10 @@ import dev.nrpm.pm.NrpmSpec;
  * <p>Conventions. Buffers hold row-major data; every tensor's layout is written next to the
  * primitive (NCHW for images). Lengths are element counts. A primitive whose name ends in
  * {@code Backward} <em>adds</em> into its gradient outputs ({@code +=}), so gradients from several
- * uses accumulate; any gradient output may be null when nobody needs it. Forward primitives
+ * uses accumulate; any gradient output may be null when nobody needs it. The exception is the
+ * input gradient (gx), whose flag {@code accumulate} (or {@code accumulateGx}) says whether to add
+ * or to overwrite: when false the primitive writes every element of gx and never reads it, so a
+ * tensor's first gradient needs no zero-filled buffer ({@code dev.nrpm.tensor.GradSink}). Forward primitives
  * overwrite their outputs, and never read them first. Random primitives use a counter-based
  * generator ({@link CounterRng}) so every backend draws the same numbers for the same seed.
  */
@@ -109,22 +112,23 @@ public interface Backend {
     void conv2d(ConvGeometry g, Buffer x, Buffer w, Buffer y);
 
     /**
-     * Gradients of {@link #conv2d} for gy (B, O, Ho, Wo): gx (B, C, H, W) += conv_transpose(gy, w),
-     * gw (O, C, kh, kw) += correlation of x with gy. Either output may be null (one call, so a
-     * backend that computes both together does so once).
+     * Gradients of {@link #conv2d} for gy (B, O, Ho, Wo): gx (B, C, H, W) = (accumulateGx ? gx : 0)
+     * + conv_transpose(gy, w), gw (O, C, kh, kw) += correlation of x with gy. Either output may be
+     * null (one call, so a backend that computes both together does so once).
      */
-    void conv2dBackward(ConvGeometry g, Buffer x, Buffer w, Buffer gy, Buffer gx, Buffer gw);
+    void conv2dBackward(ConvGeometry g, Buffer x, Buffer w, Buffer gy, Buffer gx, boolean accumulateGx, Buffer gw);
 
     // ------------------------------------------------------------------ pooling (see PoolGeometry)
 
     void maxPool2d(PoolGeometry g, Buffer x, Buffer y);
 
-    /** Sends gy to the first maximum of each window (recomputed from x). */
-    void maxPool2dBackward(PoolGeometry g, Buffer x, Buffer gy, Buffer gx);
+    /** Sends gy to the first maximum of each window (recomputed from x): gx = (accumulate ? gx : 0) + that. */
+    void maxPool2dBackward(PoolGeometry g, Buffer x, Buffer gy, Buffer gx, boolean accumulate);
 
     void avgPool2d(PoolGeometry g, Buffer x, Buffer y);
 
-    void avgPool2dBackward(PoolGeometry g, Buffer gy, Buffer gx);
+    /** gx = (accumulate ? gx : 0) + each window's gy spread over its cells (divided by kh kw). */
+    void avgPool2dBackward(PoolGeometry g, Buffer gy, Buffer gx, boolean accumulate);
 
     // ------------------------------------------------------------------ batch norm, x (n, c, hw)
 
@@ -143,23 +147,24 @@ public interface Backend {
 
     /**
      * Gradients of either forward. batchStats says whether mean and invStd were computed from x
-     * (training) or are constants (evaluation, mean = running mean).
+     * (training) or are constants (evaluation, mean = running mean). gx is added to or overwritten
+     * as accumulateGx says; gGamma and gBeta are added to.
      */
     void batchNormBackward(int n, int c, int hw, Buffer x, Buffer gamma, Buffer mean, Buffer invStd,
-                           boolean batchStats, Buffer gy, Buffer gx, Buffer gGamma, Buffer gBeta);
+                           boolean batchStats, Buffer gy, Buffer gx, boolean accumulateGx, Buffer gGamma, Buffer gBeta);
 
     // ------------------------------------------------------------------ softmax and loss, x (rows, cols)
 
     void logSoftmax(Buffer x, Buffer y, int rows, int cols);
 
-    /** gx += gy - exp(y) * rowsum(gy), with y the log-softmax output. */
-    void logSoftmaxBackward(Buffer y, Buffer gy, Buffer gx, int rows, int cols);
+    /** gx = (accumulate ? gx : 0) + gy - exp(y) * rowsum(gy), with y the log-softmax output. */
+    void logSoftmaxBackward(Buffer y, Buffer gy, Buffer gx, int rows, int cols, boolean accumulate);
 
     /** out[r] = -logp[r, labels[r]]; labels hold class indices as exact floats. */
     void nllLoss(Buffer logp, Buffer labels, Buffer out, int rows, int cols);
 
-    /** glogp[r, labels[r]] += -gout[r]. */
-    void nllLossBackward(Buffer gout, Buffer labels, Buffer glogp, int rows, int cols);
+    /** glogp[r, labels[r]] += -gout[r]; without accumulate, every other element of glogp becomes 0. */
+    void nllLossBackward(Buffer gout, Buffer labels, Buffer glogp, int rows, int cols, boolean accumulate);
 
     // ------------------------------------------------------------------ randomness (CounterRng streams)
 
@@ -188,13 +193,15 @@ public interface Backend {
                    Buffer lambda, Buffer z0, Buffer y, Buffer state);
 
     /**
-     * Backward of {@link #nrpmDense}: given gy (B, O), adds the gradient that flows through the
-     * reweighting steps into gx (B, D) and gw (O, D), adds dL/dlambda into gLambda (1), and
+     * Backward of {@link #nrpmDense}: given gy (B, O), puts the gradient that flows through the
+     * reweighting steps into gx (B, D) (added, or written over gx when not accumulateGx, zeros
+     * included when K = 0) and adds it into gw (O, D), adds dL/dlambda into gLambda (1), and
      * writes gz0 (B, O), the total gradient reaching z0 (whose own x and w gradients the caller
-     * obtains with two matrix products).
+     * obtains with two matrix products, adding into gx).
      */
     void nrpmDenseBackward(NrpmSpec spec, int batch, int in, int out, Buffer x, Buffer w, Buffer lambda,
-                           Buffer state, Buffer gy, Buffer gx, Buffer gw, Buffer gz0, Buffer gLambda);
+                           Buffer state, Buffer gy, Buffer gx, boolean accumulateGx, Buffer gw, Buffer gz0,
+                           Buffer gLambda);
 
     /** Convolutional NRPM: as {@link #nrpmDense}, one output per (b, o, pixel), z0 = conv2d(x, w). */
     void nrpmConv2d(NrpmSpec spec, ConvGeometry g, Buffer x, Buffer w, Buffer bias,
@@ -202,7 +209,8 @@ public interface Backend {
 
     /** Backward of {@link #nrpmConv2d}, as {@link #nrpmDenseBackward}. */
     void nrpmConv2dBackward(NrpmSpec spec, ConvGeometry g, Buffer x, Buffer w, Buffer lambda,
-                            Buffer state, Buffer gy, Buffer gx, Buffer gw, Buffer gz0, Buffer gLambda);
+                            Buffer state, Buffer gy, Buffer gx, boolean accumulateGx, Buffer gw, Buffer gz0,
+                            Buffer gLambda);
 
     // ------------------------------------------------------------------ optimizer
 

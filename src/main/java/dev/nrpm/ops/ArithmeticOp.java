@@ -4,6 +4,7 @@ import dev.nrpm.autograd.Autograd;
 import dev.nrpm.backend.Backend;
 import dev.nrpm.backend.BinaryOp;
 import dev.nrpm.backend.Buffer;
+import dev.nrpm.tensor.GradSink;
 import dev.nrpm.tensor.Tensor;
 
 /** Elementwise add, subtract, multiply of same-shape tensors, and scaling by a constant. */
@@ -27,11 +28,13 @@ public final class ArithmeticOp {
         Buffer y = be.allocateUninitialized(a.size());
         be.zip(s > 0 ? BinaryOp.ADD : BinaryOp.SUB, a.buffer(), b.buffer(), y, a.size());
         return Autograd.record(Tensor.wrap(be, y, a.shape()), name, g -> {
-            if (a.requiresGrad()) {
-                be.axpby(1f, g, 1f, a.gradBuffer(), a.size());
+            GradSink ga = a.gradSink();
+            if (ga.needed()) {
+                be.axpby(1f, g, ga.beta(), ga.buffer(), a.size());
             }
-            if (b.requiresGrad()) {
-                be.axpby(s, g, 1f, b.gradBuffer(), b.size());
+            GradSink gb = b.gradSink();      // after a's write: b may be a
+            if (gb.needed()) {
+                be.axpby(s, g, gb.beta(), gb.buffer(), b.size());
             }
         }, a, b);
     }
@@ -53,8 +56,9 @@ public final class ArithmeticOp {
         Buffer y = be.allocateUninitialized(x.size());
         be.axpby(alpha, x.buffer(), 0f, y, x.size());
         return Autograd.record(Tensor.wrap(be, y, x.shape()), "scale", g -> {
-            if (x.requiresGrad()) {
-                be.axpby(alpha, g, 1f, x.gradBuffer(), x.size());
+            GradSink gx = x.gradSink();
+            if (gx.needed()) {
+                be.axpby(alpha, g, gx.beta(), gx.buffer(), x.size());
             }
         }, x);
     }

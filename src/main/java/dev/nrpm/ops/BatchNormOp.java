@@ -4,6 +4,7 @@ import dev.nrpm.autograd.Autograd;
 import dev.nrpm.backend.Backend;
 import dev.nrpm.backend.Buffer;
 import dev.nrpm.error.ShapeException;
+import dev.nrpm.tensor.GradSink;
 import dev.nrpm.tensor.Tensor;
 
 /**
@@ -50,8 +51,10 @@ public final class BatchNormOp {
             be.batchNormEval(n, c, hw, x.buffer(), gamma.buffer(), beta.buffer(), runMean.buffer(), runVar.buffer(),
                     eps, y, invStd);
         }
-        return Autograd.record(Tensor.wrap(be, y, x.shape()), "batch_norm", g ->
-                be.batchNormBackward(n, c, hw, x.buffer(), gamma.buffer(), mean, invStd, training, g,
-                        x.gradTarget(), gamma.gradTarget(), beta.gradTarget()), x, gamma, beta);
+        return Autograd.record(Tensor.wrap(be, y, x.shape()), "batch_norm", g -> {
+            GradSink gx = x.gradSink();
+            be.batchNormBackward(n, c, hw, x.buffer(), gamma.buffer(), mean, invStd, training, g,
+                    gx.buffer(), gx.accumulate(), gamma.gradTarget(), beta.gradTarget());
+        }, x, gamma, beta);
     }
 }

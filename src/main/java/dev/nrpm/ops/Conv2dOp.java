@@ -4,6 +4,7 @@ import dev.nrpm.autograd.Autograd;
 import dev.nrpm.backend.Backend;
 import dev.nrpm.backend.Buffer;
 import dev.nrpm.backend.ConvGeometry;
+import dev.nrpm.tensor.GradSink;
 import dev.nrpm.tensor.Tensor;
 
 /** Convolutional LPM: y (B, O, Ho, Wo) = conv(x (B, C, H, W), w (O, C, kh, kw)) + b (O). */
@@ -42,8 +43,9 @@ public final class Conv2dOp {
 
     /** Shared with the NRPM conv op: the gradient of conv(x, w) (+ b) for an upstream gradient gy. */
     static void backward(Backend be, ConvGeometry g, Tensor x, Tensor w, Tensor b, Buffer gy) {
-        if (x.requiresGrad() || w.requiresGrad()) {
-            be.conv2dBackward(g, x.buffer(), w.buffer(), gy, x.gradTarget(), w.gradTarget());
+        GradSink gx = x.gradSink();
+        if (gx.needed() || w.requiresGrad()) {
+            be.conv2dBackward(g, x.buffer(), w.buffer(), gy, gx.buffer(), gx.accumulate(), w.gradTarget());
         }
         if (b != null && b.requiresGrad()) {
             be.sumChannels(gy, b.gradBuffer(), g.batch(), g.outC(), g.outH() * g.outW(), true);

@@ -4,6 +4,7 @@ import dev.nrpm.autograd.Autograd;
 import dev.nrpm.backend.Backend;
 import dev.nrpm.backend.Buffer;
 import dev.nrpm.error.InvalidSettingException;
+import dev.nrpm.tensor.GradSink;
 import dev.nrpm.tensor.Tensor;
 
 /**
@@ -30,8 +31,9 @@ public final class DropoutOp {
         Buffer y = be.allocateUninitialized(x.size());
         be.dropout(x.buffer(), y, x.size(), inner, p, seed, false);
         return Autograd.record(Tensor.wrap(be, y, x.shape()), "dropout", g -> {
-            if (x.requiresGrad()) {
-                be.dropout(g, x.gradBuffer(), x.size(), inner, p, seed, true);
+            GradSink gx = x.gradSink();
+            if (gx.needed()) {
+                be.dropout(g, gx.buffer(), x.size(), inner, p, seed, gx.accumulate());
             }
         }, x);
     }

@@ -2,6 +2,7 @@ package dev.nrpm.ops;
 
 import dev.nrpm.backend.Backend;
 import dev.nrpm.backend.Buffer;
+import dev.nrpm.tensor.GradSink;
 import dev.nrpm.tensor.Tensor;
 import java.util.function.Consumer;
 
@@ -12,20 +13,21 @@ final class Grads {
 
     /**
      * Adds the values that {@code writer} produces (it overwrites the buffer it is given) into t's
-     * gradient. The first contribution is written straight into the fresh zeroed gradient buffer.
+     * gradient. The first contribution is written straight into the fresh gradient buffer.
      */
     static void add(Tensor t, Consumer<Buffer> writer) {
-        if (!t.requiresGrad()) {
+        GradSink sink = t.gradSink();
+        if (!sink.needed()) {
+            return;
+        }
+        if (!sink.accumulate()) {
+            writer.accept(sink.buffer());
             return;
         }
         Backend be = t.backend();
-        if (t.gradBufferOrNull() == null) {
-            writer.accept(t.gradBuffer());
-            return;
-        }
-        try (Buffer tmp = be.allocate(t.size())) {
+        try (Buffer tmp = be.allocateUninitialized(t.size())) {
             writer.accept(tmp);
-            be.axpby(1f, tmp, 1f, t.gradBuffer(), t.size());
+            be.axpby(1f, tmp, 1f, sink.buffer(), t.size());
         }
     }
 }

@@ -3,6 +3,7 @@ package dev.nrpm.ops;
 import dev.nrpm.autograd.Autograd;
 import dev.nrpm.backend.Backend;
 import dev.nrpm.backend.Buffer;
+import dev.nrpm.tensor.GradSink;
 import dev.nrpm.tensor.Tensor;
 
 /** Dense LPM: y (B, O) = x (B, D) w^T (O, D) + b (O). */
@@ -34,8 +35,9 @@ public final class LinearOp {
 
     /** Shared with the NRPM ops: the gradient of x w^T (+ b) for an upstream gradient g (B, O). */
     static void backward(Backend be, int batch, int in, int out, Tensor x, Tensor w, Tensor b, Buffer g) {
-        if (x.requiresGrad()) {
-            be.gemm(false, false, batch, in, out, 1f, g, w.buffer(), 1f, x.gradBuffer());
+        GradSink gx = x.gradSink();
+        if (gx.needed()) {
+            be.gemm(false, false, batch, in, out, 1f, g, w.buffer(), gx.beta(), gx.buffer());
         }
         if (w.requiresGrad()) {
             be.gemm(true, false, out, in, batch, 1f, g, x.buffer(), 1f, w.gradBuffer());

@@ -4,6 +4,7 @@ import dev.nrpm.autograd.Autograd;
 import dev.nrpm.backend.Backend;
 import dev.nrpm.backend.Buffer;
 import dev.nrpm.error.ShapeException;
+import dev.nrpm.tensor.GradSink;
 import dev.nrpm.tensor.Tensor;
 
 /** Log-softmax over rows, the negative log-likelihood of labelled rows, and the sum of all elements. */
@@ -20,8 +21,9 @@ public final class LossOp {
         Buffer y = be.allocateUninitialized(x.size());
         be.logSoftmax(x.buffer(), y, rows, cols);
         return Autograd.record(Tensor.wrap(be, y, rows, cols), "log_softmax", g -> {
-            if (x.requiresGrad()) {
-                be.logSoftmaxBackward(y, g, x.gradBuffer(), rows, cols);
+            GradSink gx = x.gradSink();
+            if (gx.needed()) {
+                be.logSoftmaxBackward(y, g, gx.buffer(), rows, cols, gx.accumulate());
             }
         }, x);
     }
@@ -39,8 +41,9 @@ public final class LossOp {
         Buffer out = be.allocateUninitialized(rows);
         be.nllLoss(logp.buffer(), labels.buffer(), out, rows, cols);
         return Autograd.record(Tensor.wrap(be, out, rows), "nll_loss", g -> {
-            if (logp.requiresGrad()) {
-                be.nllLossBackward(g, labels.buffer(), logp.gradBuffer(), rows, cols);
+            GradSink glogp = logp.gradSink();
+            if (glogp.needed()) {
+                be.nllLossBackward(g, labels.buffer(), glogp.buffer(), rows, cols, glogp.accumulate());
             }
         }, logp);
     }

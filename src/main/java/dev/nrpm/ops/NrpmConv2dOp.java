@@ -5,6 +5,7 @@ import dev.nrpm.backend.Backend;
 import dev.nrpm.backend.Buffer;
 import dev.nrpm.backend.ConvGeometry;
 import dev.nrpm.pm.NrpmSpec;
+import dev.nrpm.tensor.GradSink;
 import dev.nrpm.tensor.Tensor;
 
 /**
@@ -35,11 +36,12 @@ public final class NrpmConv2dOp {
         be.nrpmConv2d(spec, g, x.buffer(), w.buffer(), b == null ? null : b.buffer(), lambda.buffer(), z0, y, state);
         z0.close();
         return Autograd.record(Tensor.wrap(be, y, g.batch(), g.outC(), g.outH(), g.outW()), "nrpm_conv2d", gy -> {
-            Buffer gz0 = be.allocate(n);
+            Buffer gz0 = be.allocateUninitialized(n);     // written whole by the backward
+            GradSink gx = x.gradSink();
             be.nrpmConv2dBackward(spec, g, x.buffer(), w.buffer(), lambda.buffer(), state, gy,
-                    x.gradTarget(), w.gradTarget(), gz0, lambda.gradTarget());
-            if (x.requiresGrad() || w.requiresGrad()) {
-                be.conv2dBackward(g, x.buffer(), w.buffer(), gz0, x.gradTarget(), w.gradTarget());
+                    gx.buffer(), gx.accumulate(), w.gradTarget(), gz0, lambda.gradTarget());
+            if (gx.needed() || w.requiresGrad()) {        // the LPM sum's share, added to the NRPM one
+                be.conv2dBackward(g, x.buffer(), w.buffer(), gz0, gx.buffer(), true, w.gradTarget());
             }
             if (b != null && b.requiresGrad()) {
                 be.sumChannels(gy, b.gradBuffer(), g.batch(), g.outC(), g.outH() * g.outW(), true);

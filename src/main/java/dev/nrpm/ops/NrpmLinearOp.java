@@ -4,6 +4,7 @@ import dev.nrpm.autograd.Autograd;
 import dev.nrpm.backend.Backend;
 import dev.nrpm.backend.Buffer;
 import dev.nrpm.pm.NrpmSpec;
+import dev.nrpm.tensor.GradSink;
 import dev.nrpm.tensor.Tensor;
 
 /**
@@ -43,9 +44,10 @@ public final class NrpmLinearOp {
                 lambda.buffer(), z0, y, state);
         z0.close();
         return Autograd.record(Tensor.wrap(be, y, batch, out), "nrpm_linear", g -> {
-            Buffer gz0 = be.allocate(n);
+            Buffer gz0 = be.allocateUninitialized(n);     // written whole by the backward
+            GradSink gx = x.gradSink();
             be.nrpmDenseBackward(spec, batch, in, out, x.buffer(), w.buffer(), lambda.buffer(), state, g,
-                    x.gradTarget(), w.gradTarget(), gz0, lambda.gradTarget());
+                    gx.buffer(), gx.accumulate(), w.gradTarget(), gz0, lambda.gradTarget());
             // the LPM sum's own gradient, driven by gz0; the bias sees the plain upstream gradient
             if (x.requiresGrad()) {
                 be.gemm(false, false, batch, in, out, 1f, gz0, w.buffer(), 1f, x.gradBuffer());

@@ -5,6 +5,7 @@ import dev.nrpm.backend.Backend;
 import dev.nrpm.backend.Buffer;
 import dev.nrpm.backend.PoolGeometry;
 import dev.nrpm.error.ShapeException;
+import dev.nrpm.tensor.GradSink;
 import dev.nrpm.tensor.Tensor;
 
 /** Max and average pooling over (N, C, H, W), each plane independently. */
@@ -19,8 +20,9 @@ public final class Pool2dOp {
         be.maxPool2d(g, x.buffer(), y);
         return Autograd.record(Tensor.wrap(be, y, x.dim(0), x.dim(1), g.outH(), g.outW()), "max_pool2d",
                 gy -> {
-                    if (x.requiresGrad()) {
-                        be.maxPool2dBackward(g, x.buffer(), gy, x.gradBuffer());
+                    GradSink gx = x.gradSink();
+                    if (gx.needed()) {
+                        be.maxPool2dBackward(g, x.buffer(), gy, gx.buffer(), gx.accumulate());
                     }
                 }, x);
     }
@@ -32,8 +34,9 @@ public final class Pool2dOp {
         be.avgPool2d(g, x.buffer(), y);
         return Autograd.record(Tensor.wrap(be, y, x.dim(0), x.dim(1), g.outH(), g.outW()), "avg_pool2d",
                 gy -> {
-                    if (x.requiresGrad()) {
-                        be.avgPool2dBackward(g, gy, x.gradBuffer());
+                    GradSink gx = x.gradSink();
+                    if (gx.needed()) {
+                        be.avgPool2dBackward(g, gy, gx.buffer(), gx.accumulate());
                     }
                 }, x);
     }

@@ -128,8 +128,9 @@ public final class Tensor implements AutoCloseable {
         int[] resolved = Shape.resolve(newShape, size);
         Tensor out = new Tensor(backend, data, resolved);
         return Autograd.record(out, "reshape", g -> {
-            if (requiresGrad) {
-                backend.axpby(1.0f, g, 1.0f, gradBuffer(), size);
+            GradSink gx = gradSink();
+            if (gx.needed()) {
+                backend.axpby(1.0f, g, gx.beta(), gx.buffer(), size);
             }
         }, this);
     }
@@ -188,6 +189,23 @@ public final class Tensor implements AutoCloseable {
             grad.moveTo(data.scope());
         }
         return grad;
+    }
+
+    /**
+     * Where a backward rule writes its contribution to this gradient (see {@link GradSink});
+     * {@link GradSink#NONE} when this tensor needs none. A new gradient buffer is left
+     * uninitialized: the caller must then write all of it before anything else reads or adds to it.
+     */
+    public GradSink gradSink() {
+        if (!requiresGrad) {
+            return GradSink.NONE;
+        }
+        if (grad != null) {
+            return new GradSink(grad, true);
+        }
+        grad = backend.allocateUninitialized(size);
+        grad.moveTo(data.scope());
+        return new GradSink(grad, false);
     }
 
     /** gradBuffer() when this tensor needs a gradient, else null: what backward rules pass to primitives. */

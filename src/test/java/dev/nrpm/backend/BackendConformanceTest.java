@@ -65,6 +65,14 @@ class BackendConformanceTest {
         return new Pair(fast, v);
     }
 
+    /**
+     * A gradient output: random values to add into, or NaN poison when the primitive overwrites it
+     * (accumulate false), so a value read or an element left unwritten fails the comparison.
+     */
+    private Pair gradOut(Backend fast, int n, boolean accumulate) {
+        return accumulate ? random(fast, n, 1) : poisoned(fast, n);
+    }
+
     /** Runs the same primitive call on both backends. */
     private static void both(Pair any, Consumer<Backend> call) {
         call.accept(any.fast);
@@ -116,7 +124,8 @@ class BackendConformanceTest {
 
     /**
      * conv2d into a poisoned output, then conv2dBackward adding into random gradients (gx and gw
-     * each requested or not), all against the reference.
+     * each requested or not; gx, at random, written over a poisoned buffer instead), all against the
+     * reference.
      */
     private void convForwardAndBackward(Backend fast, ConvGeometry g, boolean wantGx, boolean wantGw, String tag) {
         Pair x = random(fast, (int) g.inputSize(), 1);
@@ -126,12 +135,14 @@ class BackendConformanceTest {
         y.check("conv2d " + g, 1e-4, 1e-4);
 
         Pair gy = random(fast, (int) g.outputSize(), 1);
-        Pair gx = random(fast, (int) g.inputSize(), 1);
+        boolean acc = !wantGx || rnd.between(0, 1) == 1;
+        Pair gx = gradOut(fast, (int) g.inputSize(), acc);
         Pair gw = random(fast, (int) g.weightSize(), 1);
         Pair gxOrNull = wantGx ? gx : null;
         Pair gwOrNull = wantGw ? gw : null;
-        both(x, be -> be.conv2dBackward(g, on(be, x), on(be, w), on(be, gy), on(be, gxOrNull), on(be, gwOrNull)));
-        gx.check("conv2d backward input " + tag + " " + g, 1e-4, 1e-4);
+        both(x, be -> be.conv2dBackward(g, on(be, x), on(be, w), on(be, gy), on(be, gxOrNull), acc,
+                on(be, gwOrNull)));
+        gx.check("conv2d backward input " + tag + " accumulate=" + acc + " " + g, 1e-4, 1e-4);
         gw.check("conv2d backward weight " + tag + " " + g, 1e-4, 1e-4);
     }
 
@@ -283,13 +294,15 @@ class BackendConformanceTest {
             both(x, be -> be.maxPool2d(g, on(be, x), on(be, y)));
             y.check("maxPool2d " + g);
             Pair gy = random(fast, (int) g.outputSize(), 1);
-            Pair gx = random(fast, (int) g.inputSize(), 1);
-            both(x, be -> be.maxPool2dBackward(g, on(be, x), on(be, gy), on(be, gx)));
-            gx.check("maxPool2dBackward " + g);
+            boolean acc = trial % 2 == 0;
+            Pair gx = gradOut(fast, (int) g.inputSize(), acc);
+            both(x, be -> be.maxPool2dBackward(g, on(be, x), on(be, gy), on(be, gx), acc));
+            gx.check("maxPool2dBackward accumulate=" + acc + " " + g);
             both(x, be -> be.avgPool2d(g, on(be, x), on(be, y)));
             y.check("avgPool2d " + g);
-            both(x, be -> be.avgPool2dBackward(g, on(be, gy), on(be, gx)));
-            gx.check("avgPool2dBackward " + g);
+            Pair gx2 = gradOut(fast, (int) g.inputSize(), !acc);
+            both(x, be -> be.avgPool2dBackward(g, on(be, gy), on(be, gx2), !acc));
+            gx2.check("avgPool2dBackward accumulate=" + !acc + " " + g);
         }
     }
 
@@ -326,12 +339,13 @@ class BackendConformanceTest {
             rv.check("batchNormTrain running var", 1e-4, 1e-4);
             for (boolean batchStats : new boolean[] {true, false}) {
                 Pair gy = random(fast, size, 1);
-                Pair gx = random(fast, size, 1);
+                boolean acc = rnd.between(0, 1) == 1;
+                Pair gx = gradOut(fast, size, acc);
                 Pair gg = random(fast, c, 1);
                 Pair gb = random(fast, c, 1);
                 both(xs, be -> be.batchNormBackward(n, c, hw, on(be, xs), on(be, gamma), on(be, mean), on(be, inv),
-                        batchStats, on(be, gy), on(be, gx), on(be, gg), on(be, gb)));
-                gx.check("batchNormBackward gx batchStats=" + batchStats, 1e-4, 1e-3);
+                        batchStats, on(be, gy), on(be, gx), acc, on(be, gg), on(be, gb)));
+                gx.check("batchNormBackward gx batchStats=" + batchStats + " accumulate=" + acc, 1e-4, 1e-3);
                 gg.check("batchNormBackward gamma batchStats=" + batchStats, 1e-3, 1e-4);
                 gb.check("batchNormBackward beta batchStats=" + batchStats, 1e-3, 1e-4);
             }
@@ -354,9 +368,11 @@ class BackendConformanceTest {
         both(x, be -> be.logSoftmax(on(be, x), on(be, y), rows, cols));
         y.check("logSoftmax");
         Pair gy = random(fast, rows * cols, 1);
-        Pair gx = random(fast, rows * cols, 1);
-        both(x, be -> be.logSoftmaxBackward(on(be, y), on(be, gy), on(be, gx), rows, cols));
-        gx.check("logSoftmaxBackward");
+        for (boolean acc : new boolean[] {false, true}) {
+            Pair gx = gradOut(fast, rows * cols, acc);
+            both(x, be -> be.logSoftmaxBackward(on(be, y), on(be, gy), on(be, gx), rows, cols, acc));
+            gx.check("logSoftmaxBackward accumulate=" + acc);
+        }
         float[] labels = new float[rows];
         for (int i = 0; i < rows; i++) {
             labels[i] = rnd.between(0, cols - 1);
@@ -366,8 +382,11 @@ class BackendConformanceTest {
         both(x, be -> be.nllLoss(on(be, y), on(be, lab), on(be, out), rows, cols));
         out.check("nllLoss");
         Pair gout = random(fast, rows, 1);
-        both(x, be -> be.nllLossBackward(on(be, gout), on(be, lab), on(be, gx), rows, cols));
-        gx.check("nllLossBackward");
+        for (boolean acc : new boolean[] {false, true}) {
+            Pair glogp = gradOut(fast, rows * cols, acc);
+            both(x, be -> be.nllLossBackward(on(be, gout), on(be, lab), on(be, glogp), rows, cols, acc));
+            glogp.check("nllLossBackward accumulate=" + acc);
+        }
     }
 
     @ParameterizedTest(name = "{0}")

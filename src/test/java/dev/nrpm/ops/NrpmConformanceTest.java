@@ -75,9 +75,17 @@ class NrpmConformanceTest {
         Tensor apply(Tensor x, Tensor w, Tensor b, Tensor lambda);
     }
 
-    /** Output and gradients (dx, dW, db, dlambda) of sum(layer(...) * seed) on one backend. */
-    private static double[][] run(Backend be, float[][] vals, int[][] shapes, float[] seed, Layer layer) {
+    /**
+     * Output and gradients (dx, dW, db, dlambda) of sum(layer(...) * seed) on one backend. With a
+     * prior, x already holds that gradient (from an earlier use) when the layer's backward runs, so
+     * the layer must add its dx to it instead of writing it over a fresh buffer.
+     */
+    private static double[][] run(Backend be, float[][] vals, int[][] shapes, float[] seed, float[] prior,
+                                  Layer layer) {
         Tensor[] t = leaves(be, vals, shapes);
+        if (prior != null) {
+            F.sum(F.mul(t[0], Tensor.of(be, prior, shapes[0]))).backward();
+        }
         Tensor y = layer.apply(t[0], t[1], t[2], t[3]);
         double[] out = y.toDoubleArray();
         F.sum(F.mul(y, Tensor.of(be, seed, y.shape()))).backward();
@@ -122,11 +130,13 @@ class NrpmConformanceTest {
             probe = layer.apply(t[0], t[1], t[2], t[3]);
         }
         float[] seed = rnd.normal((int) probe.size(), 1);
-        double[][] want = run(ref, vals, shapes, seed, layer);
-        double[][] spread = run(ref, nudged(vals), shapes, seed, layer);
-        double[][] spread2 = run(ref, nudged(vals), shapes, seed, layer);
-        double[][] got = run(fast, vals, shapes, seed, layer);
-        String tag = what + " on " + fast.name() + " (" + rnd.tag() + ")";
+        float[] prior = rnd.between(0, 1) == 1 ? rnd.normal(vals[0].length, 1) : null;
+        double[][] want = run(ref, vals, shapes, seed, prior, layer);
+        double[][] spread = run(ref, nudged(vals), shapes, seed, prior, layer);
+        double[][] spread2 = run(ref, nudged(vals), shapes, seed, prior, layer);
+        double[][] got = run(fast, vals, shapes, seed, prior, layer);
+        String tag = what + (prior == null ? "" : " (dx added to a prior gradient)") + " on " + fast.name()
+                + " (" + rnd.tag() + ")";
         String[] names = {"output", "dx", "dW", "db", "dlambda"};
         for (int i = 0; i < names.length; i++) {
             if (want[i].length == 0) {

@@ -36,6 +36,15 @@ public final class CpuBackend implements Backend {
         return b == null ? null : a(b);
     }
 
+    /** A gradient output that the primitive then adds into: zeroed first unless it accumulates. */
+    private static float[] gradOut(Buffer b, boolean accumulate) {
+        float[] v = orNull(b);
+        if (v != null && !accumulate) {
+            java.util.Arrays.fill(v, 0f);
+        }
+        return v;
+    }
+
     private static int n(long n) {
         return Math.toIntExact(n);
     }
@@ -141,11 +150,12 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void conv2dBackward(ConvGeometry g, Buffer x, Buffer w, Buffer gy, Buffer gx, Buffer gw) {
+    public void conv2dBackward(ConvGeometry g, Buffer x, Buffer w, Buffer gy, Buffer gx, boolean accumulateGx,
+                               Buffer gw) {
         if (gx == null && gw == null) {
             return;
         }
-        CpuConv.backward(g, a(x), a(w), a(gy), orNull(gx), orNull(gw));
+        CpuConv.backward(g, a(x), a(w), a(gy), gradOut(gx, accumulateGx), orNull(gw));
     }
 
     // ------------------------------------------------------------------ pooling and batch norm
@@ -156,8 +166,8 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void maxPool2dBackward(PoolGeometry g, Buffer x, Buffer gy, Buffer gx) {
-        CpuPooling.maxBackward(g, a(x), a(gy), a(gx));
+    public void maxPool2dBackward(PoolGeometry g, Buffer x, Buffer gy, Buffer gx, boolean accumulate) {
+        CpuPooling.maxBackward(g, a(x), a(gy), gradOut(gx, accumulate));
     }
 
     @Override
@@ -166,8 +176,8 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void avgPool2dBackward(PoolGeometry g, Buffer gy, Buffer gx) {
-        CpuPooling.avgBackward(g, a(gy), a(gx));
+    public void avgPool2dBackward(PoolGeometry g, Buffer gy, Buffer gx, boolean accumulate) {
+        CpuPooling.avgBackward(g, a(gy), gradOut(gx, accumulate));
     }
 
     @Override
@@ -188,8 +198,10 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void batchNormBackward(int n, int c, int hw, Buffer x, Buffer gamma, Buffer mean, Buffer invStd,
-                                  boolean batchStats, Buffer gy, Buffer gx, Buffer gGamma, Buffer gBeta) {
-        CpuBatchNorm.backward(n, c, hw, a(x), a(gamma), a(mean), a(invStd), batchStats, a(gy), orNull(gx),
+                                  boolean batchStats, Buffer gy, Buffer gx, boolean accumulateGx, Buffer gGamma,
+                                  Buffer gBeta) {
+        CpuBatchNorm.backward(n, c, hw, a(x), a(gamma), a(mean), a(invStd), batchStats, a(gy),
+                gradOut(gx, accumulateGx),
                 orNull(gGamma), orNull(gBeta));
     }
 
@@ -201,8 +213,8 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void logSoftmaxBackward(Buffer y, Buffer gy, Buffer gx, int rows, int cols) {
-        CpuElementwise.logSoftmaxBackward(a(y), a(gy), a(gx), rows, cols);
+    public void logSoftmaxBackward(Buffer y, Buffer gy, Buffer gx, int rows, int cols, boolean accumulate) {
+        CpuElementwise.logSoftmaxBackward(a(y), a(gy), gradOut(gx, accumulate), rows, cols);
     }
 
     @Override
@@ -211,8 +223,8 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void nllLossBackward(Buffer gout, Buffer labels, Buffer glogp, int rows, int cols) {
-        CpuElementwise.nllLossBackward(a(gout), a(labels), a(glogp), rows, cols);
+    public void nllLossBackward(Buffer gout, Buffer labels, Buffer glogp, int rows, int cols, boolean accumulate) {
+        CpuElementwise.nllLossBackward(a(gout), a(labels), gradOut(glogp, accumulate), rows, cols);
     }
 
     @Override
@@ -241,8 +253,10 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void nrpmDenseBackward(NrpmSpec spec, int batch, int in, int out, Buffer x, Buffer w, Buffer lambda,
-                                  Buffer state, Buffer gy, Buffer gx, Buffer gw, Buffer gz0, Buffer gLambda) {
-        FusedNrpmDense.backward(spec, batch, in, out, a(x), a(w), a(lambda)[0], a(state), a(gy), orNull(gx),
+                                  Buffer state, Buffer gy, Buffer gx, boolean accumulateGx, Buffer gw, Buffer gz0,
+                                  Buffer gLambda) {
+        FusedNrpmDense.backward(spec, batch, in, out, a(x), a(w), a(lambda)[0], a(state), a(gy),
+                gradOut(gx, accumulateGx),
                 orNull(gw), a(gz0), orNull(gLambda));
     }
 
@@ -254,8 +268,9 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void nrpmConv2dBackward(NrpmSpec spec, ConvGeometry g, Buffer x, Buffer w, Buffer lambda, Buffer state,
-                                   Buffer gy, Buffer gx, Buffer gw, Buffer gz0, Buffer gLambda) {
-        FusedNrpmConv.backward(spec, g, a(x), a(w), a(lambda)[0], a(state), a(gy), orNull(gx), orNull(gw), a(gz0),
+                                   Buffer gy, Buffer gx, boolean accumulateGx, Buffer gw, Buffer gz0, Buffer gLambda) {
+        FusedNrpmConv.backward(spec, g, a(x), a(w), a(lambda)[0], a(state), a(gy), gradOut(gx, accumulateGx),
+                orNull(gw), a(gz0),
                 orNull(gLambda));
     }
 

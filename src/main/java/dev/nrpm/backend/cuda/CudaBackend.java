@@ -366,9 +366,10 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void conv2dBackward(ConvGeometry g, Buffer x, Buffer w, Buffer gy, Buffer gx, Buffer gw) {
+    public void conv2dBackward(ConvGeometry g, Buffer x, Buffer w, Buffer gy, Buffer gx, boolean accumulateGx,
+                               Buffer gw) {
         if (gx != null) {
-            launch1d("conv2d_bwd_data", g.inputSize(), shape(g), p(w), p(gy), p(gx));
+            launch1d("conv2d_bwd_data", g.inputSize(), shape(g), p(w), p(gy), p(gx), flag(accumulateGx));
         }
         if (gw != null) {
             launchSplitK("conv2d_bwd_filter", tiles(g.patchSize()), tiles(g.outC()), rows(g), p(gw), g.weightSize(),
@@ -384,8 +385,8 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void maxPool2dBackward(PoolGeometry g, Buffer x, Buffer gy, Buffer gx) {
-        launch1d("max_pool_bwd", g.inputSize(), shape(g), p(x), p(gy), p(gx));
+    public void maxPool2dBackward(PoolGeometry g, Buffer x, Buffer gy, Buffer gx, boolean accumulate) {
+        launch1d("max_pool_bwd", g.inputSize(), shape(g), p(x), p(gy), p(gx), flag(accumulate));
     }
 
     @Override
@@ -394,8 +395,8 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void avgPool2dBackward(PoolGeometry g, Buffer gy, Buffer gx) {
-        launch1d("avg_pool_bwd", g.inputSize(), shape(g), p(gy), p(gx));
+    public void avgPool2dBackward(PoolGeometry g, Buffer gy, Buffer gx, boolean accumulate) {
+        launch1d("avg_pool_bwd", g.inputSize(), shape(g), p(gy), p(gx), flag(accumulate));
     }
 
     // ------------------------------------------------------------------ batch norm
@@ -436,7 +437,8 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void batchNormBackward(int n, int c, int hw, Buffer x, Buffer gamma, Buffer mean, Buffer invStd,
-                                  boolean batchStats, Buffer gy, Buffer gx, Buffer gGamma, Buffer gBeta) {
+                                  boolean batchStats, Buffer gy, Buffer gx, boolean accumulateGx, Buffer gGamma,
+                                  Buffer gBeta) {
         long m = (long) n * hw;
         if (m == 0 || c == 0) {
             return;
@@ -446,14 +448,14 @@ public final class CudaBackend implements Backend {
         if (!sums) {
             if (gx != null) {
                 launch2d("bn_bwd_apply", c, s, n, c, hw, p(x), p(gamma), p(mean), p(invStd), 0, p(gy), p(gx),
-                        null, null, s, null);
+                        flag(accumulateGx), null, null, s, null);
             }
             return;
         }
         try (CudaBuffer part = scratch(2L * c * s)) {
             launch2d("bn_bwd_sums", c, s, n, c, hw, p(x), p(mean), p(gy), s, part.pointer());
-            launch2d("bn_bwd_apply", c, s, n, c, hw, p(x), p(gamma), p(mean), p(invStd), batchStats ? 1 : 0, p(gy),
-                    p(gx), p(gGamma), p(gBeta), s, part.pointer());
+            launch2d("bn_bwd_apply", c, s, n, c, hw, p(x), p(gamma), p(mean), p(invStd), flag(batchStats), p(gy),
+                    p(gx), flag(accumulateGx), p(gGamma), p(gBeta), s, part.pointer());
         }
     }
 
@@ -465,8 +467,8 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void logSoftmaxBackward(Buffer y, Buffer gy, Buffer gx, int rows, int cols) {
-        launch2d("log_softmax_bwd", rows, 1, p(y), p(gy), p(gx), rows, cols);
+    public void logSoftmaxBackward(Buffer y, Buffer gy, Buffer gx, int rows, int cols, boolean accumulate) {
+        launch2d("log_softmax_bwd", rows, 1, p(y), p(gy), p(gx), rows, cols, flag(accumulate));
     }
 
     @Override
@@ -498,15 +500,27 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void nllLossBackward(Buffer gout, Buffer labels, Buffer glogp, int rows, int cols) {
-        launch1d("nll_bwd", rows, p(gout), p(labels), p(glogp), rows, cols);
+    public void nllLossBackward(Buffer gout, Buffer labels, Buffer glogp, int rows, int cols, boolean accumulate) {
+        launch1d("nll_bwd", rows, p(gout), p(labels), p(glogp), rows, cols, flag(accumulate));
+    }
+
+    /** A kernel's int flag. */
+    private static int flag(boolean b) {
+        return b ? 1 : 0;
+    }
+
+    /** An overwritten gradient output to which nothing flows (K = 0 NRPM): zeros, as the contract says. */
+    private void clearUnlessAccumulating(Buffer gx, boolean accumulate) {
+        if (gx != null && !accumulate) {
+            fill(gx, 0f);
+        }
     }
 
     // ------------------------------------------------------------------ randomness
 
     @Override
     public void dropout(Buffer x, Buffer y, long n, int inner, float prob, long seed, boolean accumulate) {
-        launch1d("dropout", n, p(x), p(y), n, inner, prob, seed, accumulate ? 1 : 0);
+        launch1d("dropout", n, p(x), p(y), n, inner, prob, seed, flag(accumulate));
     }
 
     @Override
@@ -535,15 +549,17 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void nrpmDenseBackward(NrpmSpec spec, int batch, int in, int out, Buffer x, Buffer w, Buffer lambda,
-                                  Buffer state, Buffer gy, Buffer gx, Buffer gw, Buffer gz0, Buffer gLambda) {
+                                  Buffer state, Buffer gy, Buffer gx, boolean accumulateGx, Buffer gw, Buffer gz0,
+                                  Buffer gLambda) {
         long n = (long) batch * out;
         try (Buffer gz = chain(spec, n, in, lambda, state, gy, gz0, gLambda)) {
             if (spec.k() == 0) {
+                clearUnlessAccumulating(gx, accumulateGx);
                 return;
             }
             if (gx != null) {
-                launch2d("nrpm_dense_bwd_gx", tiles(in), tiles(batch), params(spec), batch, in, out, p(x), p(w),
-                        p(state), p(gz), p(gx));
+                launch2d(accumulateGx ? "nrpm_dense_bwd_gx" : "nrpm_dense_bwd_gx_set", tiles(in), tiles(batch),
+                        params(spec), batch, in, out, p(x), p(w), p(state), p(gz), p(gx));
             }
             if (gw != null) {
                 launchSplitK("nrpm_dense_bwd_gw", tiles(in), tiles(out), batch, p(gw), (long) out * in, params(spec),
@@ -570,13 +586,14 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void nrpmConv2dBackward(NrpmSpec spec, ConvGeometry g, Buffer x, Buffer w, Buffer lambda, Buffer state,
-                                   Buffer gy, Buffer gx, Buffer gw, Buffer gz0, Buffer gLambda) {
+                                   Buffer gy, Buffer gx, boolean accumulateGx, Buffer gw, Buffer gz0, Buffer gLambda) {
         try (Buffer gz = chain(spec, g.outputSize(), g.patchSize(), lambda, state, gy, gz0, gLambda)) {
             if (spec.k() == 0) {
+                clearUnlessAccumulating(gx, accumulateGx);
                 return;
             }
             if (gx != null) {
-                convGx(spec, g, x, w, state, gz, gx);
+                convGx(spec, g, x, w, state, gz, gx, accumulateGx);
             }
             if (gw != null) {
                 launchSplitK("nrpm_conv_bwd_gw", tiles(g.patchSize()), tiles(g.outC()), rows(g), p(gw),
@@ -602,9 +619,11 @@ public final class CudaBackend implements Backend {
 
     /**
      * gx of an NRPM conv: per batch chunk [b0, b0 + nb), nrpm_conv_bwd_gcol overwrites the column
-     * gradient gcol (nb P, D) with the tiled backward engine, then col2im_add gathers it into gx.
+     * gradient gcol (nb P, D) with the tiled backward engine, then col2im_add gathers it into gx
+     * (adds, or writes the chunk's samples when not accumulating).
      */
-    private void convGx(NrpmSpec spec, ConvGeometry g, Buffer x, Buffer w, Buffer state, Buffer gz, Buffer gx) {
+    private void convGx(NrpmSpec spec, ConvGeometry g, Buffer x, Buffer w, Buffer state, Buffer gz, Buffer gx,
+                        boolean accumulate) {
         int nb = gcolChunk(g, gcolMaxFloats);
         long p = (long) g.outH() * g.outW();
         int d = g.patchSize();
@@ -614,7 +633,7 @@ public final class CudaBackend implements Backend {
                 launch2d("nrpm_conv_bwd_gcol", tiles(d), tiles(n * p), params(spec), shape(g), b0, n, p(x), p(w),
                         p(state), p(gz), gcol.pointer());
                 launch1d("col2im_add", (long) n * g.inC() * g.inH() * g.inW(), shape(g), b0, n, gcol.pointer(),
-                        p(gx));
+                        p(gx), flag(accumulate));
             }
         }
     }

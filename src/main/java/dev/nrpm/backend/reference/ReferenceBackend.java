@@ -35,6 +35,15 @@ public final class ReferenceBackend implements Backend {
         return b == null ? null : a(b);
     }
 
+    /** A gradient output that the primitive then adds into: zeroed first unless it accumulates. */
+    private static double[] gradOut(Buffer b, boolean accumulate) {
+        double[] v = orNull(b);
+        if (v != null && !accumulate) {
+            java.util.Arrays.fill(v, 0.0);
+        }
+        return v;
+    }
+
     // ------------------------------------------------------------------ memory
 
     @Override
@@ -257,8 +266,9 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
-    public void conv2dBackward(ConvGeometry g, Buffer xb, Buffer wb, Buffer gyb, Buffer gxb, Buffer gwb) {
-        convBackward(g, a(gyb), a(wb), a(xb), orNull(gxb), orNull(gwb));
+    public void conv2dBackward(ConvGeometry g, Buffer xb, Buffer wb, Buffer gyb, Buffer gxb, boolean accumulateGx,
+                               Buffer gwb) {
+        convBackward(g, a(gyb), a(wb), a(xb), gradOut(gxb, accumulateGx), orNull(gwb));
     }
 
     private static void convBackward(ConvGeometry g, double[] gy, double[] w, double[] x, double[] gx, double[] gw) {
@@ -362,10 +372,10 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
-    public void maxPool2dBackward(PoolGeometry g, Buffer xb, Buffer gyb, Buffer gxb) {
+    public void maxPool2dBackward(PoolGeometry g, Buffer xb, Buffer gyb, Buffer gxb, boolean accumulate) {
         double[] x = a(xb);
         double[] gy = a(gyb);
-        double[] gx = a(gxb);
+        double[] gx = gradOut(gxb, accumulate);
         forEachWindow(g, (plane, out, first, cells) -> {
             int arg = -1;
             double best = Double.NEGATIVE_INFINITY;
@@ -394,9 +404,9 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
-    public void avgPool2dBackward(PoolGeometry g, Buffer gyb, Buffer gxb) {
+    public void avgPool2dBackward(PoolGeometry g, Buffer gyb, Buffer gxb, boolean accumulate) {
         double[] gy = a(gyb);
-        double[] gx = a(gxb);
+        double[] gx = gradOut(gxb, accumulate);
         double area = g.kH() * g.kW();
         forEachWindow(g, (plane, out, first, cells) -> {
             for (int c : cells) {
@@ -501,10 +511,11 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void batchNormBackward(int n, int c, int hw, Buffer xb, Buffer gammab, Buffer meanb, Buffer invStdb,
-                                  boolean batchStats, Buffer gyb, Buffer gxb, Buffer gGammab, Buffer gBetab) {
+                                  boolean batchStats, Buffer gyb, Buffer gxb, boolean accumulateGx, Buffer gGammab,
+                                  Buffer gBetab) {
         double[] x = a(xb);
         double[] gy = a(gyb);
-        double[] gx = orNull(gxb);
+        double[] gx = gradOut(gxb, accumulateGx);
         double m = (double) n * hw;
         for (int ch = 0; ch < c; ch++) {
             double mean = a(meanb)[ch];
@@ -565,10 +576,10 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
-    public void logSoftmaxBackward(Buffer yb, Buffer gyb, Buffer gxb, int rows, int cols) {
+    public void logSoftmaxBackward(Buffer yb, Buffer gyb, Buffer gxb, int rows, int cols, boolean accumulate) {
         double[] y = a(yb);
         double[] gy = a(gyb);
-        double[] gx = a(gxb);
+        double[] gx = gradOut(gxb, accumulate);
         for (int r = 0; r < rows; r++) {
             double s = 0;
             for (int j = 0; j < cols; j++) {
@@ -591,10 +602,10 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
-    public void nllLossBackward(Buffer goutb, Buffer labelsb, Buffer glogpb, int rows, int cols) {
+    public void nllLossBackward(Buffer goutb, Buffer labelsb, Buffer glogpb, int rows, int cols, boolean accumulate) {
         double[] gout = a(goutb);
         double[] labels = a(labelsb);
-        double[] glogp = a(glogpb);
+        double[] glogp = gradOut(glogpb, accumulate);
         for (int r = 0; r < rows; r++) {
             glogp[r * cols + label(labels[r], cols)] -= gout[r];
         }
@@ -648,7 +659,8 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void nrpmDenseBackward(NrpmSpec spec, int batch, int in, int out, Buffer x, Buffer w, Buffer lambda,
-                                  Buffer state, Buffer gy, Buffer gx, Buffer gw, Buffer gz0, Buffer gLambda) {
+                                  Buffer state, Buffer gy, Buffer gx, boolean accumulateGx, Buffer gw, Buffer gz0,
+                                  Buffer gLambda) {
         int n = batch * out;
         double lam = a(lambda)[0];
         double[] g = a(gy);
@@ -658,7 +670,8 @@ public final class ReferenceBackend implements Backend {
             gzK[i] = (1 - lam) * g[i];
         }
         double[] chain = new double[n];
-        ReferenceNrpm.backward(spec, batch, in, out, a(x), a(w), st, gzK, orNull(gx), orNull(gw), chain);
+        ReferenceNrpm.backward(spec, batch, in, out, a(x), a(w), st, gzK, gradOut(gx, accumulateGx), orNull(gw),
+                chain);
         finishBackward(spec, n, lam, g, st, chain, a(gz0), orNull(gLambda));
     }
 
@@ -685,7 +698,8 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void nrpmConv2dBackward(NrpmSpec spec, ConvGeometry g, Buffer x, Buffer w, Buffer lambda,
-                                   Buffer state, Buffer gy, Buffer gx, Buffer gw, Buffer gz0, Buffer gLambda) {
+                                   Buffer state, Buffer gy, Buffer gx, boolean accumulateGx, Buffer gw, Buffer gz0,
+                                   Buffer gLambda) {
         int p = g.outH() * g.outW();
         int rows = g.batch() * p;
         int n = rows * g.outC();
@@ -707,7 +721,7 @@ public final class ReferenceBackend implements Backend {
         double[] chainRows = new double[n];
         ReferenceNrpm.backward(spec, rows, g.patchSize(), g.outC(), cols, a(w), stRows, gzK, gcols, orNull(gw), chainRows);
         if (gx != null) {
-            fold(g, gcols, a(gx));
+            fold(g, gcols, gradOut(gx, accumulateGx));
         }
         finishBackward(spec, n, lam, gyv, st, fromRows(g, chainRows), a(gz0), orNull(gLambda));
     }
