@@ -6,7 +6,8 @@
 //   nvcc  (the product: a fatbin the jar carries), and
 //   g++ -DNRPM_EMU (tests: kernels/emu/cuda_emu.h runs each block's threads on CPU threads, so the
 //   Java conformance suite checks these very kernels against the float64 oracle without a GPU).
-// Hence the rules: no warp shuffles, no inline PTX, no dynamic (extern) shared memory, no
+// Hence the rules: no warp shuffles, no inline PTX (except under #ifdef __CUDA_ARCH__ beside an
+// exact host equivalent, as nrpm_rcp's rcp.approx), no dynamic (extern) shared memory, no
 // cooperative groups; __syncthreads() must be reached by every thread of a block (as CUDA demands
 // anyway); atomics only through atomicAdd on float and unsigned long long.
 #pragma once

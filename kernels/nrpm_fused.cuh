@@ -25,8 +25,13 @@
 // step k, three per-output scalars (z(k)/D, z(k+1)/D, gz(k+1) D / S0(k)). Per term and step:
 //     gt += gz(k+1) D / S0(k) * (w(r) + (t - z(k+1)/D) w'(r)),  r = t - z(k)/D,
 // which is gz (D w/S0 + (D t - z(k+1))/S0 w') of NRPM.md section 4, one reciprocal per term.
+// With L1 weights (w = 1/a, w' = -sign(r)/a^2, a = |r| + eps) the bracket is exactly
+//     (eps + sign(r) delta) / a^2,  delta = (z(k+1) - z(k)) / D,
+// (sign(0) = 0, where w' is taken as 0), so the L1 engine stages c eps and c delta (c = gz(k+1)
+// D / S0(k)) in place of z(k+1)/D and c, and spends about 10 instructions per term instead of 14:
+// no t, no per-term z(k+1) - t cancellation.
 //
-// Reciprocals use the hardware approximation (__fdividef, ~2 ulp): the term reciprocal is the
+// Reciprocals use the hardware approximation (rcp.approx.ftz, ~1 ulp): the term reciprocal is the
 // cost floor (NRPM.md section 5) and float32 NRPM is far less precise than that anyway.
 #pragma once
 
@@ -56,10 +61,15 @@
 
 __device__ __forceinline__ int nrpm_imin(int a, int b) { return a < b ? a : b; }
 
-// 1/a for a >= eps > 0: one MUFU.RCP on the GPU.
+// 1/a for a >= eps > 0: one MUFU.RCP on the GPU. rcp.approx.ftz, not __fdividef(1, a): that is
+// div.approx without ftz, which ptxas wraps in a subnormal test and two rescaling multiplies (4
+// instructions per term in SASS, half the budget of a reciprocal-bound loop). a is never subnormal
+// here (eps is normal), and a result below 2^-126 (|r| > 2^126) flushing to 0 is the right weight.
 __device__ __forceinline__ float nrpm_rcp(float a) {
 #ifdef __CUDA_ARCH__
-    return __fdividef(1.0f, a);
+    float y;
+    asm("rcp.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(a));
+    return y;
 #else
     return 1.0f / a;
 #endif
@@ -137,7 +147,7 @@ __device__ __forceinline__ void nrpm_fwd_chunk(const NrpmParams& p, int cnt, int
         for (int i = 0; i < 4; ++i) {
             NRPM_UNROLL
             for (int j = 0; j < 4; ++j) {
-                const float t = xv[i] * wv[j];
+                const float t = __fmul_rn(xv[i], wv[j]);   // never contracted: see nrpm_bwd_chunk
                 const float r = t - zd[i][j];
                 float q;
                 const float w = nrpm_wq<FN, SAVE>(kc, r, q);
@@ -275,8 +285,8 @@ __device__ __forceinline__ void nrpm_fwd_dispatch(const NrpmParams& p, Geo& geo,
 struct NrpmBwdSmem {
     float ss[NRPM_TI][NRPM_PAD];    // (TI iters, 64 d): the streamed operand (w for gx, x for gw)
     float zd[NRPM_TI][NRPM_PAD];    // (TI iters, 64 rows): z(k) / D
-    float znd[NRPM_TI][NRPM_PAD];   // z(k+1) / D
-    float c1[NRPM_TI][NRPM_PAD];    // gz(k+1) D / S0(k)
+    float znd[NRPM_TI][NRPM_PAD];   // z(k+1) / D             (L1: c eps)
+    float c1[NRPM_TI][NRPM_PAD];    // c = gz(k+1) D / S0(k)  (L1: c (z(k+1) - z(k)) / D)
 };
 __shared__ NrpmBwdSmem nrpm_bwd_sm;
 
@@ -307,17 +317,30 @@ __device__ __forceinline__ void nrpm_bwd_chunk(const NrpmParams& p, int cnt, int
         NRPM_UNROLL
         for (int i = 0; i < 4; ++i) {
             za[i] = nrpm_bwd_sm.zd[it][rl + 16 * i];
-            zb[i] = nrpm_bwd_sm.znd[it][rl + 16 * i];
-            cc[i] = nrpm_bwd_sm.c1[it][rl + 16 * i];
+            zb[i] = nrpm_bwd_sm.znd[it][rl + 16 * i];   // L1: c eps
+            cc[i] = nrpm_bwd_sm.c1[it][rl + 16 * i];    // L1: c delta
         }
         NRPM_UNROLL
         for (int i = 0; i < 4; ++i) {
             NRPM_UNROLL
             for (int j = 0; j < 4; ++j) {
-                const float t = held[i][j] * sv[j];
-                float q;
-                const float w = nrpm_wq<FN, true>(kc, t - za[i], q);
-                const float gt = cc[i] * fmaf(t - zb[i], q, w);
+                float gt;
+                if (FN == 0) {   // c (eps + sign(r) delta) / a^2, see the top of this file
+                    // __fmul_rn: never contracted into fmaf(held, sv, -za), so r is exactly the
+                    // forward's r, from the rounded product (with D = 1 or a converged z, r == 0
+                    // there, and sign(r) decides the bracket), as in the emulator (fp-contract off)
+                    const float r = __fmul_rn(held[i][j], sv[j]) - za[i];
+                    const float inv = nrpm_rcp(fabsf(r) + kc.eps);
+                    // sign(r) c delta: c delta with r's sign bit xor-ed in (one LOP3), 0 at r == 0
+                    const float sd = r != 0.0f
+                            ? __uint_as_float(__float_as_uint(cc[i]) ^ (__float_as_uint(r) & 0x80000000u)) : 0.0f;
+                    gt = inv * inv * (zb[i] + sd);
+                } else {
+                    const float t = __fmul_rn(held[i][j], sv[j]);
+                    float q;
+                    const float w = nrpm_wq<FN, true>(kc, t - za[i], q);
+                    gt = cc[i] * fmaf(t - zb[i], q, w);
+                }
                 acc[i][j] = fmaf(gt, sv[j], acc[i][j]);
             }
         }
@@ -384,13 +407,21 @@ __device__ __forceinline__ void nrpm_bwd_engine(const NrpmParams& p, Geo& geo, c
                 const float* pzn = state + (long long)(step + 1) * N;
                 const float* ps0 = state + (long long)(K + 1 + step) * N;
                 const float* pg = gz + (long long)step * N;
-                // z(k)/D, z(k+1)/D and gz(k+1) D / S0(k) of output idx (0 outside) into (it, row)
+                // z(k)/D, z(k+1)/D and gz(k+1) D / S0(k) of output idx (0 outside) into (it, row);
+                // L1: z(k)/D, c eps and c delta (see the top of this file)
+                const float eps = p.eps;
+                const bool l1 = p.fn == 0;
                 auto stage = [&](int it, int row, int idx) {
                     float a = 0.0f, b = 0.0f, c = 0.0f;
                     if (idx >= 0) {
                         a = pz[idx] * invD;
                         b = pzn[idx] * invD;
                         c = pg[idx] * Df / ps0[idx];
+                        if (l1) {
+                            const float delta = (pzn[idx] - pz[idx]) * invD;
+                            b = c * eps;
+                            c *= delta;
+                        }
                     }
                     sm.zd[it][row] = a;
                     sm.znd[it][row] = b;

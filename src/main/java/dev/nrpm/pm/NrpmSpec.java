@@ -21,8 +21,10 @@ public record NrpmSpec(int k, float eps, WeightFunction function, float gamma, f
         if (k < 0 || k > MAX_K) {
             throw new InvalidSettingException("NRPM K must be in [0, " + MAX_K + "], got " + k);
         }
-        if (!(eps > 0) || !Float.isFinite(eps)) {
-            throw new InvalidSettingException("NRPM eps must be a finite number > 0, got " + eps);
+        // a normal float: the GPU's reciprocal flushes subnormal inputs to zero
+        if (!(eps >= Float.MIN_NORMAL) || !Float.isFinite(eps)) {
+            throw new InvalidSettingException("NRPM eps must be a finite number >= " + Float.MIN_NORMAL
+                    + " (the smallest normal float), got " + eps);
         }
         switch (function) {
             case HUBER:

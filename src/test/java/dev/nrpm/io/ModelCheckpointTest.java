@@ -178,7 +178,7 @@ class ModelCheckpointTest {
                 "{\"fc1\":{\"k\":2,\"eps\":-1,\"function\":\"L1\",\"gamma\":4,\"delta\":3,\"lambda_mode\":\"fixed\","
                         + "\"lambda\":0.5}}"), Map.of());
         Fixtures.assertCheckpointError(pm, () -> ModelCheckpoint.read(pm), "pattern_matching of layer 'fc1'",
-                "eps must be a finite number > 0");
+                "eps must be a finite number >= ");
     }
 
     @Test
