@@ -39,8 +39,10 @@ done
 cp target/bundle-extra/junit-platform-console-standalone-$junit_console.jar "$out/lib/"
 cp -r target/test-classes "$out/test-classes"
 rm -rf "$out/test-classes/META-INF/services"   # the emulator provider needs a g++ build the bundle lacks
-mkdir -p "$out/bench"
+mkdir -p "$out/bench" "$out/kernels"
 cp bench/gpu/*.py "$out/bench/" 2>/dev/null || true
+# the kernel sources (60 KB), for instructions_per_term.py --from sass with the GPU machine's own nvcc
+cp kernels/*.cu kernels/*.cuh "$out/kernels/"
 
 # what the GPU tests, the benchmark and the JUnit launcher load; not java.desktop (the report
 # package's charts are never loaded there, and AWT would add 10 MB)

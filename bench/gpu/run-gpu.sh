@@ -5,7 +5,8 @@
 #     run-gpu.sh smoke tests layers        (at most about 6 minutes)
 #     run-gpu.sh train torch               (at most about 7 minutes)
 # or all of it where time allows.
-#   smoke   seconds: every Java entry point on tiny shapes, so a broken bundle fails first
+#   smoke   seconds: every Java entry point on tiny shapes, so a broken bundle fails first; and,
+#           where nvcc and cuobjdump are installed, the kernels' SASS instructions per term
 #   tests   GPU conformance, NRPM conformance and cross-backend training tests
 #   layers  GpuNrpmBench: NRPM vs LPM per layer on our kernels, CUDA-event times
 #   jmh     (not in the default list) GpuNrpmJmh: the same layers' wall-clock times under JMH, K = 1
@@ -57,7 +58,7 @@ pack() {
     {
         cat "$summary"
         [ -s "$work/compare.md" ] && { echo; cat "$work/compare.md"; }
-        for f in gpu.txt ours.txt jmh.txt train-w8.txt train-w64.txt torch.txt torch-train.txt; do
+        for f in gpu.txt sass.txt ours.txt jmh.txt train-w8.txt train-w64.txt torch.txt torch-train.txt; do
             [ -s "$work/$f" ] || continue
             echo
             echo "== $f"
@@ -78,7 +79,11 @@ for s in "${stages[@]}"; do
             stage "smoke train" 90 smoke.txt "${java[@]}" -cp "$cp" dev.nrpm.bench.TrainStepBench --device cuda \
                 --width 2 --batch 2 --steps 1 --k 1
             stage "smoke jmh" 90 smoke.txt "${java[@]}" -cp "$cp" dev.nrpm.cli.Main bench --quick \
-                --include 'GpuNrpmJmh.nrpm$' --param layer=mlp.fc3 --param k=1 --param batch=2 ;;
+                --include 'GpuNrpmJmh.nrpm$' --param layer=mlp.fc3 --param k=1 --param batch=2
+            # the fused kernels' SASS per term from this machine's own toolkit (no GPU time; seconds)
+            if command -v nvcc >/dev/null && command -v cuobjdump >/dev/null && command -v python3 >/dev/null; then
+                stage "sass per term" 60 sass.txt python3 "$here/bench/instructions_per_term.py" --from sass
+            fi ;;
         tests)
             stage tests 150 tests.txt "${java[@]}" -cp "$cp:$here/test-classes" org.junit.platform.console.ConsoleLauncher \
                 execute --disable-banner --details=summary --reports-dir="$work/junit" \

@@ -17,7 +17,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class GpuScriptsSelfTest {
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"compare.py", "torch_nrpm.py", "torch_train_step.py"})
+    @ValueSource(strings = {"compare.py", "torch_nrpm.py", "torch_train_step.py", "instructions_per_term.py"})
     void selfTestPasses(String script) throws IOException, InterruptedException {
         Path file = Path.of("bench/gpu", script);
         Assumptions.assumeTrue(Files.isRegularFile(file), () -> file + " not found (run from the repository root)");
