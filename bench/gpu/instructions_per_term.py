@@ -11,9 +11,10 @@ needs at most about 8 issued instructions per term; beyond that, issue slots bou
 
 Two sources, the second the one to trust:
   --from ptx   nvcc -ptx (any machine with nvcc). PTX is not what runs: ptxas expands some
-               instructions (div.approx.f32 without ftz became 4 SASS instructions) and folds
-               others (abs/neg into operand modifiers, reinterpreting movs), so it can be off
-               either way.
+               instructions (div.approx.f32 without ftz became 4 SASS instructions), folds
+               others (abs/neg into operand modifiers, reinterpreting movs) and turns some
+               branches into selects (a PTX loop split at such a branch is missed), so it can be
+               off either way.
   --from sass  the machine code: nvcc -cubin, disassembled with cuobjdump -sass from the same
                toolkit (--cuobjdump PATH). A cubin of a newer toolkit than the disassembler reads
                can be replaced by an older toolkit's own compile of the same PTX: --ptxas and
@@ -118,6 +119,12 @@ $L__BB0_1:
     return 0
 
 
+def tool_missing(e):
+    print("instructions_per_term.py: %s not found (--cuobjdump PATH, or --ptxas and --nvdisasm of an"
+          " older toolkit, or --from ptx)" % e.filename, file=sys.stderr)
+    return 2
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--arch", default="sm_90")
@@ -140,7 +147,11 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         for name in ("nrpm_dense.cu", "nrpm_conv.cu"):
             by_entry = collections.defaultdict(list)
-            for entry, per, paid in compile_blocks(name, args, tmp):
+            try:
+                blocks = compile_blocks(name, args, tmp)
+            except FileNotFoundError as e:
+                return tool_missing(e)
+            for entry, per, paid in blocks:
                 by_entry[entry].append((per, paid))
             for entry, v in by_entry.items():
                 lo, hi = min(p for p, _ in v), max(p for p, _ in v)
