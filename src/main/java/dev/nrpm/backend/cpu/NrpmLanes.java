@@ -154,15 +154,18 @@ final class NrpmLanes {
                          float dTerms, float[] gt, int n) {
         float eps = s.eps();
         switch (s.function()) {
-            case L1:
+            case L1: {
+                // c1 w + c2 (D t - zNext) w' = c1 (eps + sign(r) delta) w^2 exactly, delta = zNext/D - zd
+                // (w = 1/a, w' = -sign(r) w^2, a = |r| + eps): as the GPU's nrpm_bwd_chunk<0>
+                float ce = c1 * eps;
+                float cd = c1 * (zNext / dTerms - zd);
                 for (int d = 0; d < n; d++) {
-                    float t = wRow[d] * xRow[d];
-                    float r = t - zd;
+                    float r = wRow[d] * xRow[d] - zd;
                     float w = 1f / (Math.abs(r) + eps);
-                    float dw = -sgn(r) * w * w;
-                    gt[d] += c1 * w + c2 * (dTerms * t - zNext) * dw;
+                    gt[d] += w * w * (ce + sgn(r) * cd);
                 }
                 break;
+            }
             case HUBER: {
                 float delta = s.delta();
                 float invDelta = 1f / delta;
