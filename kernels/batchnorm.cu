@@ -22,7 +22,9 @@
 // Statistics are two-pass within a slice (mean, then the sum of squared deviations), and slices
 // combine with Chan's pairwise formula: no E[x^2] - E[x]^2 cancellation anywhere.
 // y = (x - mean) invStd gamma + beta, invStd = 1/sqrt(var + eps) with the biased variance; runVar
-// takes the unbiased m/(m-1) var.
+// takes the unbiased m/(m-1) var. With relu, the forwards write y > 0 ? y : 0 (elementwise.cu's
+// RELU) and the backward takes reluOut, that output: gy counts only where reluOut > 0. Batch norm
+// and the ReLU after it are then one pass each way, and the pre-activation is never stored.
 
 namespace nrpm_bn {
 
@@ -151,7 +153,7 @@ NRPM_KERNEL void bn_stats(int n, int c, int hw, const float* x, int slices, floa
 // Training forward, pass 2: y over the slice from the combined statistics; slice 0 of each channel
 // writes the saved and running statistics, run = (1 - momentum) run + momentum batch (variance
 // unbiased, m/(m-1)).
-NRPM_KERNEL void bn_train_apply(int n, int c, int hw, const float* x, const float* gamma, const float* beta, float* runMean, float* runVar, float momentum, float eps, float* y, float* saveMean, float* saveInvStd, int slices, const float* part) {
+NRPM_KERNEL void bn_train_apply(int n, int c, int hw, const float* x, const float* gamma, const float* beta, float* runMean, float* runVar, float momentum, float eps, float* y, float* saveMean, float* saveInvStd, int slices, const float* part, int relu) {
     using namespace nrpm_bn;
     const int ch = blockIdx.x;
     const long long m = (long long)n * hw;
@@ -164,7 +166,10 @@ NRPM_KERNEL void bn_train_apply(int n, int c, int hw, const float* x, const floa
     for_slice(n, c, hw, ch, slice_of(m, blockIdx.y, slices), [&](const long long (&o)[4], int cnt) {
         float v[4];
         for (int k = 0; k < cnt; ++k) v[k] = x[o[k]];
-        for (int k = 0; k < cnt; ++k) y[o[k]] = (v[k] - mean) * inv * g + bt;
+        for (int k = 0; k < cnt; ++k) {
+            const float r = (v[k] - mean) * inv * g + bt;
+            y[o[k]] = relu && !(r > 0.0f) ? 0.0f : r;
+        }
     });
 
     if (blockIdx.y == 0 && threadIdx.x == 0) {
@@ -178,13 +183,14 @@ NRPM_KERNEL void bn_train_apply(int n, int c, int hw, const float* x, const floa
 }
 
 // Evaluation forward: y = (x - runMean) / sqrt(runVar + eps) gamma + beta; saveInvStd (c) when not 0.
-NRPM_KERNEL void bn_eval_fwd(int n, int c, int hw, const float* x, const float* gamma, const float* beta, const float* runMean, const float* runVar, float eps, float* y, float* saveInvStd) {
+NRPM_KERNEL void bn_eval_fwd(int n, int c, int hw, const float* x, const float* gamma, const float* beta, const float* runMean, const float* runVar, float eps, float* y, float* saveInvStd, int relu) {
     const long long total = (long long)n * c * hw;
     const bool small = total <= 0xFFFFFFFFLL;
     GRID_STRIDE_LOOP(i, total) {
         const int ch = small ? (int)(((unsigned)i / (unsigned)hw) % (unsigned)c) : (int)((i / hw) % c);
         const float inv = 1.0f / sqrtf(runVar[ch] + eps);
-        y[i] = (x[i] - runMean[ch]) * inv * gamma[ch] + beta[ch];
+        const float r = (x[i] - runMean[ch]) * inv * gamma[ch] + beta[ch];
+        y[i] = relu && !(r > 0.0f) ? 0.0f : r;
     }
     if (saveInvStd) {
         GRID_STRIDE_LOOP(ch, (long long)c) {
@@ -198,7 +204,7 @@ NRPM_KERNEL void bn_eval_fwd(int n, int c, int hw, const float* x, const float* 
 //   gx += batchStats ? gamma invStd (gy - mean(gy) - xhat mean(gy xhat)) : gy gamma invStd
 // Pass 1 (launched only when gGamma, gBeta or batch-statistics gx need them): each slice's
 // (sum gy, sum gy (x - mean)) into part.
-NRPM_KERNEL void bn_bwd_sums(int n, int c, int hw, const float* x, const float* mean, const float* gy, int slices, float* part) {
+NRPM_KERNEL void bn_bwd_sums(int n, int c, int hw, const float* x, const float* mean, const float* gy, const float* reluOut, int slices, float* part) {
     using namespace nrpm_bn;
     __shared__ float pa[NRPM_BLOCK];
     __shared__ float pb[NRPM_BLOCK];
@@ -208,7 +214,7 @@ NRPM_KERNEL void bn_bwd_sums(int n, int c, int hw, const float* x, const float* 
     for_slice(n, c, hw, ch, slice_of((long long)n * hw, blockIdx.y, slices), [&](const long long (&o)[4], int cnt) {
         float g[4], xv[4];
         for (int k = 0; k < cnt; ++k) {
-            g[k] = gy[o[k]];
+            g[k] = reluOut && !(reluOut[o[k]] > 0.0f) ? 0.0f : gy[o[k]];
             xv[k] = x[o[k]];
         }
         for (int k = 0; k < cnt; ++k) {
@@ -228,7 +234,7 @@ NRPM_KERNEL void bn_bwd_sums(int n, int c, int hw, const float* x, const float* 
 // Pass 2: slice 0 of each channel adds the combined sums into gGamma and gBeta; every slice adds
 // its share of gx (writes it, gx not read, when accumulate is 0). part is 0 when pass 1 did not run
 // (then only gx without batch statistics). gx, gGamma, gBeta may each be 0.
-NRPM_KERNEL void bn_bwd_apply(int n, int c, int hw, const float* x, const float* gamma, const float* mean, const float* invStd, int batchStats, const float* gy, float* gx, int accumulate, float* gGamma, float* gBeta, int slices, const float* part) {
+NRPM_KERNEL void bn_bwd_apply(int n, int c, int hw, const float* x, const float* gamma, const float* mean, const float* invStd, int batchStats, const float* gy, const float* reluOut, float* gx, int accumulate, float* gGamma, float* gBeta, int slices, const float* part) {
     using namespace nrpm_bn;
     const int ch = blockIdx.x;
     const float mu = mean[ch];
@@ -252,7 +258,7 @@ NRPM_KERNEL void bn_bwd_apply(int n, int c, int hw, const float* x, const float*
             float xv[4], gv[4], ov[4];
             for (int q = 0; q < cnt; ++q) {
                 xv[q] = x[o[q]];
-                gv[q] = gy[o[q]];
+                gv[q] = reluOut && !(reluOut[o[q]] > 0.0f) ? 0.0f : gy[o[q]];
                 ov[q] = accumulate ? gx[o[q]] : 0.0f;
             }
             for (int q = 0; q < cnt; ++q) {
@@ -264,7 +270,7 @@ NRPM_KERNEL void bn_bwd_apply(int n, int c, int hw, const float* x, const float*
         for_slice(n, c, hw, ch, sl, [&](const long long (&o)[4], int cnt) {
             float gv[4], ov[4];
             for (int q = 0; q < cnt; ++q) {
-                gv[q] = gy[o[q]];
+                gv[q] = reluOut && !(reluOut[o[q]] > 0.0f) ? 0.0f : gy[o[q]];
                 ov[q] = accumulate ? gx[o[q]] : 0.0f;
             }
             for (int q = 0; q < cnt; ++q) gx[o[q]] = ov[q] + gv[q] * k;

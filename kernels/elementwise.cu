@@ -57,7 +57,7 @@ __device__ __forceinline__ float unary(float v) {
     }
 }
 
-// BinaryOp ordinals: ADD, SUB, MUL, DIV, MAX, MIN, RELU_GRAD, SIGMOID_GRAD.
+// BinaryOp ordinals: ADD, SUB, MUL, DIV, MAX, MIN, RELU_GRAD, SIGMOID_GRAD, ADD_RELU.
 template <int OP>
 __device__ __forceinline__ float binary(float a, float b) {
     switch (OP) {
@@ -68,7 +68,11 @@ __device__ __forceinline__ float binary(float a, float b) {
         case 4: return jmax(a, b);
         case 5: return jmin(a, b);
         case 6: return a > 0.0f ? b : 0.0f;
-        default: return b * a * (1.0f - a);
+        case 7: return b * a * (1.0f - a);
+        default: {   // relu(a + b), as unary RELU
+            const float s = a + b;
+            return s > 0.0f ? s : 0.0f;
+        }
     }
 }
 
@@ -137,6 +141,7 @@ NRPM_KERNEL void zip_fwd(int op, const float* a, const float* b, float* y, long 
         case 5: zip_loop<5>(a, b, y, n); break;
         case 6: zip_loop<6>(a, b, y, n); break;
         case 7: zip_loop<7>(a, b, y, n); break;
+        case 8: zip_loop<8>(a, b, y, n); break;
         default: break;
     }
 }

@@ -136,22 +136,26 @@ public interface Backend {
      * Normalizes with the batch statistics (biased variance), writes saveMean[c] and
      * saveInvStd[c] = 1/sqrt(var + eps), and updates the running statistics in place:
      * run = (1 - momentum) * run + momentum * batch, with the unbiased variance (PyTorch's rule).
+     * With relu, y is {@link UnaryOp#RELU} of that, as this backend's map computes it (batch norm
+     * and the ReLU after it in one pass, the pre-activation never stored).
      */
     void batchNormTrain(int n, int c, int hw, Buffer x, Buffer gamma, Buffer beta,
                         Buffer runMean, Buffer runVar, float momentum, float eps,
-                        Buffer y, Buffer saveMean, Buffer saveInvStd);
+                        Buffer y, Buffer saveMean, Buffer saveInvStd, boolean relu);
 
-    /** Normalizes with the running statistics; writes saveInvStd when it is not null. */
+    /** Normalizes with the running statistics; writes saveInvStd when it is not null; relu as above. */
     void batchNormEval(int n, int c, int hw, Buffer x, Buffer gamma, Buffer beta,
-                       Buffer runMean, Buffer runVar, float eps, Buffer y, Buffer saveInvStd);
+                       Buffer runMean, Buffer runVar, float eps, Buffer y, Buffer saveInvStd, boolean relu);
 
     /**
      * Gradients of either forward. batchStats says whether mean and invStd were computed from x
      * (training) or are constants (evaluation, mean = running mean). gx is added to or overwritten
-     * as accumulateGx says; gGamma and gBeta are added to.
+     * as accumulateGx says; gGamma and gBeta are added to. reluOut, when not null, is the output of
+     * a forward with relu: gy then counts only where reluOut > 0 (the ReLU's gradient, fused).
      */
     void batchNormBackward(int n, int c, int hw, Buffer x, Buffer gamma, Buffer mean, Buffer invStd,
-                           boolean batchStats, Buffer gy, Buffer gx, boolean accumulateGx, Buffer gGamma, Buffer gBeta);
+                           boolean batchStats, Buffer gy, Buffer reluOut, Buffer gx, boolean accumulateGx,
+                           Buffer gGamma, Buffer gBeta);
 
     // ------------------------------------------------------------------ softmax and loss, x (rows, cols)
 

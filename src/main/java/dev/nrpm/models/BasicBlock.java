@@ -35,8 +35,8 @@ public final class BasicBlock extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-        Tensor h = F.relu(bn1.forward(conv1.forward(x)));
+        Tensor h = bn1.forwardRelu(conv1.forward(x));
         h = bn2.forward(conv2.forward(h));
-        return F.relu(F.add(h, shortcut == null ? x : shortcut.forward(x)));
+        return F.addRelu(h, shortcut == null ? x : shortcut.forward(x));
     }
 }

@@ -41,7 +41,7 @@ public final class ResNet18 extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-        Tensor h = F.relu(bn1.forward(conv1.forward(x)));
+        Tensor h = bn1.forwardRelu(conv1.forward(x));
         for (Sequential stage : stages) {
             h = stage.forward(h);
         }

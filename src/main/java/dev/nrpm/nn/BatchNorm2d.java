@@ -26,4 +26,10 @@ public final class BatchNorm2d extends Module {
         return BatchNormOp.apply(site(), x, param("weight"), param("bias"), buf("running_mean"), buf("running_var"),
                 isTraining(), momentum, eps);
     }
+
+    /** relu(forward(x)), computed as one op (BatchNormOp with relu). */
+    public Tensor forwardRelu(Tensor x) {
+        return BatchNormOp.apply(site(), x, param("weight"), param("bias"), buf("running_mean"), buf("running_var"),
+                isTraining(), momentum, eps, true);
+    }
 }

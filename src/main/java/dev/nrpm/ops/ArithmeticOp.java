@@ -39,6 +39,40 @@ public final class ArithmeticOp {
         }, a, b);
     }
 
+    /**
+     * relu(a + b) as one op (ResNet's residual join): one pass forward, the sum never stored; the
+     * ReLU's gradient is masked once, straight into a's gradient when that is its first.
+     */
+    public static Tensor addRelu(Tensor a, Tensor b) {
+        Checks.sameBackend(a, b);
+        Checks.sameShape("add_relu", a, b);
+        Backend be = a.backend();
+        long n = a.size();
+        Buffer y = be.allocateUninitialized(n);
+        be.zip(BinaryOp.ADD_RELU, a.buffer(), b.buffer(), y, n);
+        return Autograd.record(Tensor.wrap(be, y, a.shape()), "add_relu", g -> {
+            GradSink ga = a.gradSink();
+            if (ga.needed() && !ga.accumulate()) {
+                be.zip(BinaryOp.RELU_GRAD, y, g, ga.buffer(), n);
+                GradSink gb = b.gradSink();      // after a's write: b may be a
+                if (gb.needed()) {
+                    be.axpby(1f, ga.buffer(), gb.beta(), gb.buffer(), n);
+                }
+                return;
+            }
+            try (Buffer masked = be.allocateUninitialized(n)) {
+                be.zip(BinaryOp.RELU_GRAD, y, g, masked, n);
+                if (ga.needed()) {
+                    be.axpby(1f, masked, 1f, ga.buffer(), n);
+                }
+                GradSink gb = b.gradSink();
+                if (gb.needed()) {
+                    be.axpby(1f, masked, gb.beta(), gb.buffer(), n);
+                }
+            }
+        }, a, b);
+    }
+
     public static Tensor mul(Tensor a, Tensor b) {
         Checks.sameBackend(a, b);
         Checks.sameShape("mul", a, b);

@@ -10,6 +10,8 @@ import dev.nrpm.tensor.Tensor;
 /**
  * Batch normalization over (N, C, H, W) or (N, C): per-channel statistics of the batch in
  * training (updating the running statistics in place), the running statistics in evaluation.
+ * With relu, relu(batch norm(x)) as one op: one pass each way and no stored pre-activation
+ * (ResNet's conv, BN, ReLU).
  */
 public final class BatchNormOp {
     private BatchNormOp() {
@@ -17,6 +19,11 @@ public final class BatchNormOp {
 
     public static Tensor apply(String site, Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
                                boolean training, float momentum, float eps) {
+        return apply(site, x, gamma, beta, runMean, runVar, training, momentum, eps, false);
+    }
+
+    public static Tensor apply(String site, Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
+                               boolean training, float momentum, float eps, boolean relu) {
         Checks.sameBackend(x, gamma, beta, runMean, runVar);
         if (x.rank() != 4 && x.rank() != 2) {
             throw new ShapeException(Checks.at(site) + "batch norm input must be (N, C, H, W) or (N, C), got "
@@ -44,16 +51,16 @@ public final class BatchNormOp {
             mean = be.allocateUninitialized(c);
             invStd = be.allocateUninitialized(c);
             be.batchNormTrain(n, c, hw, x.buffer(), gamma.buffer(), beta.buffer(), runMean.buffer(), runVar.buffer(),
-                    momentum, eps, y, mean, invStd);
+                    momentum, eps, y, mean, invStd, relu);
         } else {
             mean = runMean.buffer();
             invStd = record ? be.allocateUninitialized(c) : null;
             be.batchNormEval(n, c, hw, x.buffer(), gamma.buffer(), beta.buffer(), runMean.buffer(), runVar.buffer(),
-                    eps, y, invStd);
+                    eps, y, invStd, relu);
         }
-        return Autograd.record(Tensor.wrap(be, y, x.shape()), "batch_norm", g -> {
+        return Autograd.record(Tensor.wrap(be, y, x.shape()), relu ? "batch_norm_relu" : "batch_norm", g -> {
             GradSink gx = x.gradSink();
-            be.batchNormBackward(n, c, hw, x.buffer(), gamma.buffer(), mean, invStd, training, g,
+            be.batchNormBackward(n, c, hw, x.buffer(), gamma.buffer(), mean, invStd, training, g, relu ? y : null,
                     gx.buffer(), gx.accumulate(), gamma.gradTarget(), beta.gradTarget());
         }, x, gamma, beta);
     }

@@ -32,6 +32,17 @@ public final class F {
         return BatchNormOp.apply(null, x, gamma, beta, runMean, runVar, training, momentum, eps);
     }
 
+    /** relu(batchNorm(...)) as one op: one pass each way, no stored pre-activation. */
+    public static Tensor batchNormRelu(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
+                                       boolean training, float momentum, float eps) {
+        return BatchNormOp.apply(null, x, gamma, beta, runMean, runVar, training, momentum, eps, true);
+    }
+
+    /** relu(a + b) as one op: ResNet's residual join. */
+    public static Tensor addRelu(Tensor a, Tensor b) {
+        return ArithmeticOp.addRelu(a, b);
+    }
+
     public static Tensor relu(Tensor x) {
         return ReluOp.apply(x);
     }

@@ -330,9 +330,10 @@ class BackendConformanceTest {
             Pair y = poisoned(fast, size);
             Pair mean = poisoned(fast, c);
             Pair inv = poisoned(fast, c);
+            boolean relu = trial % 2 == 1 || trial == 4 && rnd.between(0, 1) == 1;   // BN and ReLU fused
             both(xs, be -> be.batchNormTrain(n, c, hw, on(be, xs), on(be, gamma), on(be, beta), on(be, rm), on(be, rv),
-                    0.1f, 1e-5f, on(be, y), on(be, mean), on(be, inv)));
-            y.check("batchNormTrain y", 1e-4, 1e-4);
+                    0.1f, 1e-5f, on(be, y), on(be, mean), on(be, inv), relu));
+            y.check("batchNormTrain y relu=" + relu, 1e-4, 1e-4);
             mean.check("batchNormTrain mean", 1e-4, 1e-4);
             inv.check("batchNormTrain invStd", 1e-4, 1e-4);
             rm.check("batchNormTrain running mean", 1e-4, 1e-4);
@@ -343,16 +344,18 @@ class BackendConformanceTest {
                 Pair gx = gradOut(fast, size, acc);
                 Pair gg = random(fast, c, 1);
                 Pair gb = random(fast, c, 1);
+                Pair reluOut = relu ? y : null;
                 both(xs, be -> be.batchNormBackward(n, c, hw, on(be, xs), on(be, gamma), on(be, mean), on(be, inv),
-                        batchStats, on(be, gy), on(be, gx), acc, on(be, gg), on(be, gb)));
-                gx.check("batchNormBackward gx batchStats=" + batchStats + " accumulate=" + acc, 1e-4, 1e-3);
-                gg.check("batchNormBackward gamma batchStats=" + batchStats, 1e-3, 1e-4);
-                gb.check("batchNormBackward beta batchStats=" + batchStats, 1e-3, 1e-4);
+                        batchStats, on(be, gy), on(be, reluOut), on(be, gx), acc, on(be, gg), on(be, gb)));
+                String tag = " batchStats=" + batchStats + " relu=" + relu;
+                gx.check("batchNormBackward gx" + tag + " accumulate=" + acc, 1e-4, 1e-3);
+                gg.check("batchNormBackward gamma" + tag, 1e-3, 1e-4);
+                gb.check("batchNormBackward beta" + tag, 1e-3, 1e-4);
             }
             Pair inv2 = poisoned(fast, c);
             both(xs, be -> be.batchNormEval(n, c, hw, on(be, xs), on(be, gamma), on(be, beta), on(be, rm), on(be, rv),
-                    1e-5f, on(be, y), on(be, inv2)));
-            y.check("batchNormEval y", 1e-4, 1e-4);
+                    1e-5f, on(be, y), on(be, inv2), relu));
+            y.check("batchNormEval y relu=" + relu, 1e-4, 1e-4);
             inv2.check("batchNormEval invStd", 1e-4, 1e-4);
         }
     }

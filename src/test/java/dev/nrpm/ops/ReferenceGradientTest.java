@@ -1,6 +1,7 @@
 package dev.nrpm.ops;
 
 import static dev.nrpm.testing.GradCheck.gaussian;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.nrpm.backend.Backend;
 import dev.nrpm.pm.NrpmSpec;
@@ -106,7 +107,9 @@ class ReferenceGradientTest {
 
     @Test
     void batchNormTrainingAndEvaluation() {
-        for (boolean training : new boolean[] {true, false}) {
+        for (int trial = 0; trial < 4; trial++) {
+            boolean training = trial % 2 == 0;
+            boolean relu = trial >= 2;
             int n = rnd.between(2, 3);
             int c = rnd.between(1, 3);
             int h = rnd.between(1, 3);
@@ -117,10 +120,32 @@ class ReferenceGradientTest {
                 var[i] = 0.5 + Math.abs(var[i]);
             }
             Tensor runVar = Tensor.of(ref, var, c);
-            GradCheck.check("batch norm training=" + training, rnd, ref,
+            GradCheck.check("batch norm training=" + training + " relu=" + relu, rnd, ref,
                     new double[][] {gaussian(rnd, n * c * h * w, 1), gaussian(rnd, c, 1), gaussian(rnd, c, 1)},
                     new int[][] {{n, c, h, w}, {c}, {c}},
-                    t -> F.batchNorm(t[0], t[1], t[2], mean, runVar, training, 0.1f, 1e-5f), 40, TOL);
+                    t -> relu ? F.batchNormRelu(t[0], t[1], t[2], mean, runVar, training, 0.1f, 1e-5f)
+                              : F.batchNorm(t[0], t[1], t[2], mean, runVar, training, 0.1f, 1e-5f), 40, TOL);
+        }
+    }
+
+    /** add_relu adding into gradients that earlier backward passes began (its second branch). */
+    @Test
+    void addReluAddsToExistingGradients() {
+        int n = rnd.between(3, 12);
+        double[] av = gaussian(rnd, n, 1);
+        double[] bv = gaussian(rnd, n, 1);
+        double[] prior = gaussian(rnd, n, 1);
+        Tensor a = Tensor.of(ref, av, n).requiresGrad(true);
+        Tensor b = Tensor.of(ref, bv, n).requiresGrad(true);
+        F.sum(F.mul(a, Tensor.of(ref, prior, n))).backward();     // a.grad = prior
+        F.sum(F.mul(b, Tensor.of(ref, prior, n))).backward();     // b.grad = prior
+        F.sum(F.addRelu(a, b)).backward();
+        double[] ga = a.grad().toDoubleArray();
+        double[] gb = b.grad().toDoubleArray();
+        for (int i = 0; i < n; i++) {
+            double mask = av[i] + bv[i] > 0 ? 1 : 0;
+            assertEquals(prior[i] + mask, ga[i], 1e-12, "a.grad[" + i + "] (" + rnd.tag() + ")");
+            assertEquals(prior[i] + mask, gb[i], 1e-12, "b.grad[" + i + "] (" + rnd.tag() + ")");
         }
     }
 
@@ -135,6 +160,11 @@ class ReferenceGradientTest {
                 t -> F.add(t[0], t[1]), 40, TOL);
         GradCheck.check("sub", rnd, ref, new double[][] {gaussian(rnd, n, 1), gaussian(rnd, n, 1)}, two,
                 t -> F.sub(t[0], t[1]), 40, TOL);
+        GradCheck.check("add_relu", rnd, ref, new double[][] {gaussian(rnd, n, 1), gaussian(rnd, n, 1)}, two,
+                t -> F.addRelu(t[0], t[1]), 40, TOL);
+        GradCheck.check("add_relu of a tensor with itself", rnd, ref, new double[][] {gaussian(rnd, n, 1)}, one,
+                t -> F.addRelu(t[0], t[0]), 40, TOL);
+
         GradCheck.check("mul", rnd, ref, new double[][] {gaussian(rnd, n, 1), gaussian(rnd, n, 1)}, two,
                 t -> F.mul(t[0], t[1]), 40, TOL);
         GradCheck.check("mul by itself", rnd, ref, new double[][] {gaussian(rnd, n, 1)}, one,

@@ -182,27 +182,35 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void batchNormTrain(int n, int c, int hw, Buffer x, Buffer gamma, Buffer beta, Buffer runMean,
-                               Buffer runVar, float momentum, float eps, Buffer y, Buffer saveMean, Buffer saveInvStd) {
+                               Buffer runVar, float momentum, float eps, Buffer y, Buffer saveMean, Buffer saveInvStd,
+                               boolean relu) {
         if ((long) n * hw < 2) {
             throw new ShapeException("batch norm in training mode needs more than one value per channel");
         }
         CpuBatchNorm.train(n, c, hw, a(x), a(gamma), a(beta), a(runMean), a(runVar), momentum, eps, a(y),
-                a(saveMean), a(saveInvStd));
+                a(saveMean), a(saveInvStd), relu);
     }
 
     @Override
     public void batchNormEval(int n, int c, int hw, Buffer x, Buffer gamma, Buffer beta, Buffer runMean,
-                              Buffer runVar, float eps, Buffer y, Buffer saveInvStd) {
-        CpuBatchNorm.eval(n, c, hw, a(x), a(gamma), a(beta), a(runMean), a(runVar), eps, a(y), orNull(saveInvStd));
+                              Buffer runVar, float eps, Buffer y, Buffer saveInvStd, boolean relu) {
+        CpuBatchNorm.eval(n, c, hw, a(x), a(gamma), a(beta), a(runMean), a(runVar), eps, a(y), orNull(saveInvStd),
+                relu);
     }
 
     @Override
     public void batchNormBackward(int n, int c, int hw, Buffer x, Buffer gamma, Buffer mean, Buffer invStd,
-                                  boolean batchStats, Buffer gy, Buffer gx, boolean accumulateGx, Buffer gGamma,
-                                  Buffer gBeta) {
-        CpuBatchNorm.backward(n, c, hw, a(x), a(gamma), a(mean), a(invStd), batchStats, a(gy),
-                gradOut(gx, accumulateGx),
-                orNull(gGamma), orNull(gBeta));
+                                  boolean batchStats, Buffer gy, Buffer reluOut, Buffer gx, boolean accumulateGx,
+                                  Buffer gGamma, Buffer gBeta) {
+        float[] g = a(gy);
+        int size = n * c * hw;
+        if (reluOut != null) {      // the ReLU's gradient first: gy where the output is positive
+            float[] masked = new float[size];
+            CpuElementwise.zip(BinaryOp.RELU_GRAD, a(reluOut), g, masked, size);
+            g = masked;
+        }
+        CpuBatchNorm.backward(n, c, hw, a(x), a(gamma), a(mean), a(invStd), batchStats, g,
+                gradOut(gx, accumulateGx), orNull(gGamma), orNull(gBeta));
     }
 
     // ------------------------------------------------------------------ softmax, loss, randomness

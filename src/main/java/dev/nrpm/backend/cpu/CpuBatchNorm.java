@@ -6,7 +6,7 @@ final class CpuBatchNorm {
     }
 
     static void train(int n, int c, int hw, float[] x, float[] gamma, float[] beta, float[] runMean, float[] runVar,
-                      float momentum, float eps, float[] y, float[] saveMean, float[] saveInvStd) {
+                      float momentum, float eps, float[] y, float[] saveMean, float[] saveInvStd, boolean relu) {
         long m = (long) n * hw;
         CpuParallel.forRange(c, 1, (chunk, from, to) -> {
             for (int ch = from; ch < to; ch++) {
@@ -28,7 +28,7 @@ final class CpuBatchNorm {
                 }
                 double var = sq / m;
                 float inv = (float) (1.0 / Math.sqrt(var + eps));
-                normalize(n, c, hw, ch, x, y, (float) mean, inv, gamma[ch], beta[ch]);
+                normalize(n, c, hw, ch, x, y, (float) mean, inv, gamma[ch], beta[ch], relu);
                 saveMean[ch] = (float) mean;
                 saveInvStd[ch] = inv;
                 runMean[ch] = (float) ((1 - momentum) * runMean[ch] + momentum * mean);
@@ -38,11 +38,11 @@ final class CpuBatchNorm {
     }
 
     static void eval(int n, int c, int hw, float[] x, float[] gamma, float[] beta, float[] runMean, float[] runVar,
-                     float eps, float[] y, float[] saveInvStd) {
+                     float eps, float[] y, float[] saveInvStd, boolean relu) {
         CpuParallel.forRange(c, 1, (chunk, from, to) -> {
             for (int ch = from; ch < to; ch++) {
                 float inv = (float) (1.0 / Math.sqrt(runVar[ch] + (double) eps));
-                normalize(n, c, hw, ch, x, y, runMean[ch], inv, gamma[ch], beta[ch]);
+                normalize(n, c, hw, ch, x, y, runMean[ch], inv, gamma[ch], beta[ch], relu);
                 if (saveInvStd != null) {
                     saveInvStd[ch] = inv;
                 }
@@ -50,14 +50,21 @@ final class CpuBatchNorm {
         });
     }
 
+    /** y = x scale + shift over channel ch, then max(y, 0) with relu (CpuElementwise's RELU). */
     private static void normalize(int n, int c, int hw, int ch, float[] x, float[] y, float mean, float inv,
-                                  float gamma, float beta) {
+                                  float gamma, float beta, boolean relu) {
         float scale = inv * gamma;
         float shift = beta - mean * scale;
         for (int b = 0; b < n; b++) {
             int base = (b * c + ch) * hw;
-            for (int i = 0; i < hw; i++) {
-                y[base + i] = x[base + i] * scale + shift;
+            if (relu) {
+                for (int i = 0; i < hw; i++) {
+                    y[base + i] = Math.max(x[base + i] * scale + shift, 0f);
+                }
+            } else {
+                for (int i = 0; i < hw; i++) {
+                    y[base + i] = x[base + i] * scale + shift;
+                }
             }
         }
     }

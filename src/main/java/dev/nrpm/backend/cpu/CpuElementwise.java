@@ -44,6 +44,7 @@ final class CpuElementwise {
                 case MIN: for (int i = from; i < to; i++) { y[i] = Math.min(a[i], b[i]); } break;
                 case RELU_GRAD: for (int i = from; i < to; i++) { y[i] = a[i] > 0 ? b[i] : 0f; } break;
                 case SIGMOID_GRAD: for (int i = from; i < to; i++) { y[i] = b[i] * a[i] * (1f - a[i]); } break;
+                case ADD_RELU: for (int i = from; i < to; i++) { y[i] = Math.max(a[i] + b[i], 0f); } break;
                 default: throw new AssertionError(op);
             }
         });

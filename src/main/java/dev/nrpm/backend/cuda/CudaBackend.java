@@ -415,7 +415,8 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void batchNormTrain(int n, int c, int hw, Buffer x, Buffer gamma, Buffer beta, Buffer runMean,
-                               Buffer runVar, float momentum, float eps, Buffer y, Buffer saveMean, Buffer saveInvStd) {
+                               Buffer runVar, float momentum, float eps, Buffer y, Buffer saveMean, Buffer saveInvStd,
+                               boolean relu) {
         long m = (long) n * hw;
         if (m < 2) {
             throw new ShapeException("batch norm in training mode needs more than one value per channel, got " + m);
@@ -424,21 +425,21 @@ public final class CudaBackend implements Backend {
         try (CudaBuffer part = scratch(2L * c * s)) {
             launch2d("bn_stats", c, s, n, c, hw, p(x), s, part.pointer());
             launch2d("bn_train_apply", c, s, n, c, hw, p(x), p(gamma), p(beta), p(runMean), p(runVar), momentum, eps,
-                    p(y), p(saveMean), p(saveInvStd), s, part.pointer());
+                    p(y), p(saveMean), p(saveInvStd), s, part.pointer(), flag(relu));
         }
     }
 
     @Override
     public void batchNormEval(int n, int c, int hw, Buffer x, Buffer gamma, Buffer beta, Buffer runMean,
-                              Buffer runVar, float eps, Buffer y, Buffer saveInvStd) {
+                              Buffer runVar, float eps, Buffer y, Buffer saveInvStd, boolean relu) {
         launch1d("bn_eval_fwd", Math.max((long) n * c * hw, c), n, c, hw, p(x), p(gamma), p(beta), p(runMean),
-                p(runVar), eps, p(y), p(saveInvStd));
+                p(runVar), eps, p(y), p(saveInvStd), flag(relu));
     }
 
     @Override
     public void batchNormBackward(int n, int c, int hw, Buffer x, Buffer gamma, Buffer mean, Buffer invStd,
-                                  boolean batchStats, Buffer gy, Buffer gx, boolean accumulateGx, Buffer gGamma,
-                                  Buffer gBeta) {
+                                  boolean batchStats, Buffer gy, Buffer reluOut, Buffer gx, boolean accumulateGx,
+                                  Buffer gGamma, Buffer gBeta) {
         long m = (long) n * hw;
         if (m == 0 || c == 0) {
             return;
@@ -447,15 +448,15 @@ public final class CudaBackend implements Backend {
         boolean sums = gGamma != null || gBeta != null || (gx != null && batchStats);
         if (!sums) {
             if (gx != null) {
-                launch2d("bn_bwd_apply", c, s, n, c, hw, p(x), p(gamma), p(mean), p(invStd), 0, p(gy), p(gx),
-                        flag(accumulateGx), null, null, s, null);
+                launch2d("bn_bwd_apply", c, s, n, c, hw, p(x), p(gamma), p(mean), p(invStd), 0, p(gy), p(reluOut),
+                        p(gx), flag(accumulateGx), null, null, s, null);
             }
             return;
         }
         try (CudaBuffer part = scratch(2L * c * s)) {
-            launch2d("bn_bwd_sums", c, s, n, c, hw, p(x), p(mean), p(gy), s, part.pointer());
+            launch2d("bn_bwd_sums", c, s, n, c, hw, p(x), p(mean), p(gy), p(reluOut), s, part.pointer());
             launch2d("bn_bwd_apply", c, s, n, c, hw, p(x), p(gamma), p(mean), p(invStd), flag(batchStats), p(gy),
-                    p(gx), flag(accumulateGx), p(gGamma), p(gBeta), s, part.pointer());
+                    p(reluOut), p(gx), flag(accumulateGx), p(gGamma), p(gBeta), s, part.pointer());
         }
     }
 

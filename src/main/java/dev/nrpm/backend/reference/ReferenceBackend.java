@@ -131,6 +131,7 @@ public final class ReferenceBackend implements Backend {
                 case MIN: y[i] = Math.min(u, v); break;
                 case RELU_GRAD: y[i] = u > 0 ? v : 0; break;
                 case SIGMOID_GRAD: y[i] = v * u * (1 - u); break;
+                case ADD_RELU: y[i] = u + v > 0 ? u + v : 0; break;
                 default: throw new AssertionError(op);
             }
         }
@@ -448,7 +449,7 @@ public final class ReferenceBackend implements Backend {
     @Override
     public void batchNormTrain(int n, int c, int hw, Buffer xb, Buffer gammab, Buffer betab,
                                Buffer runMeanb, Buffer runVarb, float momentum, float eps,
-                               Buffer yb, Buffer saveMeanb, Buffer saveInvStdb) {
+                               Buffer yb, Buffer saveMeanb, Buffer saveInvStdb, boolean relu) {
         long m = (long) n * hw;
         if (m < 2) {
             throw new ShapeException("batch norm in training mode needs more than one value per channel, got " + m);
@@ -477,7 +478,7 @@ public final class ReferenceBackend implements Backend {
             for (int b = 0; b < n; b++) {
                 for (int i = 0; i < hw; i++) {
                     int idx = (b * c + ch) * hw + i;
-                    y[idx] = (x[idx] - mean) * inv * gm + bt;
+                    y[idx] = relu((x[idx] - mean) * inv * gm + bt, relu);
                 }
             }
             a(saveMeanb)[ch] = mean;
@@ -487,9 +488,15 @@ public final class ReferenceBackend implements Backend {
         }
     }
 
+    /** v, or its {@link UnaryOp#RELU} (as map computes it here) when relu. */
+    private static double relu(double v, boolean relu) {
+        return !relu || v > 0 ? v : 0;
+    }
+
     @Override
     public void batchNormEval(int n, int c, int hw, Buffer xb, Buffer gammab, Buffer betab,
-                              Buffer runMeanb, Buffer runVarb, float eps, Buffer yb, Buffer saveInvStdb) {
+                              Buffer runMeanb, Buffer runVarb, float eps, Buffer yb, Buffer saveInvStdb,
+                              boolean relu) {
         double[] x = a(xb);
         double[] y = a(yb);
         for (int ch = 0; ch < c; ch++) {
@@ -500,7 +507,7 @@ public final class ReferenceBackend implements Backend {
             for (int b = 0; b < n; b++) {
                 for (int i = 0; i < hw; i++) {
                     int idx = (b * c + ch) * hw + i;
-                    y[idx] = (x[idx] - mean) * inv * gm + bt;
+                    y[idx] = relu((x[idx] - mean) * inv * gm + bt, relu);
                 }
             }
             if (saveInvStdb != null) {
@@ -511,10 +518,17 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void batchNormBackward(int n, int c, int hw, Buffer xb, Buffer gammab, Buffer meanb, Buffer invStdb,
-                                  boolean batchStats, Buffer gyb, Buffer gxb, boolean accumulateGx, Buffer gGammab,
-                                  Buffer gBetab) {
+                                  boolean batchStats, Buffer gyb, Buffer reluOutb, Buffer gxb, boolean accumulateGx,
+                                  Buffer gGammab, Buffer gBetab) {
         double[] x = a(xb);
         double[] gy = a(gyb);
+        if (reluOutb != null) {     // the ReLU's gradient first: gy where the output is positive
+            double[] out = a(reluOutb);
+            gy = gy.clone();
+            for (int i = 0; i < gy.length; i++) {
+                gy[i] = out[i] > 0 ? gy[i] : 0;
+            }
+        }
         double[] gx = gradOut(gxb, accumulateGx);
         double m = (double) n * hw;
         for (int ch = 0; ch < c; ch++) {
