@@ -22,8 +22,8 @@
 // Statistics are two-pass within a slice (mean, then the sum of squared deviations), and slices
 // combine with Chan's pairwise formula: no E[x^2] - E[x]^2 cancellation anywhere.
 // y = (x - mean) invStd gamma + beta, invStd = 1/sqrt(var + eps) with the biased variance; runVar
-// takes the unbiased m/(m-1) var. With relu, the forwards write y > 0 ? y : 0 (elementwise.cu's
-// RELU) and the backward takes reluOut, that output: gy counts only where reluOut > 0. Batch norm
+// takes the unbiased m/(m-1) var. With relu, the forwards write relu(y) (common.cuh) and the
+// backward takes reluOut, that output: gy counts only where reluOut > 0. Batch norm
 // and the ReLU after it are then one pass each way, and the pre-activation is never stored.
 
 namespace nrpm_bn {
@@ -153,7 +153,7 @@ NRPM_KERNEL void bn_stats(int n, int c, int hw, const float* x, int slices, floa
 // Training forward, pass 2: y over the slice from the combined statistics; slice 0 of each channel
 // writes the saved and running statistics, run = (1 - momentum) run + momentum batch (variance
 // unbiased, m/(m-1)).
-NRPM_KERNEL void bn_train_apply(int n, int c, int hw, const float* x, const float* gamma, const float* beta, float* runMean, float* runVar, float momentum, float eps, float* y, float* saveMean, float* saveInvStd, int slices, const float* part, int relu) {
+NRPM_KERNEL void bn_train_apply(int n, int c, int hw, const float* x, const float* gamma, const float* beta, float* runMean, float* runVar, float momentum, float eps, float* y, float* saveMean, float* saveInvStd, int slices, const float* part, int doRelu) {
     using namespace nrpm_bn;
     const int ch = blockIdx.x;
     const long long m = (long long)n * hw;
@@ -168,7 +168,7 @@ NRPM_KERNEL void bn_train_apply(int n, int c, int hw, const float* x, const floa
         for (int k = 0; k < cnt; ++k) v[k] = x[o[k]];
         for (int k = 0; k < cnt; ++k) {
             const float r = (v[k] - mean) * inv * g + bt;
-            y[o[k]] = relu && !(r > 0.0f) ? 0.0f : r;
+            y[o[k]] = doRelu ? relu(r) : r;
         }
     });
 
@@ -183,14 +183,14 @@ NRPM_KERNEL void bn_train_apply(int n, int c, int hw, const float* x, const floa
 }
 
 // Evaluation forward: y = (x - runMean) / sqrt(runVar + eps) gamma + beta; saveInvStd (c) when not 0.
-NRPM_KERNEL void bn_eval_fwd(int n, int c, int hw, const float* x, const float* gamma, const float* beta, const float* runMean, const float* runVar, float eps, float* y, float* saveInvStd, int relu) {
+NRPM_KERNEL void bn_eval_fwd(int n, int c, int hw, const float* x, const float* gamma, const float* beta, const float* runMean, const float* runVar, float eps, float* y, float* saveInvStd, int doRelu) {
     const long long total = (long long)n * c * hw;
     const bool small = total <= 0xFFFFFFFFLL;
     GRID_STRIDE_LOOP(i, total) {
         const int ch = small ? (int)(((unsigned)i / (unsigned)hw) % (unsigned)c) : (int)((i / hw) % c);
         const float inv = 1.0f / sqrtf(runVar[ch] + eps);
         const float r = (x[i] - runMean[ch]) * inv * gamma[ch] + beta[ch];
-        y[i] = relu && !(r > 0.0f) ? 0.0f : r;
+        y[i] = doRelu ? relu(r) : r;
     }
     if (saveInvStd) {
         GRID_STRIDE_LOOP(ch, (long long)c) {

@@ -31,6 +31,14 @@
     for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (n); \
          i += (long long)blockDim.x * gridDim.x)
 
+// ------------------------------------------------------------------ ReLU
+
+// Java's Math.max(v, 0f), as the CPU backend and PyTorch: NaN stays NaN (a diverging run must not
+// turn into zeros here), -0 becomes +0.
+__device__ __forceinline__ float relu(float v) {
+    return v != v ? v : (v > 0.0f ? v : 0.0f);
+}
+
 // ------------------------------------------------------------------ block reduction
 // Sum over the block (blockDim.x a power of two <= NRPM_BLOCK, part holding blockDim.x values);
 // every thread gets the total, and the trailing barrier lets the caller reuse `part` at once.

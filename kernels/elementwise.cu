@@ -47,7 +47,7 @@ __device__ __forceinline__ float unary(float v) {
         case 0: return -v;
         case 1: return fabsf(v);
         case 2: return v > 0.0f ? 1.0f : (v < 0.0f ? -1.0f : v);   // Math.signum: keeps +-0 and NaN
-        case 3: return v > 0.0f ? v : 0.0f;
+        case 3: return relu(v);
         case 4: return 1.0f / (1.0f + expf(-v));
         case 5: return expf(v);
         case 6: return logf(v);
@@ -69,10 +69,7 @@ __device__ __forceinline__ float binary(float a, float b) {
         case 5: return jmin(a, b);
         case 6: return a > 0.0f ? b : 0.0f;
         case 7: return b * a * (1.0f - a);
-        default: {   // relu(a + b), as unary RELU
-            const float s = a + b;
-            return s > 0.0f ? s : 0.0f;
-        }
+        default: return relu(a + b);
     }
 }
 

@@ -3,6 +3,7 @@ package dev.nrpm.backend;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.nrpm.error.NonFiniteException;
 import dev.nrpm.testing.Approx;
@@ -26,6 +27,11 @@ class BackendConformanceTest {
 
     static Stream<String> backends() {
         return Backends4Test.selected();
+    }
+
+    /** For semantics the reference must share too (it is the oracle of every other test). */
+    static Stream<String> backendsAndReference() {
+        return Stream.concat(Stream.of("reference"), Backends4Test.selected());
     }
 
     private final TestRandom rnd = new TestRandom();
@@ -164,6 +170,47 @@ class BackendConformanceTest {
         };
         for (int trial = 0; trial < shapes.length; trial++) {
             convForwardAndBackward(fast, shapes[trial], trial != 0, true, "(long reduction)");
+        }
+    }
+
+    /**
+     * ReLU keeps NaN (Math.max, as PyTorch), on its own, in the residual join and fused into batch
+     * norm: a diverging run must reach the loss and the divergence checks as NaN on every backend,
+     * not as zeros on some. Infinities and signed zeros as Math.max has them.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("backendsAndReference")
+    void reluKeepsNaN(String name) {
+        Backend fast = name.equals("reference") ? Backends4Test.reference() : Backends4Test.require(name);
+        float[] x = {Float.NaN, -0f, 0f, -1f, 2f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 3f};
+        float[] want = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            want[i] = Math.max(x[i], 0f);
+        }
+        Buffer in = fast.upload(x);
+        Buffer zero = fast.upload(new float[x.length]);
+        Buffer y = fast.allocate(x.length);
+        fast.map(UnaryOp.RELU, in, y, x.length);
+        assertSameFloats("map RELU on " + name, want, fast.download(y));
+        fast.zip(BinaryOp.ADD_RELU, in, zero, y, x.length);
+        assertSameFloats("zip ADD_RELU on " + name, want, fast.download(y));
+        // batch norm with relu, (n, c, hw) = (2, 2, 2): a NaN in channel 0 makes that channel NaN
+        float[] bx = {1f, Float.NaN, -1f, 2f, 3f, 4f, 0.5f, -2f};
+        Buffer out = fast.allocate(8);
+        fast.batchNormTrain(2, 2, 2, fast.upload(bx), fast.upload(new float[] {1f, 1f}), fast.upload(new float[2]),
+                fast.upload(new float[2]), fast.upload(new float[] {1f, 1f}), 0.1f, 1e-5f, out, fast.allocate(2),
+                fast.allocate(2), true);
+        float[] got = fast.download(out);
+        for (int i : new int[] {0, 1, 4, 5}) {
+            assertTrue(Float.isNaN(got[i]), "batchNormTrain relu on " + name + ": channel 0 value " + i + " = "
+                    + got[i] + ", want NaN");
+        }
+    }
+
+    private static void assertSameFloats(String what, float[] want, float[] got) {
+        for (int i = 0; i < want.length; i++) {
+            assertEquals(Float.floatToIntBits(want[i]), Float.floatToIntBits(got[i]),
+                    what + ": element " + i + " is " + got[i] + ", want " + want[i]);
         }
     }
 

@@ -50,7 +50,7 @@ final class CpuBatchNorm {
         });
     }
 
-    /** y = x scale + shift over channel ch, then max(y, 0) with relu (CpuElementwise's RELU). */
+    /** y = x scale + shift over channel ch, then Math.max(y, 0) with relu (CpuElementwise's RELU). */
     private static void normalize(int n, int c, int hw, int ch, float[] x, float[] y, float mean, float inv,
                                   float gamma, float beta, boolean relu) {
         float scale = inv * gamma;

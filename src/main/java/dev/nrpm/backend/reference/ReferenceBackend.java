@@ -102,7 +102,7 @@ public final class ReferenceBackend implements Backend {
                 case NEG: y[i] = -v; break;
                 case ABS: y[i] = Math.abs(v); break;
                 case SIGN: y[i] = Math.signum(v); break;
-                case RELU: y[i] = v > 0 ? v : 0; break;
+                case RELU: y[i] = Math.max(v, 0); break;
                 case SIGMOID: y[i] = 1.0 / (1.0 + Math.exp(-v)); break;
                 case EXP: y[i] = Math.exp(v); break;
                 case LOG: y[i] = Math.log(v); break;
@@ -131,7 +131,7 @@ public final class ReferenceBackend implements Backend {
                 case MIN: y[i] = Math.min(u, v); break;
                 case RELU_GRAD: y[i] = u > 0 ? v : 0; break;
                 case SIGMOID_GRAD: y[i] = v * u * (1 - u); break;
-                case ADD_RELU: y[i] = u + v > 0 ? u + v : 0; break;
+                case ADD_RELU: y[i] = Math.max(u + v, 0); break;
                 default: throw new AssertionError(op);
             }
         }
@@ -488,9 +488,9 @@ public final class ReferenceBackend implements Backend {
         }
     }
 
-    /** v, or its {@link UnaryOp#RELU} (as map computes it here) when relu. */
+    /** v, or its {@link UnaryOp#RELU} (as map computes it here: NaN stays NaN) when relu. */
     private static double relu(double v, boolean relu) {
-        return !relu || v > 0 ? v : 0;
+        return relu ? Math.max(v, 0) : v;
     }
 
     @Override
