@@ -37,6 +37,18 @@ final class CpuConv {
         return (int) Math.max(1, Math.min(g.batch(), CHUNK_ELEMENTS / Math.max(1, perImage)));
     }
 
+    /** The first output column px whose kernel column j reads inside the image (ix = px sW - pW + j >= 0). */
+    private static int firstInside(ConvGeometry g, int j) {
+        int need = g.padW() - j;            // px sW >= need
+        return need <= 0 ? 0 : Math.min(g.outW(), (need + g.strideW() - 1) / g.strideW());
+    }
+
+    /** One past the last output column px whose kernel column j reads inside the image (ix < inW). */
+    private static int endInside(ConvGeometry g, int j) {
+        int limit = g.inW() + g.padW() - j;  // px sW < limit
+        return limit <= 0 ? 0 : Math.min(g.outW(), (limit + g.strideW() - 1) / g.strideW());
+    }
+
     /** cols (D, nb * P) for images [b0, b0 + nb): row d = (c, i, j), column = (image, pixel). */
     private static void im2col(ConvGeometry g, float[] x, int b0, int nb, FloatBuffer cols) {
         int p = g.outH() * g.outW();
@@ -58,9 +70,19 @@ final class CpuConv {
                             continue;
                         }
                         int rowStart = (plane + iy) * g.inW();
-                        for (int px = 0; px < g.outW(); px++) {
-                            int ix = px * g.strideW() - g.padW() + j;
-                            row[base + px] = ix >= 0 && ix < g.inW() ? x[rowStart + ix] : 0f;
+                        int lo = firstInside(g, j);
+                        int hi = endInside(g, j);
+                        java.util.Arrays.fill(row, base, base + lo, 0f);
+                        java.util.Arrays.fill(row, base + hi, base + g.outW(), 0f);
+                        int ix0 = rowStart - g.padW() + j;
+                        if (g.strideW() == 1) {
+                            if (hi > lo) {
+                                System.arraycopy(x, ix0 + lo, row, base + lo, hi - lo);
+                            }
+                        } else {
+                            for (int px = lo; px < hi; px++) {
+                                row[base + px] = x[ix0 + px * g.strideW()];
+                            }
                         }
                     }
                 }
@@ -90,12 +112,12 @@ final class CpuConv {
                         if (iy < 0 || iy >= g.inH()) {
                             continue;
                         }
-                        int rowStart = (plane + iy) * g.inW();
-                        for (int px = 0; px < g.outW(); px++) {
-                            int ix = px * g.strideW() - g.padW() + j;
-                            if (ix >= 0 && ix < g.inW()) {
-                                gx[rowStart + ix] += row[py * g.outW() + px];
-                            }
+                        int ix0 = (plane + iy) * g.inW() - g.padW() + j;
+                        int r0 = py * g.outW();
+                        int hi = endInside(g, j);
+                        int sw = g.strideW();
+                        for (int px = firstInside(g, j); px < hi; px++) {
+                            gx[ix0 + px * sw] += row[r0 + px];
                         }
                     }
                 }
