@@ -71,18 +71,17 @@ final class CpuConv {
                         }
                         int rowStart = (plane + iy) * g.inW();
                         int lo = firstInside(g, j);
-                        int hi = endInside(g, j);
-                        java.util.Arrays.fill(row, base, base + lo, 0f);
-                        java.util.Arrays.fill(row, base + hi, base + g.outW(), 0f);
+                        int hi = Math.max(lo, endInside(g, j));
                         int ix0 = rowStart - g.padW() + j;
-                        if (g.strideW() == 1) {
-                            if (hi > lo) {
-                                System.arraycopy(x, ix0 + lo, row, base + lo, hi - lo);
-                            }
-                        } else {
-                            for (int px = lo; px < hi; px++) {
-                                row[base + px] = x[ix0 + px * g.strideW()];
-                            }
+                        int sw = g.strideW();
+                        for (int px = 0; px < lo; px++) {
+                            row[base + px] = 0f;
+                        }
+                        for (int px = lo; px < hi; px++) {
+                            row[base + px] = x[ix0 + px * sw];
+                        }
+                        for (int px = hi; px < g.outW(); px++) {
+                            row[base + px] = 0f;
                         }
                     }
                 }
