@@ -6,8 +6,9 @@
 //   x (B, inC, inH, inW), w (O, inC, kH, kW) = (O, D), bias (O) or 0, lambda (1)
 //   z0 = conv2d(x, w) (B, O, outH, outW), y (B, O, outH, outW)
 //   state (3K+1, B, O, P): planes z(0..K), S0(0..K-1), A(0..K-1) of N = B O P outputs (NrpmSpec)
-//   gz (K, B, O, P): plane k-1 = dL/dz(k), k = 1..K (written by nrpm_chain)
-//   gx like x, gw like w: added into
+//   gz (K+1, B, O, P): plane 0 = gz0 (the LPM sum's total gradient), plane k = dL/dz(k), k = 1..K
+//   (written by nrpm_chain)
+//   gx like x, gw like w: added into; the whole gradient but the bias's, the LPM share included
 //   gcol (nb P, D): scratch column gradient of a batch chunk, row (b - b0) P + pixel, column d
 // The patch of output (b, oy, ox) has term d = (c, i, j) = x[b, c, oy sH - pH + i, ox sW - pW + j],
 // 0 where that cell lies in the padding (such terms still count in D and get weights). Nothing of

@@ -4,8 +4,10 @@
 // Layouts (row-major):
 //   x (B, D), w (O, D), z0 = x w^T (B, O), y (B, O), bias (O) or 0, lambda (1)
 //   state (3K+1, B, O): planes z(0..K), S0(0..K-1), A(0..K-1) of N = B O outputs (NrpmSpec)
-//   gz (K, N): plane k-1 = dL/dz(k), k = 1..K (scratch written by nrpm_chain)
-//   gx (B, D), gw (O, D): added into
+//   gz (K+1, N): plane 0 = gz0, the total gradient of z(0) = z_LPM; plane k = dL/dz(k), k = 1..K
+//   (scratch written by nrpm_chain)
+//   gx (B, D), gw (O, D): added into; the whole gradient of y but the bias's, the LPM sum's share
+//   included (the engines add gz0 to every term, nrpm_fused.cuh)
 // Nothing of size B x O x D is ever formed: terms t = w[o, d] x[b, d] are recomputed from tiles
 // staged in shared memory (engines and their design in nrpm_fused.cuh).
 //
@@ -72,10 +74,10 @@ nrpm_dense_fwd(NrpmParams p, int batch, int in, int out, const float* x, const f
 // ------------------------------------------------------------------ backward: per-output chain
 
 // Mirrors NrpmOutputGrad.chain: gz(K) = (1 - lambda) g, gz(k) = gz(k+1) A(k) (-1/D),
-// gz0 = lambda g + gz(0) (K = 0: gz0 = g, y = z0 + b does not depend on lambda);
+// plane 0 gz0 = lambda g + gz(0) (K = 0: gz0 = g, y = z0 + b does not depend on lambda);
 // *gLambda += sum g (z(0) - z(K)), one atomicAdd per block after a block reduction in double.
 NRPM_KERNEL void nrpm_chain(NrpmParams p, long long n, int dTerms, const float* lambda, const float* state,
-                            const float* gy, float* gz, float* gz0, float* gLambda) {
+                            const float* gy, float* gz, float* gLambda) {
     __shared__ double red[NRPM_BLOCK];
     const int K = p.k;
     const float lam = K > 0 ? *lambda : 1.0f;
@@ -84,16 +86,16 @@ NRPM_KERNEL void nrpm_chain(NrpmParams p, long long n, int dTerms, const float* 
     GRID_STRIDE_LOOP(i, n) {
         const float g = gy[i];
         if (K == 0) {
-            gz0[i] = g;
+            gz[i] = g;
         } else {
             part += (double)g * (double)(state[i] - state[(long long)K * n + i]);
             float gk = (1.0f - lam) * g;
-            gz[(long long)(K - 1) * n + i] = gk;
+            gz[(long long)K * n + i] = gk;
             for (int s = K - 1; s >= 1; --s) {
                 gk = gk * state[(long long)(2 * K + 1 + s) * n + i] * back;
-                gz[(long long)(s - 1) * n + i] = gk;
+                gz[(long long)s * n + i] = gk;
             }
-            gz0[i] = lam * g + gk * state[(long long)(2 * K + 1) * n + i] * back;
+            gz[i] = lam * g + gk * state[(long long)(2 * K + 1) * n + i] * back;
         }
     }
     const double total = block_sum(part, red);
@@ -119,7 +121,7 @@ struct DenseGxGeo {
     __device__ __forceinline__ void loadStreamed(int it0) const { nrpm_stream_rows(w, O, D, d0, it0); }
 };
 
-// gx[b, d] += sum_o gt(b, o, d) w[o, d] (OVERWRITE: =, gx not read)
+// gx[b, d] += sum_o gt(b, o, d) w[o, d], gt with the LPM share gz0 (OVERWRITE: =, gx not read)
 template <bool OVERWRITE>
 __device__ __forceinline__ void dense_bwd_gx(const NrpmParams& p, int batch, int in, int out, const float* x,
                                              const float* w, const float* state, const float* gz, float* gx) {
@@ -171,7 +173,7 @@ struct DenseGwGeo {
     __device__ __forceinline__ void loadStreamed(int it0) const { nrpm_stream_rows(x, B, D, d0, it0); }
 };
 
-// gw[o, d] += sum_b gt(b, o, d) x[b, d] (partial: see the launch shapes)
+// gw[o, d] += sum_b gt(b, o, d) x[b, d], gt with the LPM share gz0 (partial: see the launch shapes)
 NRPM_KERNEL void NRPM_LAUNCH_BOUNDS(256, 3)
 nrpm_dense_bwd_gw(NrpmParams p, int batch, int in, int out, const float* x, const float* w, const float* state,
                   const float* gz, float* gw, float* partial) {

@@ -25,6 +25,11 @@
 // step k, three per-output scalars (z(k)/D, z(k+1)/D, gz(k+1) D / S0(k)). Per term and step:
 //     gt += gz(k+1) D / S0(k) * (w(r) + (t - z(k+1)/D) w'(r)),  r = t - z(k)/D,
 // which is gz (D w/S0 + (D t - z(k+1))/S0 w') of NRPM.md section 4, one reciprocal per term.
+// The hybrid layer's LPM sum z(0) = sum t sends its total gradient gz0 (lambda g plus what flows
+// back through the steps) to every term alike, so step 0 also stages gz0 per output and its terms
+// take gt = fma(.., .., gz0) where they had a plain product: the same instruction count, and no
+// separate transposed GEMM or convolution for the LPM share of gx and gw (gz0 is staged as 0 in
+// the later steps).
 // With L1 weights (w = 1/a, w' = -sign(r)/a^2, a = |r| + eps) the bracket is exactly
 //     (eps + sign(r) delta) / a^2,  delta = (z(k+1) - z(k)) / D,
 // (sign(0) = 0, where w' is taken as 0), so the L1 engine stages c eps and c delta (c = gz(k+1)
@@ -289,11 +294,15 @@ __device__ __forceinline__ void nrpm_fwd_dispatch(const NrpmParams& p, Geo& geo,
 
 // ================================================================== backward engine
 
+// The four per-output scalars of a (iter, row) pair sit together, so that a thread fetches them
+// with one 16-byte load per row (4 loads per 16 terms instead of 16; the 16 threads of a row read
+// the same address, a broadcast). Pitch 65 float4: the staging stores of a warp, which walk
+// iters, then fall 4 banks apart instead of all on the same ones.
 struct NrpmBwdSmem {
+    float4 st[NRPM_TI][NRPM_PAD];   // (TI iters, 64 rows): x = z(k) / D, y = z(k+1) / D (L1: c eps),
+                                    // z = c = gz(k+1) D / S0(k) (L1: c (z(k+1) - z(k)) / D),
+                                    // w = gz0 in step 0 (the LPM share of every term), 0 after
     float ss[NRPM_TI][NRPM_PAD];    // (TI iters, 64 d): the streamed operand (w for gx, x for gw)
-    float zd[NRPM_TI][NRPM_PAD];    // (TI iters, 64 rows): z(k) / D
-    float znd[NRPM_TI][NRPM_PAD];   // z(k+1) / D             (L1: c eps)
-    float c1[NRPM_TI][NRPM_PAD];    // c = gz(k+1) D / S0(k)  (L1: c (z(k+1) - z(k)) / D)
 };
 __shared__ NrpmBwdSmem nrpm_bwd_sm;
 
@@ -318,14 +327,16 @@ __device__ __forceinline__ void nrpm_bwd_chunk(const NrpmParams& p, int cnt, int
     const NrpmConsts kc = nrpm_consts(p);
     NRPM_UNROLL_N(NRPM_BWD_UNROLL)
     for (int it = 0; it < cnt; ++it) {
-        float sv[4], za[4], zb[4], cc[4];
+        float sv[4], za[4], zb[4], cc[4], g0[4];
         NRPM_UNROLL
         for (int j = 0; j < 4; ++j) sv[j] = nrpm_bwd_sm.ss[it][dl + 16 * j];
         NRPM_UNROLL
         for (int i = 0; i < 4; ++i) {
-            za[i] = nrpm_bwd_sm.zd[it][rl + 16 * i];
-            zb[i] = nrpm_bwd_sm.znd[it][rl + 16 * i];   // L1: c eps
-            cc[i] = nrpm_bwd_sm.c1[it][rl + 16 * i];    // L1: c delta
+            const float4 v = nrpm_bwd_sm.st[it][rl + 16 * i];
+            za[i] = v.x;
+            zb[i] = v.y;   // L1: c eps
+            cc[i] = v.z;   // L1: c delta
+            g0[i] = v.w;
         }
         NRPM_UNROLL
         for (int i = 0; i < 4; ++i) {
@@ -341,12 +352,12 @@ __device__ __forceinline__ void nrpm_bwd_chunk(const NrpmParams& p, int cnt, int
                     // sign(r) c delta: c delta with r's sign bit xor-ed in (one LOP3), 0 at r == 0
                     const float sd = r != 0.0f
                             ? __uint_as_float(__float_as_uint(cc[i]) ^ (__float_as_uint(r) & 0x80000000u)) : 0.0f;
-                    gt = inv * inv * (zb[i] + sd);
+                    gt = fmaf(inv * (zb[i] + sd), inv, g0[i]);
                 } else {
                     const float t = __fmul_rn(held[i][j], sv[j]);
                     float q;
                     const float w = nrpm_wq<FN, true, false>(kc, t - za[i], q);
-                    gt = cc[i] * fmaf(t - zb[i], q, w);
+                    gt = fmaf(cc[i], fmaf(t - zb[i], q, w), g0[i]);
                 }
                 acc[i][j] = fmaf(gt, sv[j], acc[i][j]);
             }
@@ -413,14 +424,15 @@ __device__ __forceinline__ void nrpm_bwd_engine(const NrpmParams& p, Geo& geo, c
                 const float* pz = state + (long long)step * N;
                 const float* pzn = state + (long long)(step + 1) * N;
                 const float* ps0 = state + (long long)(K + 1 + step) * N;
-                const float* pg = gz + (long long)step * N;
-                // z(k)/D, z(k+1)/D and gz(k+1) D / S0(k) of output idx (0 outside) into (it, row);
-                // L1: z(k)/D, c eps and c delta (see the top of this file)
+                const float* pg = gz + (long long)(step + 1) * N;
+                // z(k)/D, z(k+1)/D, gz(k+1) D / S0(k) and (step 0) gz0 of output idx (0 outside)
+                // into (it, row); L1: z(k)/D, c eps, c delta and gz0 (see the top of this file)
                 const float eps = p.eps;
                 const bool l1 = p.fn == 0;
                 auto stage = [&](int it, int row, int idx) {
-                    float a = 0.0f, b = 0.0f, c = 0.0f;
+                    float a = 0.0f, b = 0.0f, c = 0.0f, g = 0.0f;
                     if (idx >= 0) {
+                        if (step == 0) g = gz[idx];
                         a = pz[idx] * invD;
                         b = pzn[idx] * invD;
                         c = pg[idx] * Df / ps0[idx];
@@ -430,9 +442,7 @@ __device__ __forceinline__ void nrpm_bwd_engine(const NrpmParams& p, Geo& geo, c
                             c *= delta;
                         }
                     }
-                    sm.zd[it][row] = a;
-                    sm.znd[it][row] = b;
-                    sm.c1[it][row] = c;
+                    sm.st[it][row] = make_float4(a, b, c, g);
                 };
                 if (ITER_FAST) {
                     const int it = tid % NRPM_TI;

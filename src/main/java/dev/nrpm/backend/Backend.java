@@ -197,15 +197,15 @@ public interface Backend {
                    Buffer lambda, Buffer z0, Buffer y, Buffer state);
 
     /**
-     * Backward of {@link #nrpmDense}: given gy (B, O), puts the gradient that flows through the
-     * reweighting steps into gx (B, D) (added, or written over gx when not accumulateGx, zeros
-     * included when K = 0) and adds it into gw (O, D), adds dL/dlambda into gLambda (1), and
-     * writes gz0 (B, O), the total gradient reaching z0 (whose own x and w gradients the caller
-     * obtains with two matrix products, adding into gx).
+     * Backward of {@link #nrpmDense}: given gy (B, O), puts the whole gradient of y with respect
+     * to x into gx (B, D) (added, or written over gx when not accumulateGx) and adds the one with
+     * respect to w into gw (O, D), both through the reweighting steps and through the LPM sum z0
+     * (one pass: every term takes z0's total gradient beside its own, NRPM.md section 4; K = 0 is
+     * plain LPM), and adds dL/dlambda into gLambda (1). gx, gw and gLambda may be null; the bias's
+     * gradient (the sum of gy) is the caller's.
      */
     void nrpmDenseBackward(NrpmSpec spec, int batch, int in, int out, Buffer x, Buffer w, Buffer lambda,
-                           Buffer state, Buffer gy, Buffer gx, boolean accumulateGx, Buffer gw, Buffer gz0,
-                           Buffer gLambda);
+                           Buffer state, Buffer gy, Buffer gx, boolean accumulateGx, Buffer gw, Buffer gLambda);
 
     /** Convolutional NRPM: as {@link #nrpmDense}, one output per (b, o, pixel), z0 = conv2d(x, w). */
     void nrpmConv2d(NrpmSpec spec, ConvGeometry g, Buffer x, Buffer w, Buffer bias,
@@ -213,8 +213,7 @@ public interface Backend {
 
     /** Backward of {@link #nrpmConv2d}, as {@link #nrpmDenseBackward}. */
     void nrpmConv2dBackward(NrpmSpec spec, ConvGeometry g, Buffer x, Buffer w, Buffer lambda,
-                            Buffer state, Buffer gy, Buffer gx, boolean accumulateGx, Buffer gw, Buffer gz0,
-                            Buffer gLambda);
+                            Buffer state, Buffer gy, Buffer gx, boolean accumulateGx, Buffer gw, Buffer gLambda);
 
     // ------------------------------------------------------------------ optimizer
 

@@ -36,17 +36,12 @@ public final class NrpmConv2dOp {
         be.nrpmConv2d(spec, g, x.buffer(), w.buffer(), b == null ? null : b.buffer(), lambda.buffer(), z0, y, state);
         z0.close();
         return Autograd.record(Tensor.wrap(be, y, g.batch(), g.outC(), g.outH(), g.outW()), "nrpm_conv2d", gy -> {
-            Buffer gz0 = be.allocateUninitialized(n);     // written whole by the backward
-            GradSink gx = x.gradSink();
+            GradSink gx = x.gradSink();   // x and w take the LPM sum's share too: one backward pass
             be.nrpmConv2dBackward(spec, g, x.buffer(), w.buffer(), lambda.buffer(), state, gy,
-                    gx.buffer(), gx.accumulate(), w.gradTarget(), gz0, lambda.gradTarget());
-            if (gx.needed() || w.requiresGrad()) {        // the LPM sum's share, added to the NRPM one
-                be.conv2dBackward(g, x.buffer(), w.buffer(), gz0, gx.buffer(), true, w.gradTarget());
-            }
+                    gx.buffer(), gx.accumulate(), w.gradTarget(), lambda.gradTarget());
             if (b != null && b.requiresGrad()) {
                 be.sumChannels(gy, b.gradBuffer(), g.batch(), g.outC(), g.outH() * g.outW(), true);
             }
-            gz0.close();
             state.close();
         }, x, w, b, lambda);
     }

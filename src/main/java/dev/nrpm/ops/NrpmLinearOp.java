@@ -44,21 +44,12 @@ public final class NrpmLinearOp {
                 lambda.buffer(), z0, y, state);
         z0.close();
         return Autograd.record(Tensor.wrap(be, y, batch, out), "nrpm_linear", g -> {
-            Buffer gz0 = be.allocateUninitialized(n);     // written whole by the backward
-            GradSink gx = x.gradSink();
+            GradSink gx = x.gradSink();   // x and w take the LPM sum's share too: one backward pass
             be.nrpmDenseBackward(spec, batch, in, out, x.buffer(), w.buffer(), lambda.buffer(), state, g,
-                    gx.buffer(), gx.accumulate(), w.gradTarget(), gz0, lambda.gradTarget());
-            // the LPM sum's own gradient, driven by gz0; the bias sees the plain upstream gradient
-            if (x.requiresGrad()) {
-                be.gemm(false, false, batch, in, out, 1f, gz0, w.buffer(), 1f, x.gradBuffer());
-            }
-            if (w.requiresGrad()) {
-                be.gemm(true, false, out, in, batch, 1f, gz0, x.buffer(), 1f, w.gradBuffer());
-            }
-            if (b != null && b.requiresGrad()) {
+                    gx.buffer(), gx.accumulate(), w.gradTarget(), lambda.gradTarget());
+            if (b != null && b.requiresGrad()) {   // the bias sees the plain upstream gradient
                 be.sumChannels(g, b.gradBuffer(), batch, out, 1, true);
             }
-            gz0.close();
             state.close();
         }, x, w, b, lambda);
     }

@@ -261,11 +261,20 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void nrpmDenseBackward(NrpmSpec spec, int batch, int in, int out, Buffer x, Buffer w, Buffer lambda,
-                                  Buffer state, Buffer gy, Buffer gx, boolean accumulateGx, Buffer gw, Buffer gz0,
+                                  Buffer state, Buffer gy, Buffer gx, boolean accumulateGx, Buffer gw,
                                   Buffer gLambda) {
-        FusedNrpmDense.backward(spec, batch, in, out, a(x), a(w), a(lambda)[0], a(state), a(gy),
-                gradOut(gx, accumulateGx),
-                orNull(gw), a(gz0), orNull(gLambda));
+        float[] gxv = gradOut(gx, accumulateGx);
+        if (spec.k() == 0) {   // plain LPM: y = x w^T + b, lambda has no effect
+            if (gxv != null) {
+                Nd4jOps.gemm(false, false, batch, in, out, 1f, a(gy), a(w), 1f, gxv);
+            }
+            if (gw != null) {
+                Nd4jOps.gemm(true, false, out, in, batch, 1f, a(gy), a(x), 1f, a(gw));
+            }
+            return;
+        }
+        FusedNrpmDense.backward(spec, batch, in, out, a(x), a(w), a(lambda)[0], a(state), a(gy), gxv, orNull(gw),
+                orNull(gLambda));
     }
 
     @Override
@@ -276,10 +285,15 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void nrpmConv2dBackward(NrpmSpec spec, ConvGeometry g, Buffer x, Buffer w, Buffer lambda, Buffer state,
-                                   Buffer gy, Buffer gx, boolean accumulateGx, Buffer gw, Buffer gz0, Buffer gLambda) {
-        FusedNrpmConv.backward(spec, g, a(x), a(w), a(lambda)[0], a(state), a(gy), gradOut(gx, accumulateGx),
-                orNull(gw), a(gz0),
-                orNull(gLambda));
+                                   Buffer gy, Buffer gx, boolean accumulateGx, Buffer gw, Buffer gLambda) {
+        float[] gxv = gradOut(gx, accumulateGx);
+        if (spec.k() == 0) {   // plain LPM: y = conv2d(x, w) + b, lambda has no effect
+            if (gxv != null || gw != null) {
+                CpuConv.backward(g, a(x), a(w), a(gy), gxv, orNull(gw));
+            }
+            return;
+        }
+        FusedNrpmConv.backward(spec, g, a(x), a(w), a(lambda)[0], a(state), a(gy), gxv, orNull(gw), orNull(gLambda));
     }
 
     // ------------------------------------------------------------------ optimizer

@@ -87,7 +87,7 @@ final class FusedNrpmConv {
 
     /** As {@link FusedNrpmDense#backward}, for the conv layouts. */
     static void backward(NrpmSpec spec, ConvGeometry g, float[] x, float[] w, float lambda, float[] state,
-                         float[] gy, float[] gx, float[] gw, float[] gz0, float[] gLambda) {
+                         float[] gy, float[] gx, float[] gw, float[] gLambda) {
         int out = g.outC();
         int d = g.patchSize();
         int pixels = g.outH() * g.outW();
@@ -121,12 +121,12 @@ final class FusedNrpmConv {
                         int idx = offset + o * pixels;
                         float gv = gy[idx];
                         gl += (double) gv * (state[idx] - state[k * n + idx]);
-                        gz0[idx] = NrpmOutputGrad.chain(spec, state, idx, n, d, lambda, gv, gz);
+                        float gz0 = NrpmOutputGrad.chain(spec, state, idx, n, d, lambda, gv, gz);
                         if (!terms) {
                             continue;
                         }
                         float[] wr = wRows[o];
-                        NrpmOutputGrad.terms(spec, state, idx, n, d, gz, wr, patch, gt, d);
+                        NrpmOutputGrad.terms(spec, state, idx, n, d, gz0, gz, wr, patch, gt, d);
                         if (gxImage != null) {
                             for (int i = 0; i < d; i++) {
                                 gpatch[i] += gt[i] * wr[i];

@@ -43,11 +43,11 @@ final class FusedNrpmDense {
     }
 
     /**
-     * Adds the through-the-steps gradients into gx (B, D) and gw (O, D) (either may be null), writes
-     * gz0 (B, O) and adds dL/dlambda into gLambda[0] (may be null).
+     * K > 0: adds the whole gradient of y (through the steps and through the LPM sum z0) into gx
+     * (B, D) and gw (O, D) (either may be null) and dL/dlambda into gLambda[0] (may be null).
      */
     static void backward(NrpmSpec spec, int batch, int in, int out, float[] x, float[] w, float lambda,
-                         float[] state, float[] gy, float[] gx, float[] gw, float[] gz0, float[] gLambda) {
+                         float[] state, float[] gy, float[] gx, float[] gw, float[] gLambda) {
         int n = batch * out;
         int k = spec.k();
         boolean terms = k > 0 && (gx != null || gw != null);
@@ -71,12 +71,12 @@ final class FusedNrpmDense {
                     int idx = b * out + o;
                     float g = gy[idx];
                     gl += (double) g * (state[idx] - state[k * n + idx]);
-                    gz0[idx] = NrpmOutputGrad.chain(spec, state, idx, n, in, lambda, g, gz);
+                    float gz0 = NrpmOutputGrad.chain(spec, state, idx, n, in, lambda, g, gz);
                     if (!terms) {
                         continue;
                     }
                     float[] wr = wRows[o];
-                    NrpmOutputGrad.terms(spec, state, idx, n, in, gz, wr, xRow, gt, in);
+                    NrpmOutputGrad.terms(spec, state, idx, n, in, gz0, gz, wr, xRow, gt, in);
                     if (gx != null) {
                         for (int d = 0; d < in; d++) {
                             gxRow[d] += gt[d] * wr[d];

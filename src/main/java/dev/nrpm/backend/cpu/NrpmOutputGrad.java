@@ -30,12 +30,12 @@ final class NrpmOutputGrad {
     }
 
     /**
-     * gt[0, n) = sum over steps of the gradient each step sends to the output's terms, excluding the
-     * z(0) = sum(t) part (the caller sends gz0 through a matrix product or convolution).
+     * gt[0, n) = the gradient of each of the output's terms: gz0, the total gradient of z(0) =
+     * sum(t) (so the LPM sum needs no backward of its own), plus what each step sends to it.
      */
-    static void terms(NrpmSpec spec, float[] state, int idx, int planeSize, int dTerms, float[] gz,
+    static void terms(NrpmSpec spec, float[] state, int idx, int planeSize, int dTerms, float gz0, float[] gz,
                       float[] wRow, float[] xRow, float[] gt, int n) {
-        java.util.Arrays.fill(gt, 0, n, 0f);
+        java.util.Arrays.fill(gt, 0, n, gz0);
         int k = spec.k();
         for (int step = 0; step < k; step++) {
             float g = gz[step + 1];

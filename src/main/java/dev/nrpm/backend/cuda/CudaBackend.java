@@ -510,13 +510,6 @@ public final class CudaBackend implements Backend {
         return b ? 1 : 0;
     }
 
-    /** An overwritten gradient output to which nothing flows (K = 0 NRPM): zeros, as the contract says. */
-    private void clearUnlessAccumulating(Buffer gx, boolean accumulate) {
-        if (gx != null && !accumulate) {
-            fill(gx, 0f);
-        }
-    }
-
     // ------------------------------------------------------------------ randomness
 
     @Override
@@ -550,14 +543,19 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void nrpmDenseBackward(NrpmSpec spec, int batch, int in, int out, Buffer x, Buffer w, Buffer lambda,
-                                  Buffer state, Buffer gy, Buffer gx, boolean accumulateGx, Buffer gw, Buffer gz0,
+                                  Buffer state, Buffer gy, Buffer gx, boolean accumulateGx, Buffer gw,
                                   Buffer gLambda) {
-        long n = (long) batch * out;
-        try (Buffer gz = chain(spec, n, in, lambda, state, gy, gz0, gLambda)) {
-            if (spec.k() == 0) {
-                clearUnlessAccumulating(gx, accumulateGx);
-                return;
+        if (spec.k() == 0) {   // plain LPM: y = x w^T + b, lambda has no effect
+            if (gx != null) {
+                gemm(false, false, batch, in, out, 1f, gy, w, accumulateGx ? 1f : 0f, gx);
             }
+            if (gw != null) {
+                gemm(true, false, out, in, batch, 1f, gy, x, 1f, gw);
+            }
+            return;
+        }
+        long n = (long) batch * out;
+        try (Buffer gz = chain(spec, n, in, lambda, state, gy, gLambda)) {
             if (gx != null) {
                 launch2d(accumulateGx ? "nrpm_dense_bwd_gx" : "nrpm_dense_bwd_gx_set", tiles(in), tiles(batch),
                         params(spec), batch, in, out, p(x), p(w), p(state), p(gz), p(gx));
@@ -569,12 +567,13 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    /** dL/dz(k) for k = 1..K into a scratch of K planes (released by the caller), gz0 and gLambda. */
-    private Buffer chain(NrpmSpec spec, long n, int dTerms, Buffer lambda, Buffer state, Buffer gy, Buffer gz0,
-                         Buffer gLambda) {
-        CudaBuffer gz = scratch(Math.max(spec.k() * n, 1));
-        launch1d("nrpm_chain", n, params(spec), n, dTerms, p(lambda), p(state), p(gy), gz.pointer(), p(gz0),
-                p(gLambda));
+    /**
+     * A scratch of K + 1 planes (released by the caller): plane 0 = gz0, the total gradient of the
+     * LPM sum z0, which the engines add to every term; plane k = dL/dz(k), k = 1..K. Adds gLambda.
+     */
+    private Buffer chain(NrpmSpec spec, long n, int dTerms, Buffer lambda, Buffer state, Buffer gy, Buffer gLambda) {
+        CudaBuffer gz = scratch((spec.k() + 1) * n);
+        launch1d("nrpm_chain", n, params(spec), n, dTerms, p(lambda), p(state), p(gy), gz.pointer(), p(gLambda));
         return gz;
     }
 
@@ -587,12 +586,12 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void nrpmConv2dBackward(NrpmSpec spec, ConvGeometry g, Buffer x, Buffer w, Buffer lambda, Buffer state,
-                                   Buffer gy, Buffer gx, boolean accumulateGx, Buffer gw, Buffer gz0, Buffer gLambda) {
-        try (Buffer gz = chain(spec, g.outputSize(), g.patchSize(), lambda, state, gy, gz0, gLambda)) {
-            if (spec.k() == 0) {
-                clearUnlessAccumulating(gx, accumulateGx);
-                return;
-            }
+                                   Buffer gy, Buffer gx, boolean accumulateGx, Buffer gw, Buffer gLambda) {
+        if (spec.k() == 0) {   // plain LPM: y = conv2d(x, w) + b, lambda has no effect
+            conv2dBackward(g, x, w, gy, gx, accumulateGx, gw);
+            return;
+        }
+        try (Buffer gz = chain(spec, g.outputSize(), g.patchSize(), lambda, state, gy, gLambda)) {
             if (gx != null) {
                 convGx(spec, g, x, w, state, gz, gx, accumulateGx);
             }

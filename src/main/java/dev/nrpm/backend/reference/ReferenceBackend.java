@@ -673,7 +673,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void nrpmDenseBackward(NrpmSpec spec, int batch, int in, int out, Buffer x, Buffer w, Buffer lambda,
-                                  Buffer state, Buffer gy, Buffer gx, boolean accumulateGx, Buffer gw, Buffer gz0,
+                                  Buffer state, Buffer gy, Buffer gx, boolean accumulateGx, Buffer gw,
                                   Buffer gLambda) {
         int n = batch * out;
         double lam = a(lambda)[0];
@@ -684,9 +684,26 @@ public final class ReferenceBackend implements Backend {
             gzK[i] = (1 - lam) * g[i];
         }
         double[] chain = new double[n];
-        ReferenceNrpm.backward(spec, batch, in, out, a(x), a(w), st, gzK, gradOut(gx, accumulateGx), orNull(gw),
-                chain);
-        finishBackward(spec, n, lam, g, st, chain, a(gz0), orNull(gLambda));
+        double[] gxv = gradOut(gx, accumulateGx);
+        double[] gwv = orNull(gw);
+        double[] xv = a(x);
+        double[] wv = a(w);
+        ReferenceNrpm.backward(spec, batch, in, out, xv, wv, st, gzK, gxv, gwv, chain);
+        double[] gz0 = finishBackward(spec, n, lam, g, st, chain, orNull(gLambda));
+        // the LPM sum z0 = x w^T: gx += gz0 w, gw += gz0^T x
+        for (int b = 0; b < batch; b++) {
+            for (int o = 0; o < out; o++) {
+                double gv = gz0[b * out + o];
+                for (int d = 0; d < in; d++) {
+                    if (gxv != null) {
+                        gxv[b * in + d] += gv * wv[o * in + d];
+                    }
+                    if (gwv != null) {
+                        gwv[o * in + d] += gv * xv[b * in + d];
+                    }
+                }
+            }
+        }
     }
 
     @Override
@@ -712,7 +729,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void nrpmConv2dBackward(NrpmSpec spec, ConvGeometry g, Buffer x, Buffer w, Buffer lambda,
-                                   Buffer state, Buffer gy, Buffer gx, boolean accumulateGx, Buffer gw, Buffer gz0,
+                                   Buffer state, Buffer gy, Buffer gx, boolean accumulateGx, Buffer gw,
                                    Buffer gLambda) {
         int p = g.outH() * g.outW();
         int rows = g.batch() * p;
@@ -734,10 +751,12 @@ public final class ReferenceBackend implements Backend {
         double[] gcols = gx == null ? null : new double[cols.length];
         double[] chainRows = new double[n];
         ReferenceNrpm.backward(spec, rows, g.patchSize(), g.outC(), cols, a(w), stRows, gzK, gcols, orNull(gw), chainRows);
-        if (gx != null) {
-            fold(g, gcols, gradOut(gx, accumulateGx));
+        double[] gxv = gradOut(gx, accumulateGx);
+        if (gxv != null) {
+            fold(g, gcols, gxv);
         }
-        finishBackward(spec, n, lam, gyv, st, fromRows(g, chainRows), a(gz0), orNull(gLambda));
+        double[] gz0 = finishBackward(spec, n, lam, gyv, st, fromRows(g, chainRows), orNull(gLambda));
+        convBackward(g, gz0, a(w), a(x), gxv, orNull(gw));   // the LPM sum z0 = conv2d(x, w)
     }
 
     /** y = lambda * z0 + (1 - lambda) * zK + bias[o], layout (batch, out, inner). */
@@ -752,9 +771,13 @@ public final class ReferenceBackend implements Backend {
         }
     }
 
-    /** gz0 = lambda * g + chain (K > 0) or g (K = 0); gLambda += sum g * (z0 - zK). */
-    private static void finishBackward(NrpmSpec spec, int n, double lam, double[] g, double[] st,
-                                       double[] chain, double[] gz0, double[] gLambda) {
+    /**
+     * Returns gz0, the total gradient of the LPM sum z0: lambda * g + chain (K > 0) or g (K = 0);
+     * gLambda += sum g * (z0 - zK).
+     */
+    private static double[] finishBackward(NrpmSpec spec, int n, double lam, double[] g, double[] st,
+                                           double[] chain, double[] gLambda) {
+        double[] gz0 = new double[n];
         double gl = 0;
         for (int i = 0; i < n; i++) {
             gz0[i] = spec.k() == 0 ? g[i] : lam * g[i] + chain[i];
@@ -763,6 +786,7 @@ public final class ReferenceBackend implements Backend {
         if (gLambda != null) {
             gLambda[0] += gl;
         }
+        return gz0;
     }
 
     /** (B, O, P) to (B*P, O). */
