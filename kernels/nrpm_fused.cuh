@@ -435,7 +435,9 @@ __device__ __forceinline__ void nrpm_bwd_engine(const NrpmParams& p, Geo& geo, c
                         if (step == 0) g = gz[idx];
                         a = pz[idx] * invD;
                         b = pzn[idx] * invD;
-                        c = pg[idx] * Df / ps0[idx];
+                        // the reciprocal, not an IEEE division: its rarely taken slow path made ptxas
+                        // 13 spill 12 bytes in the gw kernels (S0 > 0 is a sum of positive weights)
+                        c = pg[idx] * Df * nrpm_rcp(ps0[idx]);
                         if (l1) {
                             const float delta = (pzn[idx] - pz[idx]) * invD;
                             b = c * eps;
