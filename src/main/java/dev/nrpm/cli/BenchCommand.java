@@ -16,8 +16,8 @@ import picocli.CommandLine.Option;
 
 /** nrpm bench: the JMH benchmarks of bench/ (NRPM against LPM and the materialized formulation). */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Run the engine's JMH benchmarks (bench/), per layer, validating results before timing:",
-            "CpuNrpmBench (the CPU backend: fused NRPM against LPM and the materialized formulation) and",
+        description = {"Run the engine's JMH benchmarks (bench/), per layer, validating results before timing.",
+            "They are CpuNrpmBench (the CPU backend: fused NRPM against LPM and the materialized formulation) and",
             "GpuNrpmJmh (the cuda backend: NRPM against LPM, wall-clock, launch overhead included).",
             "",
             "Example: nrpm bench --quick --include 'CpuNrpmBench.(lpm|nrpmFused)$' --param layer=dense:256:784:256",

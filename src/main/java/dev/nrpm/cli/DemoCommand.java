@@ -42,9 +42,10 @@ import picocli.CommandLine.Spec;
  * built-in synthetic digits, then compare LPM with NRPM (paradigm 1, no retraining) under FGSM.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Train a small MLP on built-in synthetic digits, then evaluate it under FGSM with its",
-            "dense layers as LPM and as NRPM (same weights, no retraining). Prints a table and writes",
-            "robustness.png, results.json, results.csv and the trained checkpoint into --out."})
+        description = {"Train a small MLP on built-in synthetic digits and compare LPM with NRPM under FGSM.",
+            "The same weights are evaluated with the dense layers as LPM and as NRPM (no retraining).",
+            "Prints a table and writes robustness.png, results.json, results.csv and the trained",
+            "checkpoint into --out."})
 final class DemoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

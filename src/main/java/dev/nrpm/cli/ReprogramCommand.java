@@ -29,7 +29,8 @@ import picocli.CommandLine.Spec;
 
 /** nrpm reprogram: switch a trained model to NRPM, fine-tune per paradigm, evaluate before and after. */
 @Command(name = "reprogram", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Reprogram a trained model: NRPM in the chosen layers, then",
+        description = {"Reprogram a trained model with NRPM layers (paradigm 1, 2 or 3) and evaluate it.",
+            "NRPM replaces LPM in the chosen layers, then",
             "  paradigm 1: fixed lambda, no training; 2: weights frozen, lambdas trained; 3: everything trained.",
             "Evaluates the original and the reprogrammed model under the attack, and writes a checkpoint.",
             "",
