@@ -1,23 +1,29 @@
 #!/usr/bin/env bash
 # Runs the GPU checks and benchmarks from a bundle built by bench/gpu/bundle.sh (which copies this
-# script into it), on a machine with only an NVIDIA driver. Each stage runs under a time limit:
-# a lease is short (15 device minutes, 10 per command, start-up included), so run it as two calls,
-#     run-gpu.sh smoke tests layers        (at most about 6 minutes)
-#     run-gpu.sh train torch               (at most about 7 minutes)
-# or all of it where time allows.
-#   smoke   seconds: every Java entry point on tiny shapes, so a broken bundle fails first; and,
-#           where nvcc and cuobjdump are installed, the kernels' SASS instructions per term
-#   tests   GPU conformance, NRPM conformance and cross-backend training tests
-#   layers  GpuNrpmBench: NRPM vs LPM per layer on our kernels, CUDA-event times
-#   jmh     (not in the default list) GpuNrpmJmh: the same layers' wall-clock times under JMH, K = 1
-#   train   TrainStepBench: ResNet-18 training steps, tiny and full width
-#   torch   the PyTorch baselines, where python3 has torch
+# script into it), on a machine with only an NVIDIA driver. Each stage runs under a time limit,
+# and NRPM_DEADLINE_S bounds the whole run: a lease is short (15 device minutes in all, start-up
+# included, 10 minutes per command), so the whole default list runs as one call,
+#     NRPM_DEADLINE_S=570 run-gpu.sh        (the run's timeout_s: 600)
+# Under a deadline a stage gets its own limit or, when less, what is left after keeping the
+# minimum share of every later stage (floor_s below); one that would get under 10 s is skipped
+# and says so. The default order puts each of our benchmarks next to its PyTorch baseline.
+#   smoke        seconds: every Java entry point on tiny shapes, so a broken bundle fails first;
+#                and, where nvcc and cuobjdump are installed, the kernels' SASS instructions per term
+#   tests        GPU conformance, NRPM conformance and cross-backend training tests
+#   layers       GpuNrpmBench: NRPM vs LPM per layer on our kernels, CUDA-event times
+#   torch-layers bench/torch_nrpm.py, the PyTorch layer baselines, where python3 has torch
+#   train        TrainStepBench: ResNet-18 training steps, tiny and full width
+#   torch-train  bench/torch_train_step.py, the PyTorch training-step baselines
+#   torch        torch-layers and torch-train
+#   jmh          (not in the default list) GpuNrpmJmh: the same layers' wall-clock times under JMH, K = 1
 # A lease brings back at most 8 files, so $OUT (or ./gpu-results) receives two: summary.txt (each
 # stage's status and time, compare.py's side-by-side tables with the issues' targets, then the
 # raw tables) and results.tar.gz (every log, JSON and JUnit report), both rewritten after every
 # stage, so a run cut short still returns what it measured.
 # Exit status 1 when a stage failed or ran out of time.
-# NRPM_TORCH_BUDGET_S (default 90): seconds each PyTorch script may spend on cases (their --budget-s).
+# NRPM_TORCH_BUDGET_S (default 90): seconds each PyTorch script may spend on cases (their --budget-s;
+# less when the deadline leaves less).
+# NRPM_DEADLINE_S (default 0, none): seconds for the whole run.
 set -uo pipefail
 export PYTHONUNBUFFERED=1
 torch_budget="${NRPM_TORCH_BUDGET_S:-90}"
@@ -27,7 +33,10 @@ mkdir -p "$res"
 work="$(mktemp -d)"                 # the files themselves, packed into $res after each stage
 mkdir -p "$work/junit"
 stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(smoke tests layers train torch)
+[ ${#stages[@]} -eq 0 ] && stages=(smoke tests layers torch-layers train torch-train)
+deadline="${NRPM_DEADLINE_S:-0}"
+t_start=$SECONDS
+later_floor=0   # the minimum shares of the stages after the current one (set in the main loop)
 # JCuda unpacks its natives into java.io.tmpdir without locking: one private folder per run
 java=("$here/runtime/bin/java" -Xmx8g "-Djava.io.tmpdir=$work/tmp" -Djava.awt.headless=true)
 mkdir -p "$work/tmp"
@@ -36,10 +45,39 @@ failed=0
 summary="$work/summary.txt"
 : >"$summary"
 
-# stage NAME LIMIT_S LOG COMMAND...: runs COMMAND under the limit, its output shown and kept in LOG
+has_torch=0
+python3 -c 'import torch' 2>/dev/null && has_torch=1
+
+# The least a stage needs to say something useful, kept for it while earlier stages run.
+floor_s() {
+    case "$1" in
+        smoke) echo 40 ;; tests) echo 90 ;; layers) echo 60 ;; train) echo 60 ;;
+        torch-layers | torch-train) echo $((45 * has_torch)) ;; torch) echo $((90 * has_torch)) ;; *) echo 0 ;;
+    esac
+}
+
+# allowed CAP_S: CAP_S, or what the deadline leaves after the later stages' floors and 10 s for
+# packing the results, if that is less
+allowed() {
+    local cap="$1"
+    [ "$deadline" -gt 0 ] || { echo "$cap"; return; }
+    local left=$((deadline - (SECONDS - t_start) - later_floor - 10))
+    [ "$left" -lt "$cap" ] && cap=$left
+    echo "$cap"
+}
+
+# stage NAME LIMIT_S LOG COMMAND...: runs COMMAND under the limit (cut by the deadline, see
+# allowed), its output shown and kept in LOG
 stage() {
-    local name="$1" limit="$2" log="$3"
+    local name="$1" limit log="$3"
+    limit="$(allowed "$2")"
     shift 3
+    if [ "$limit" -lt 10 ]; then
+        echo "$name: skipped, the ${deadline} s deadline leaves it no time (later stages keep ${later_floor} s)" \
+            | tee -a "$summary"
+        failed=1
+        return
+    fi
     local t0=$SECONDS rc
     timeout "$limit" "$@" 2>&1 | tee -a "$work/$log"
     rc=${PIPESTATUS[0]}
@@ -70,7 +108,23 @@ pack() {
 
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader >"$work/gpu.txt" 2>&1 || true
 cat "$work/gpu.txt"
-for s in "${stages[@]}"; do
+# torch_stage NAME LOG SCRIPT JSON: one PyTorch script, its case budget within the stage's limit
+torch_stage() {
+    if [ "$has_torch" -eq 0 ]; then
+        echo "$1: skipped, no PyTorch here" >>"$summary"
+        return
+    fi
+    local limit budget
+    limit="$(allowed $((torch_budget + 20)))"
+    budget=$((limit - 20))
+    [ "$budget" -lt 5 ] && budget=5
+    stage "$1" "$limit" "$2" python3 "$here/bench/$3" --budget-s "$budget" --json "$work/$4"
+}
+
+for i in "${!stages[@]}"; do
+    s="${stages[$i]}"
+    later_floor=0
+    for later in "${stages[@]:$((i + 1))}"; do later_floor=$((later_floor + $(floor_s "$later"))); done
     echo "=== $s ($(date -u +%H:%M:%S))"
     case "$s" in
         smoke)
@@ -105,16 +159,17 @@ for s in "${stages[@]}"; do
                 stage "train width $w" 100 "train-w$w.txt" "${java[@]}" -cp "$cp" dev.nrpm.bench.TrainStepBench \
                     --device cuda --width "$w" --batch 128 --steps 3
             done ;;
+        torch-layers)
+            torch_stage "torch layers" torch.txt torch_nrpm.py torch.json ;;
+        torch-train)
+            torch_stage "torch train" torch-train.txt torch_train_step.py torch-train.json ;;
         torch)
-            if python3 -c 'import torch' 2>/dev/null; then
-                stage "torch layers" $((torch_budget + 20)) torch.txt python3 "$here/bench/torch_nrpm.py" \
-                    --budget-s "$torch_budget" --json "$work/torch.json"
-                stage "torch train" $((torch_budget + 20)) torch-train.txt python3 "$here/bench/torch_train_step.py" \
-                    --budget-s "$torch_budget" --json "$work/torch-train.json"
-            else
-                echo "torch: skipped, no PyTorch here" >>"$summary"
-            fi ;;
-        *) echo "unknown stage $s (smoke, tests, layers, jmh, train, torch)" | tee -a "$summary"; failed=1 ;;
+            later_floor=$((later_floor + $(floor_s torch-train)))
+            torch_stage "torch layers" torch.txt torch_nrpm.py torch.json
+            later_floor=$((later_floor - $(floor_s torch-train)))
+            torch_stage "torch train" torch-train.txt torch_train_step.py torch-train.json ;;
+        *) echo "unknown stage $s (smoke, tests, layers, torch-layers, train, torch-train, torch, jmh)" | tee -a "$summary"
+           failed=1 ;;
     esac
     pack
 done
