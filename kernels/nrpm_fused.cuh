@@ -66,17 +66,21 @@
 
 __device__ __forceinline__ int nrpm_imin(int a, int b) { return a < b ? a : b; }
 
-// 1/a for a >= eps > 0: one MUFU.RCP on the GPU. rcp.approx.ftz, not __fdividef(1, a): that is
-// div.approx without ftz, which ptxas wraps in a subnormal test and two rescaling multiplies (4
-// instructions per term in SASS, half the budget of a reciprocal-bound loop). a is never subnormal
-// here (eps is normal), and a result below 2^-126 (|r| > 2^126) flushing to 0 is the right weight.
+// 1/a for a > 0 (a term's |r| + eps, or a sum of weights S0): one MUFU.RCP on the GPU.
+// rcp.approx.ftz, not __fdividef(1, a): that is div.approx without ftz, which ptxas wraps in a
+// subnormal test and two rescaling multiplies (4 instructions per term in SASS, half the budget of
+// a reciprocal-bound loop). A term's a is never subnormal (eps is normal), and a result below
+// 2^-126 (|r| > 2^126) flushing to 0 is the right weight. The host branch is the emulator's
+// rcp.approx.ftz: exact, with subnormal inputs and results flushed to (signed) zero as the GPU does.
 __device__ __forceinline__ float nrpm_rcp(float a) {
 #ifdef __CUDA_ARCH__
     float y;
     asm("rcp.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(a));
     return y;
 #else
-    return 1.0f / a;
+    if (fabsf(a) < FLT_MIN) a = copysignf(0.0f, a);
+    const float y = 1.0f / a;
+    return fabsf(y) < FLT_MIN ? copysignf(0.0f, y) : y;
 #endif
 }
 
