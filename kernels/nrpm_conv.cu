@@ -4,7 +4,7 @@
 //
 // Layouts (NCHW, row-major), P = outH outW pixels, D = inC kH kW terms per output:
 //   x (B, inC, inH, inW), w (O, inC, kH, kW) = (O, D), bias (O) or 0, lambda (1)
-//   z0 = conv2d(x, w) (B, O, outH, outW), y (B, O, outH, outW)
+//   y (B, O, outH, outW); z0 = conv2d(x, w) (B, O, outH, outW) is the LPM sum, computed by nrpm_conv_fwd
 //   state (3K+1, B, O, P): planes z(0..K), S0(0..K-1), A(0..K-1) of N = B O P outputs (NrpmSpec)
 //   gz (K+1, B, O, P): plane 0 = gz0 (the LPM sum's total gradient), plane k = dL/dz(k), k = 1..K
 //   (written by nrpm_chain)
@@ -145,7 +145,7 @@ struct ConvFwdGeo {
 // y = lambda z0 + (1 - lambda) z(K) + bias[o]; state (3K+1 planes of B O P) written when not 0.
 NRPM_KERNEL void NRPM_LAUNCH_BOUNDS(256, 2)
 nrpm_conv_fwd(NrpmParams p, ConvShape s, const float* x, const float* w, const float* bias, const float* lambda,
-              const float* z0, float* y, float* state) {
+              float* y, float* state) {
     ConvFwdGeo geo;
     geo.s = s;
     geo.D = s.inC * s.kH * s.kW;
@@ -155,7 +155,7 @@ nrpm_conv_fwd(NrpmParams p, ConvShape s, const float* x, const float* w, const f
     geo.col0 = blockIdx.y * NRPM_TILE;
     geo.x = x;
     geo.w = w;
-    nrpm_fwd_dispatch<true>(p, geo, bias, lambda, z0, y, state);
+    nrpm_fwd_dispatch<true>(p, geo, bias, lambda, y, state);
 }
 
 // ------------------------------------------------------------------ backward: gx (gcol, then col2im_add)

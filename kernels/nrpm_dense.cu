@@ -2,7 +2,7 @@
 // dense and conv share. Backend primitives nrpmDense / nrpmDenseBackward of CudaBackend.
 //
 // Layouts (row-major):
-//   x (B, D), w (O, D), z0 = x w^T (B, O), y (B, O), bias (O) or 0, lambda (1)
+//   x (B, D), w (O, D), y (B, O), bias (O) or 0, lambda (1); z0 = x w^T (B, O) is the LPM sum
 //   state (3K+1, B, O): planes z(0..K), S0(0..K-1), A(0..K-1) of N = B O outputs (NrpmSpec)
 //   gz (K+1, N): plane 0 = gz0, the total gradient of z(0) = z_LPM; plane k = dL/dz(k), k = 1..K
 //   (scratch written by nrpm_chain)
@@ -55,10 +55,11 @@ struct DenseFwdGeo {
     }
 };
 
-// y = lambda z0 + (1 - lambda) z(K) + bias; state (3K+1 planes of B O) written when not 0.
+// y = lambda z0 + (1 - lambda) z(K) + bias, z0 = x w^T computed here (pass 0); state (3K+1 planes
+// of B O) written when not 0.
 NRPM_KERNEL void NRPM_LAUNCH_BOUNDS(256, 2)
 nrpm_dense_fwd(NrpmParams p, int batch, int in, int out, const float* x, const float* w, const float* bias,
-               const float* lambda, const float* z0, float* y, float* state) {
+               const float* lambda, float* y, float* state) {
     DenseFwdGeo geo;
     geo.D = in;
     geo.B = batch;
@@ -68,7 +69,7 @@ nrpm_dense_fwd(NrpmParams p, int batch, int in, int out, const float* x, const f
     geo.col0 = blockIdx.x * NRPM_TILE;
     geo.x = x;
     geo.w = w;
-    nrpm_fwd_dispatch<false>(p, geo, bias, lambda, z0, y, state);
+    nrpm_fwd_dispatch<false>(p, geo, bias, lambda, y, state);
 }
 
 // ------------------------------------------------------------------ backward: per-output chain

@@ -7,13 +7,15 @@
 //
 // Forward engine (nrpm_fwd_engine): a block owns a 64 x 64 tile of outputs (64 rows x 64 output
 // units), 256 threads each own a 4 x 4 micro-tile with rows rl + 16 i and columns cl + 16 j (the
-// stride 16 keeps shared-memory reads conflict free). Step k is one pass over D in chunks of
+// stride 16 keeps shared-memory reads conflict free). A first pass over D sums the terms into z(0),
+// the LPM sum (one FMA per term, as a GEMM: no separate LPM kernel and no z0 buffer). Step k is
+// then one more pass over D in chunks of
 // NRPM_TD terms: xs (TD, 64 rows) and ws (TD, 64 cols) are staged, then each thread accumulates
 // S0 = sum w, S1 = sum w t and, when state is kept, P = sum r w'(r) and Q = sum w'(r) for its 16
 // outputs. Since r = t - z(k)/D, the state value
 //     A(k) = sum (D t - z(k+1)) / S0 w'(r) = (D P - (z(k+1) - D z(k)/D) Q) / S0
-// is exact algebra on quantities of the same pass, so K passes suffice with or without state and
-// each term costs one reciprocal per step. (Expanding around z(k) rather than 0 keeps the
+// is exact algebra on quantities of the same pass, so K + 1 passes suffice with or without state
+// and each term costs one reciprocal per step. (Expanding around z(k) rather than 0 keeps the
 // cancellation small: it scales with the step's change of z, not with z itself.)
 //
 // Backward engine (nrpm_bwd_engine): gx (dense; for conv the column gradient gcol, which
@@ -177,6 +179,23 @@ __device__ __forceinline__ void nrpm_fwd_chunk(const NrpmParams& p, int cnt, int
     }
 }
 
+// The LPM pass: s1 += t over one staged chunk, the plain sum (one FMA per term, as a GEMM).
+__device__ __forceinline__ void nrpm_lpm_chunk(int cnt, int rl, int cl, float (&s1)[4][4]) {
+    NRPM_UNROLL_N(4)
+    for (int dd = 0; dd < cnt; ++dd) {
+        float xv[4], wv[4];
+        NRPM_UNROLL
+        for (int i = 0; i < 4; ++i) xv[i] = nrpm_fwd_sm.xs[dd][rl + 16 * i];
+        NRPM_UNROLL
+        for (int j = 0; j < 4; ++j) wv[j] = nrpm_fwd_sm.ws[dd][cl + 16 * j];
+        NRPM_UNROLL
+        for (int i = 0; i < 4; ++i) {
+            NRPM_UNROLL
+            for (int j = 0; j < 4; ++j) s1[i][j] = fmaf(xv[i], wv[j], s1[i][j]);
+        }
+    }
+}
+
 // Geo (a policy class of nrpm_dense.cu / nrpm_conv.cu) provides:
 //   int D; long long N; int row0, col0;
 //   int rowBase(int row), colOff(int col): output (and state plane) index of global (row, col) is
@@ -190,8 +209,8 @@ __device__ __forceinline__ void nrpm_fwd_chunk(const NrpmParams& p, int cnt, int
 // spill heavily, although each alone fits in 128 registers).
 template <bool SAVE, bool ROW_FAST, class Geo>
 __device__ __forceinline__ void nrpm_fwd_engine(const NrpmParams& p, Geo& geo, const float* __restrict__ bias,
-                                                const float* __restrict__ lambda, const float* __restrict__ z0,
-                                                float* __restrict__ y, float* __restrict__ state) {
+                                                const float* __restrict__ lambda, float* __restrict__ y,
+                                                float* __restrict__ state) {
     NrpmFwdSmem& sm = nrpm_fwd_sm;
     const int tid = threadIdx.x;
     const int rl = ROW_FAST ? (tid & 15) : (tid >> 4);   // this thread's rows rl + 16 i
@@ -202,83 +221,91 @@ __device__ __forceinline__ void nrpm_fwd_engine(const NrpmParams& p, Geo& geo, c
     const float Df = (float)D;
     const float invD = 1.0f / Df;
 
-    // z(k)/D per output, carried from step to step in registers
-    float zd[4][4];
-    NRPM_UNROLL
-    for (int i = 0; i < 4; ++i) {
-        const int rb = geo.rowBase(geo.row0 + rl + 16 * i);
-        NRPM_UNROLL
-        for (int j = 0; j < 4; ++j) {
-            const int co = geo.colOff(geo.col0 + cl + 16 * j);
-            float z = 0.0f;
-            if ((rb | co) >= 0) {
-                const int idx = rb + co;
-                z = z0[idx];
-                if (SAVE) state[idx] = z;                                                // plane 0: z(0)
-                if (K == 0) y[idx] = z + (bias ? bias[geo.col0 + cl + 16 * j] : 0.0f);   // y = z0 + bias
-            }
-            zd[i][j] = z * invD;
-        }
-    }
-    // The output indices again, for the stores after each step, from shared memory: kept in
+    // The output indices of the tile, for the stores after each pass, from shared memory: kept in
     // registers (with the addresses the compiler derives from them) they cost up to 32 registers.
     if (tid < NRPM_TILE) {
         sm.rb[tid] = geo.rowBase(geo.row0 + tid);
     } else if (tid < 2 * NRPM_TILE) {
         sm.co[tid - NRPM_TILE] = geo.colOff(geo.col0 + tid - NRPM_TILE);
     }
-    if (K > 0) {   // uniform over the grid: every thread or none enters the barriers below
-        geo.prepare();
-        int chunk = 0;
-        NRPM_UNROLL_N(1)
-        for (int step = 0; step < K; ++step) {
-            float s0[4][4], s1[4][4], pp[4][4], qq[4][4];
+    geo.prepare();
+    float zd[4][4];   // z(k)/D per output, carried from pass to pass in registers
+    int chunk = 0;
+    // Pass 0 is the LPM sum z(0) = sum t (the hybrid's z_LPM and the iteration's start), pass k + 1
+    // reweighting step k: the same chunk loop, so z0 never goes through memory between kernels.
+    NRPM_UNROLL_N(1)
+    for (int pass = 0; pass <= K; ++pass) {
+        float s0[4][4], s1[4][4], pp[4][4], qq[4][4];
+        NRPM_UNROLL
+        for (int i = 0; i < 4; ++i) {
             NRPM_UNROLL
-            for (int i = 0; i < 4; ++i) {
-                NRPM_UNROLL
-                for (int j = 0; j < 4; ++j) {
-                    s0[i][j] = 0.0f;
-                    s1[i][j] = 0.0f;
-                    pp[i][j] = 0.0f;
-                    qq[i][j] = 0.0f;
-                }
+            for (int j = 0; j < 4; ++j) {
+                s0[i][j] = 0.0f;
+                s1[i][j] = 0.0f;
+                pp[i][j] = 0.0f;
+                qq[i][j] = 0.0f;
             }
-            NRPM_UNROLL_N(1)
-            for (int d0 = 0; d0 < D; d0 += NRPM_TD, ++chunk) {
-                __syncthreads();   // the previous chunk's readers are done
-                geo.load(d0, chunk, d0 + NRPM_TD < D ? d0 + NRPM_TD : 0);
-                __syncthreads();
-                const int cnt = nrpm_imin(NRPM_TD, D - d0);
-                switch (p.fn) {
-                    case 0: nrpm_fwd_chunk<0, SAVE>(p, cnt, rl, cl, zd, s0, s1, pp, qq); break;
-                    case 1: nrpm_fwd_chunk<1, SAVE>(p, cnt, rl, cl, zd, s0, s1, pp, qq); break;
-                    case 2: nrpm_fwd_chunk<2, SAVE>(p, cnt, rl, cl, zd, s0, s1, pp, qq); break;
-                    default: nrpm_fwd_chunk<3, SAVE>(p, cnt, rl, cl, zd, s0, s1, pp, qq); break;
-                }
+        }
+        NRPM_UNROLL_N(1)
+        for (int d0 = 0; d0 < D; d0 += NRPM_TD, ++chunk) {
+            __syncthreads();   // the previous chunk's readers are done
+            geo.load(d0, chunk, d0 + NRPM_TD < D ? d0 + NRPM_TD : 0);
+            __syncthreads();
+            const int cnt = nrpm_imin(NRPM_TD, D - d0);
+            if (pass == 0) {   // uniform, as the weight function below
+                nrpm_lpm_chunk(cnt, rl, cl, s1);
+                continue;
             }
-            // z(k+1) = D S1 / S0, the state of this step, and y after the last one
+            switch (p.fn) {
+                case 0: nrpm_fwd_chunk<0, SAVE>(p, cnt, rl, cl, zd, s0, s1, pp, qq); break;
+                case 1: nrpm_fwd_chunk<1, SAVE>(p, cnt, rl, cl, zd, s0, s1, pp, qq); break;
+                case 2: nrpm_fwd_chunk<2, SAVE>(p, cnt, rl, cl, zd, s0, s1, pp, qq); break;
+                default: nrpm_fwd_chunk<3, SAVE>(p, cnt, rl, cl, zd, s0, s1, pp, qq); break;
+            }
+        }
+        if (pass == 0) {
+            // z(0) into state plane 0 and into y, where the last step reads it back for the mix
+            // (the same thread, the same element); K = 0: y = z0 + bias
             NRPM_UNROLL
             for (int i = 0; i < 4; ++i) {
                 const int rb = sm.rb[rl + 16 * i];
                 NRPM_UNROLL
                 for (int j = 0; j < 4; ++j) {
                     const int co = sm.co[cl + 16 * j];
-                    const float zn = Df * s1[i][j] / s0[i][j];
+                    const float z = s1[i][j];
                     if ((rb | co) >= 0) {
                         const int idx = rb + co;
-                        if (SAVE) {
-                            state[(long long)(step + 1) * N + idx] = zn;
-                            state[(long long)(K + 1 + step) * N + idx] = s0[i][j];
-                            state[(long long)(2 * K + 1 + step) * N + idx] =
-                                (Df * pp[i][j] - (zn - Df * zd[i][j]) * qq[i][j]) / s0[i][j];
-                        }
-                        if (step == K - 1) {
-                            const float lam = *lambda;
-                            y[idx] = lam * z0[idx] + (1.0f - lam) * zn + (bias ? bias[geo.col0 + cl + 16 * j] : 0.0f);
-                        }
+                        if (SAVE) state[idx] = z;
+                        y[idx] = z + (K == 0 && bias ? bias[geo.col0 + cl + 16 * j] : 0.0f);
                     }
-                    zd[i][j] = zn * invD;
+                    zd[i][j] = z * invD;
                 }
+            }
+            continue;
+        }
+        // z(k+1) = D S1 / S0, the state of this step, and y after the last one
+        const int step = pass - 1;
+        NRPM_UNROLL
+        for (int i = 0; i < 4; ++i) {
+            const int rb = sm.rb[rl + 16 * i];
+            NRPM_UNROLL
+            for (int j = 0; j < 4; ++j) {
+                const int co = sm.co[cl + 16 * j];
+                const float zn = Df * s1[i][j] / s0[i][j];
+                if ((rb | co) >= 0) {
+                    const int idx = rb + co;
+                    if (SAVE) {
+                        state[(long long)(step + 1) * N + idx] = zn;
+                        state[(long long)(K + 1 + step) * N + idx] = s0[i][j];
+                        state[(long long)(2 * K + 1 + step) * N + idx] =
+                                (Df * pp[i][j] - (zn - Df * zd[i][j]) * qq[i][j]) / s0[i][j];
+                    }
+                    if (step == K - 1) {
+                        const float lam = *lambda;
+                        y[idx] = lam * y[idx] + (1.0f - lam) * zn + (bias ? bias[geo.col0 + cl + 16 * j] : 0.0f);
+                    }
+                }
+                zd[i][j] = zn * invD;
             }
         }
     }
@@ -287,11 +314,11 @@ __device__ __forceinline__ void nrpm_fwd_engine(const NrpmParams& p, Geo& geo, c
 // Two engines, with and without the state (and its two extra accumulators per output).
 template <bool ROW_FAST, class Geo>
 __device__ __forceinline__ void nrpm_fwd_dispatch(const NrpmParams& p, Geo& geo, const float* bias,
-                                                  const float* lambda, const float* z0, float* y, float* state) {
+                                                  const float* lambda, float* y, float* state) {
     if (state) {
-        nrpm_fwd_engine<true, ROW_FAST>(p, geo, bias, lambda, z0, y, state);
+        nrpm_fwd_engine<true, ROW_FAST>(p, geo, bias, lambda, y, state);
     } else {
-        nrpm_fwd_engine<false, ROW_FAST>(p, geo, bias, lambda, z0, y, state);
+        nrpm_fwd_engine<false, ROW_FAST>(p, geo, bias, lambda, y, state);
     }
 }
 

@@ -188,13 +188,14 @@ public interface Backend {
     // ------------------------------------------------------------------ NRPM (NRPM.md), fused
 
     /**
-     * Dense NRPM: x (B, D), w (O, D), bias (O) or null, lambda (1), z0 (B, O) = x w^T without bias.
-     * y (B, O) = lambda * z0 + (1 - lambda) * z(K) + bias. When state is not null it receives
-     * spec.stateLength(B * O) values for the backward pass (see {@link NrpmSpec}).
-     * Never materializes anything of size B x O x D.
+     * Dense NRPM: x (B, D), w (O, D), bias (O) or null, lambda (1). y (B, O) = lambda * z0 +
+     * (1 - lambda) * z(K) + bias, where z0 = x w^T, the LPM sum and the iteration's start, is the
+     * backend's to compute (the CUDA kernel takes it as one more pass over the terms). When state
+     * is not null it receives spec.stateLength(B * O) values for the backward pass (see
+     * {@link NrpmSpec}). Never materializes anything of size B x O x D.
      */
     void nrpmDense(NrpmSpec spec, int batch, int in, int out, Buffer x, Buffer w, Buffer bias,
-                   Buffer lambda, Buffer z0, Buffer y, Buffer state);
+                   Buffer lambda, Buffer y, Buffer state);
 
     /**
      * Backward of {@link #nrpmDense}: given gy (B, O), puts the whole gradient of y with respect
@@ -209,7 +210,7 @@ public interface Backend {
 
     /** Convolutional NRPM: as {@link #nrpmDense}, one output per (b, o, pixel), z0 = conv2d(x, w). */
     void nrpmConv2d(NrpmSpec spec, ConvGeometry g, Buffer x, Buffer w, Buffer bias,
-                    Buffer lambda, Buffer z0, Buffer y, Buffer state);
+                    Buffer lambda, Buffer y, Buffer state);
 
     /** Backward of {@link #nrpmConv2d}, as {@link #nrpmDenseBackward}. */
     void nrpmConv2dBackward(NrpmSpec spec, ConvGeometry g, Buffer x, Buffer w, Buffer lambda,

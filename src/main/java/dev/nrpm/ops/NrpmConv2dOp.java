@@ -29,12 +29,9 @@ public final class NrpmConv2dOp {
         Backend be = x.backend();
         long n = g.outputSize();
         boolean record = Autograd.needsGrad(x, w, b, lambda);
-        Buffer z0 = be.allocateUninitialized(n);
-        be.conv2d(g, x.buffer(), w.buffer(), z0);
         Buffer y = be.allocateUninitialized(n);
         Buffer state = record ? be.allocateUninitialized(spec.stateLength(n)) : null;
-        be.nrpmConv2d(spec, g, x.buffer(), w.buffer(), b == null ? null : b.buffer(), lambda.buffer(), z0, y, state);
-        z0.close();
+        be.nrpmConv2d(spec, g, x.buffer(), w.buffer(), b == null ? null : b.buffer(), lambda.buffer(), y, state);
         return Autograd.record(Tensor.wrap(be, y, g.batch(), g.outC(), g.outH(), g.outW()), "nrpm_conv2d", gy -> {
             GradSink gx = x.gradSink();   // x and w take the LPM sum's share too: one backward pass
             be.nrpmConv2dBackward(spec, g, x.buffer(), w.buffer(), lambda.buffer(), state, gy,

@@ -36,13 +36,10 @@ public final class NrpmLinearOp {
         Backend be = x.backend();
         long n = (long) batch * out;
         boolean record = Autograd.needsGrad(x, w, b, lambda);
-        Buffer z0 = be.allocateUninitialized(n);
-        be.gemm(false, true, batch, out, in, 1f, x.buffer(), w.buffer(), 0f, z0);
         Buffer y = be.allocateUninitialized(n);
         Buffer state = record ? be.allocateUninitialized(spec.stateLength(n)) : null;
         be.nrpmDense(spec, batch, in, out, x.buffer(), w.buffer(), b == null ? null : b.buffer(),
-                lambda.buffer(), z0, y, state);
-        z0.close();
+                lambda.buffer(), y, state);
         return Autograd.record(Tensor.wrap(be, y, batch, out), "nrpm_linear", g -> {
             GradSink gx = x.gradSink();   // x and w take the LPM sum's share too: one backward pass
             be.nrpmDenseBackward(spec, batch, in, out, x.buffer(), w.buffer(), lambda.buffer(), state, g,

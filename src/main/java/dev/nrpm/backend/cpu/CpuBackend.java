@@ -254,8 +254,10 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void nrpmDense(NrpmSpec spec, int batch, int in, int out, Buffer x, Buffer w, Buffer bias,
-                          Buffer lambda, Buffer z0, Buffer y, Buffer state) {
-        FusedNrpmDense.forward(spec, batch, in, out, a(x), a(w), orNull(bias), a(lambda)[0], a(z0), a(y),
+                          Buffer lambda, Buffer y, Buffer state) {
+        float[] z0 = new float[batch * out];   // the LPM sum, by BLAS
+        Nd4jOps.gemm(false, true, batch, out, in, 1f, a(x), a(w), 0f, z0);
+        FusedNrpmDense.forward(spec, batch, in, out, a(x), a(w), orNull(bias), a(lambda)[0], z0, a(y),
                 orNull(state));
     }
 
@@ -279,8 +281,10 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void nrpmConv2d(NrpmSpec spec, ConvGeometry g, Buffer x, Buffer w, Buffer bias, Buffer lambda,
-                           Buffer z0, Buffer y, Buffer state) {
-        FusedNrpmConv.forward(spec, g, a(x), a(w), orNull(bias), a(lambda)[0], a(z0), a(y), orNull(state));
+                           Buffer y, Buffer state) {
+        float[] z0 = new float[Math.toIntExact(g.outputSize())];   // the LPM sum, im2col and BLAS
+        CpuConv.forward(g, a(x), a(w), z0);
+        FusedNrpmConv.forward(spec, g, a(x), a(w), orNull(bias), a(lambda)[0], z0, a(y), orNull(state));
     }
 
     @Override

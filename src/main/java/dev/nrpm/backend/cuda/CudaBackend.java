@@ -536,9 +536,9 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void nrpmDense(NrpmSpec spec, int batch, int in, int out, Buffer x, Buffer w, Buffer bias,
-                          Buffer lambda, Buffer z0, Buffer y, Buffer state) {
+                          Buffer lambda, Buffer y, Buffer state) {
         launch2d("nrpm_dense_fwd", tiles(out), tiles(batch), params(spec), batch, in, out, p(x), p(w), p(bias),
-                p(lambda), p(z0), p(y), p(state));
+                p(lambda), p(y), p(state));   // z0 = x w^T is the kernel's first pass
     }
 
     @Override
@@ -579,9 +579,9 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void nrpmConv2d(NrpmSpec spec, ConvGeometry g, Buffer x, Buffer w, Buffer bias, Buffer lambda,
-                           Buffer z0, Buffer y, Buffer state) {
+                           Buffer y, Buffer state) {
         launch2d("nrpm_conv_fwd", tiles(rows(g)), tiles(g.outC()), params(spec), shape(g), p(x), p(w), p(bias),
-                p(lambda), p(z0), p(y), p(state));
+                p(lambda), p(y), p(state));   // z0 = conv2d(x, w) is the kernel's first pass
     }
 
     @Override

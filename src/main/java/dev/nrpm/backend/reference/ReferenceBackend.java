@@ -665,7 +665,9 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void nrpmDense(NrpmSpec spec, int batch, int in, int out, Buffer x, Buffer w, Buffer bias,
-                          Buffer lambda, Buffer z0, Buffer y, Buffer state) {
+                          Buffer lambda, Buffer y, Buffer state) {
+        Buffer z0 = allocate((long) batch * out);   // the LPM sum x w^T
+        gemm(false, true, batch, out, in, 1f, x, w, 0f, z0);
         double[] zK = new double[batch * out];
         ReferenceNrpm.forward(spec, batch, in, out, a(x), a(w), a(z0), zK, orNull(state));
         mix(a(z0), zK, a(lambda)[0], orNull(bias), a(y), batch, out, 1);
@@ -708,7 +710,9 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void nrpmConv2d(NrpmSpec spec, ConvGeometry g, Buffer x, Buffer w, Buffer bias,
-                           Buffer lambda, Buffer z0, Buffer y, Buffer state) {
+                           Buffer lambda, Buffer y, Buffer state) {
+        Buffer z0 = allocate(g.outputSize());   // the LPM sum conv2d(x, w)
+        conv2d(g, x, w, z0);
         int p = g.outH() * g.outW();
         int rows = g.batch() * p;
         double[] cols = unfold(g, a(x));
