@@ -164,8 +164,9 @@ __device__ __forceinline__ void nrpm_fwd_chunk(const NrpmParams& p, int cnt, int
         for (int i = 0; i < 4; ++i) {
             NRPM_UNROLL
             for (int j = 0; j < 4; ++j) {
-                const float t = __fmul_rn(xv[i], wv[j]);   // never contracted: see nrpm_bwd_chunk
-                const float r = t - zd[i][j];
+                // r exactly as nrpm_bwd_chunk computes it (see there): L1 from the exact product
+                const float t = __fmul_rn(xv[i], wv[j]);
+                const float r = FN == 0 ? fmaf(xv[i], wv[j], -zd[i][j]) : t - zd[i][j];
                 float q;
                 const float w = nrpm_wq<FN, SAVE>(kc, r, q);
                 s0[i][j] += w;
@@ -383,10 +384,14 @@ __device__ __forceinline__ void nrpm_bwd_chunk(const NrpmParams& p, int cnt, int
             for (int j = 0; j < 4; ++j) {
                 float gt;
                 if (FN == 0) {   // c (eps + sign(r) delta) / a^2, see the top of this file
-                    // __fmul_rn: never contracted into fmaf(held, sv, -za), so r is exactly the
-                    // forward's r, from the rounded product (with D = 1 or a converged z, r == 0
-                    // there, and sign(r) decides the bracket), as in the emulator (fp-contract off)
-                    const float r = __fmul_rn(held[i][j], sv[j]) - za[i];
+                    // r = the exact product minus z(k)/D, rounded once: one FFMA where a rounded
+                    // product and a subtraction took two. nrpm_fwd_chunk<0> computes r the same
+                    // way, so the backward's r is bit-identical to the forward's (sign(r) and
+                    // r == 0 decide the bracket), and so is the emulator's: fmaf is the same
+                    // correctly rounded operation on the host. The other weight functions need the
+                    // product t itself, so they keep t - z(k)/D from t = __fmul_rn(x, w) (never
+                    // contracted by nvcc) in both passes.
+                    const float r = fmaf(held[i][j], sv[j], -za[i]);
                     const float inv = nrpm_rcp(fabsf(r) + kc.eps);
                     // sign(r) c delta: c delta with r's sign bit xor-ed in (one LOP3), 0 at r == 0
                     const float sd = r != 0.0f
