@@ -11,7 +11,9 @@
 // the LPM sum (one FMA per term, as a GEMM: no separate LPM kernel and no z0 buffer). Step k is
 // then one more pass over D in chunks of
 // NRPM_TD terms: xs (TD, 64 rows) and ws (TD, 64 cols) are staged, then each thread accumulates
-// S0 = sum w, S1 = sum w t and, when state is kept, P = sum r w'(r) and Q = sum w'(r) for its 16
+// S0 = sum w, R = sum w r (S1 = sum w t = R + S0 z(k)/D: the update z(k+1) = D S1 / S0 becomes
+// z(k) plus a correction, and the loop needs r alone, one FFMA from x and w) and, when state is
+// kept, P = sum r w'(r) and Q = sum w'(r) for its 16
 // outputs. Since r = t - z(k)/D, the state value
 //     A(k) = sum (D t - z(k+1)) / S0 w'(r) = (D P - (z(k+1) - D z(k)/D) Q) / S0
 // is exact algebra on quantities of the same pass, so K + 1 passes suffice with or without state
@@ -24,8 +26,9 @@
 // gcol, o for gw) x 64 term indices d; each thread holds its 4 x 4 fixed operand values (x for gx,
 // patch values for gcol, w for gw) in registers and loops over the third index ("iter": o for gx
 // and gcol, b or (b, pixel) for gw) in chunks of NRPM_TI, staging the streamed operand and, per
-// step k, three per-output scalars (z(k)/D, z(k+1)/D, gz(k+1) D / S0(k)). Per term and step:
-//     gt += gz(k+1) D / S0(k) * (w(r) + (t - z(k+1)/D) w'(r)),  r = t - z(k)/D,
+// step k, three per-output scalars (z(k)/D, delta = (z(k+1) - z(k))/D, gz(k+1) D / S0(k)). Per
+// term and step (t - z(k+1)/D = r - delta):
+//     gt += gz(k+1) D / S0(k) * (w(r) + (r - delta) w'(r)),  r = t - z(k)/D,
 // which is gz (D w/S0 + (D t - z(k+1))/S0 w') of NRPM.md section 4, one reciprocal per term.
 // The hybrid layer's LPM sum z(0) = sum t sends its total gradient gz0 (lambda g plus what flows
 // back through the steps) to every term alike, so step 0 also stages gz0 per output and its terms
@@ -35,8 +38,10 @@
 // With L1 weights (w = 1/a, w' = -sign(r)/a^2, a = |r| + eps) the bracket is exactly
 //     (eps + sign(r) delta) / a^2,  delta = (z(k+1) - z(k)) / D,
 // (sign(0) = 0, where w' is taken as 0), so the L1 engine stages c eps and c delta (c = gz(k+1)
-// D / S0(k)) in place of z(k+1)/D and c, and spends about 10 instructions per term instead of 14:
-// no t, no per-term z(k+1) - t cancellation.
+// D / S0(k)) in place of delta and c: about 11 instructions per term, no per-term cancellation.
+// Both passes take r = fmaf(x, w, -z(k)/D), the exact product rounded once, so that the
+// backward's r is bit-identical to the forward's (its sign and r == 0 enter the bracket); the
+// product t itself is never needed.
 //
 // Reciprocals use the hardware approximation (rcp.approx.ftz, ~1 ulp): the term reciprocal is the
 // cost floor (NRPM.md section 5) and float32 NRPM is far less precise than that anyway.
@@ -60,7 +65,7 @@
 #define NRPM_TD 32     // forward: terms per staged chunk
 #define NRPM_TI 32     // backward: iterations per staged chunk
 #ifndef NRPM_FWD_UNROLL
-#define NRPM_FWD_UNROLL 2
+#define NRPM_FWD_UNROLL 1
 #endif
 #ifndef NRPM_BWD_UNROLL
 #define NRPM_BWD_UNROLL 1
@@ -164,13 +169,13 @@ __device__ __forceinline__ void nrpm_fwd_chunk(const NrpmParams& p, int cnt, int
         for (int i = 0; i < 4; ++i) {
             NRPM_UNROLL
             for (int j = 0; j < 4; ++j) {
-                // r exactly as nrpm_bwd_chunk computes it (see there): L1 from the exact product
-                const float t = __fmul_rn(xv[i], wv[j]);
-                const float r = FN == 0 ? fmaf(xv[i], wv[j], -zd[i][j]) : t - zd[i][j];
+                // r = the exact product minus z(k)/D, rounded once: bit-identical to the r of
+                // nrpm_bwd_chunk (see there), and all the step needs (S1 = R + S0 z(k)/D)
+                const float r = fmaf(xv[i], wv[j], -zd[i][j]);
                 float q;
                 const float w = nrpm_wq<FN, SAVE>(kc, r, q);
                 s0[i][j] += w;
-                s1[i][j] = fmaf(w, t, s1[i][j]);
+                s1[i][j] = fmaf(w, r, s1[i][j]);   // R
                 if (SAVE) {
                     pp[i][j] = fmaf(r, q, pp[i][j]);
                     qq[i][j] += q;
@@ -284,7 +289,7 @@ __device__ __forceinline__ void nrpm_fwd_engine(const NrpmParams& p, Geo& geo, c
             }
             continue;
         }
-        // z(k+1) = D S1 / S0, the state of this step, and y after the last one
+        // z(k+1) = D S1 / S0 = D (z(k)/D + R / S0), the state of this step, and y after the last one
         const int step = pass - 1;
         NRPM_UNROLL
         for (int i = 0; i < 4; ++i) {
@@ -292,14 +297,17 @@ __device__ __forceinline__ void nrpm_fwd_engine(const NrpmParams& p, Geo& geo, c
             NRPM_UNROLL
             for (int j = 0; j < 4; ++j) {
                 const int co = sm.co[cl + 16 * j];
-                const float zn = Df * s1[i][j] / s0[i][j];
+                // the reciprocal of S0 > 0, not IEEE divisions: their slow paths made ptxas 13 spill
+                // in nrpm_conv_fwd, which sits at its 128-register cap
+                const float inv0 = nrpm_rcp(s0[i][j]);
+                const float zn = Df * fmaf(s1[i][j], inv0, zd[i][j]);
                 if ((rb | co) >= 0) {
                     const int idx = rb + co;
                     if (SAVE) {
                         state[(long long)(step + 1) * N + idx] = zn;
                         state[(long long)(K + 1 + step) * N + idx] = s0[i][j];
                         state[(long long)(2 * K + 1 + step) * N + idx] =
-                                (Df * pp[i][j] - (zn - Df * zd[i][j]) * qq[i][j]) / s0[i][j];
+                                (Df * pp[i][j] - (zn - Df * zd[i][j]) * qq[i][j]) * inv0;
                     }
                     if (step == K - 1) {
                         const float lam = *lambda;
@@ -339,7 +347,7 @@ __device__ __forceinline__ void nrpm_fwd_dispatch(const NrpmParams& p, Geo& geo,
 // the same address, a broadcast). Pitch 65 float4: the staging stores of a warp, which walk
 // iters, then fall 4 banks apart instead of all on the same ones.
 struct NrpmBwdSmem {
-    float4 st[NRPM_TI][NRPM_PAD];   // (TI iters, 64 rows): x = z(k) / D, y = z(k+1) / D (L1: c eps),
+    float4 st[NRPM_TI][NRPM_PAD];   // (TI iters, 64 rows): x = z(k) / D, y = delta (L1: c eps),
                                     // z = c = gz(k+1) D / S0(k) (L1: c (z(k+1) - z(k)) / D),
                                     // w = gz0 in step 0 (the LPM share of every term), 0 after
     float ss[NRPM_TI][NRPM_PAD];    // (TI iters, 64 d): the streamed operand (w for gx, x for gw)
@@ -374,7 +382,7 @@ __device__ __forceinline__ void nrpm_bwd_chunk(const NrpmParams& p, int cnt, int
         for (int i = 0; i < 4; ++i) {
             const float4 v = nrpm_bwd_sm.st[it][rl + 16 * i];
             za[i] = v.x;
-            zb[i] = v.y;   // L1: c eps
+            zb[i] = v.y;   // delta = (z(k+1) - z(k)) / D (L1: c eps)
             cc[i] = v.z;   // L1: c delta
             g0[i] = v.w;
         }
@@ -397,11 +405,11 @@ __device__ __forceinline__ void nrpm_bwd_chunk(const NrpmParams& p, int cnt, int
                     const float sd = r != 0.0f
                             ? __uint_as_float(__float_as_uint(cc[i]) ^ (__float_as_uint(r) & 0x80000000u)) : 0.0f;
                     gt = fmaf(inv * (zb[i] + sd), inv, g0[i]);
-                } else {
-                    const float t = __fmul_rn(held[i][j], sv[j]);
+                } else {   // t - z(k+1)/D = r - delta, delta = (z(k+1) - z(k)) / D staged in zb
+                    const float r = fmaf(held[i][j], sv[j], -za[i]);
                     float q;
-                    const float w = nrpm_wq<FN, true, NRPM_BWD_SIGN_BITS>(kc, t - za[i], q);
-                    gt = fmaf(cc[i], fmaf(t - zb[i], q, w), g0[i]);
+                    const float w = nrpm_wq<FN, true, NRPM_BWD_SIGN_BITS>(kc, r, q);
+                    gt = fmaf(cc[i], fmaf(r - zb[i], q, w), g0[i]);
                 }
                 acc[i][j] = fmaf(gt, sv[j], acc[i][j]);
             }
@@ -469,7 +477,7 @@ __device__ __forceinline__ void nrpm_bwd_engine(const NrpmParams& p, Geo& geo, c
                 const float* pzn = state + (long long)(step + 1) * N;
                 const float* ps0 = state + (long long)(K + 1 + step) * N;
                 const float* pg = gz + (long long)(step + 1) * N;
-                // z(k)/D, z(k+1)/D, gz(k+1) D / S0(k) and (step 0) gz0 of output idx (0 outside)
+                // z(k)/D, delta, gz(k+1) D / S0(k) and (step 0) gz0 of output idx (0 outside)
                 // into (it, row); L1: z(k)/D, c eps, c delta and gz0 (see the top of this file)
                 const float eps = p.eps;
                 const bool l1 = p.fn == 0;
@@ -478,12 +486,12 @@ __device__ __forceinline__ void nrpm_bwd_engine(const NrpmParams& p, Geo& geo, c
                     if (idx >= 0) {
                         if (step == 0) g = gz[idx];
                         a = pz[idx] * invD;
-                        b = pzn[idx] * invD;
+                        const float delta = (pzn[idx] - pz[idx]) * invD;
+                        b = delta;
                         // the reciprocal, not an IEEE division: its rarely taken slow path made ptxas
                         // 13 spill 12 bytes in the gw kernels (S0 > 0 is a sum of positive weights)
                         c = pg[idx] * Df * nrpm_rcp(ps0[idx]);
                         if (l1) {
-                            const float delta = (pzn[idx] - pz[idx]) * invD;
                             b = c * eps;
                             c *= delta;
                         }

@@ -2,8 +2,9 @@
 """Instructions per NRPM term in the fused kernels' inner loops, without a GPU.
 
 Compiles kernels/nrpm_dense.cu and kernels/nrpm_conv.cu and, in each entry point, finds the
-unrolled inner-loop blocks: basic blocks with at least 16 approximate reciprocals (one per term and
-step). It prints their instruction count per reciprocal. NRPM.md section 5 puts the floor at one
+unrolled inner-loop blocks: basic blocks that branch back to their own start and hold at least 16
+approximate reciprocals (one per term and step; the forward's per-output epilogue also takes 16,
+but runs once per pass, not per term). It prints their instruction count per reciprocal. NRPM.md section 5 puts the floor at one
 reciprocal per term: an H100 or H200 SM issues one warp instruction per clock on each of its 4
 schedulers but retires only 16 reciprocals per clock, so a loop stays reciprocal-bound while it
 needs at most about 8 issued instructions per term; beyond that, issue slots bound it at about
@@ -47,7 +48,10 @@ def ptx_blocks(ptx):
         m = re.match(r"\.visible \.entry (\w+)", entry)
         if not m:
             continue
-        for block in re.split(r"\n\$L__\w+:", entry):
+        pieces = re.split(r"\n(\$L__\w+):", entry)
+        for label, block in zip(pieces[1::2], pieces[2::2]):
+            if not re.search(r"\bbra(?:\.uni)?\s+" + re.escape(label) + r";", block):
+                continue   # not a loop
             ins = []
             for line in block.split("\n"):
                 line = line.strip()
@@ -73,7 +77,10 @@ def sass_blocks(sass):
     out = []
     pieces = SASS_FUNCTION.split(sass)
     for name, body in zip(pieces[1::2], pieces[2::2]):
-        for block in re.split(r"\n\s*\.L_x_\d+:", body):
+        blocks = re.split(r"\n\s*(\.L_x_\d+):", body)
+        for label, block in zip(blocks[1::2], blocks[2::2]):
+            if "(" + label + ")" not in block:
+                continue   # no branch back to its own start: not a loop
             ins = SASS_INSTRUCTION.findall(block)
             rcp = sum(1 for i in ins if i.startswith("MUFU.RCP"))
             if rcp >= 16:
@@ -106,13 +113,15 @@ def self_test():
 {
 $L__BB0_1:
 """ + "\n".join(["\tabs.f32 %f1, %f2;", "\tadd.f32 %f3, %f1, %f4;", "\tdiv.approx.f32 %f5, %f6, %f3;",
-                 "\tmov.b32 %r1, %f5;"] * 16) + "\n\t@%p1 bra $L__BB0_1;\n}\n"
+                 "\tmov.b32 %r1, %f5;"] * 16) + "\n\t@%p1 bra $L__BB0_1;\n$L__BB0_2:\n" + \
+        "\trcp.approx.ftz.f32 %f7, %f8;\n" * 16 + "\tret;\n}\n"
     (entry, n, paid), = ptx_blocks(ptx)
     assert entry == "k" and n == 4 + 1 / 16 and paid == 2 + 1 / 16, (entry, n, paid)
     sass = "\t\tFunction : k\n.L_x_1:\n" + "".join(
         "        /*%04x*/                   %s ;\n" % (16 * i, op)
         for i, op in enumerate(["MUFU.RCP R1, R2", "FADD R3, |R1|, UR8", "@!P1 FFMA R4, R1, R2, R4"] * 16))
-    sass += "        /*10000*/                   BRA `(.L_x_1) ;\n.L_x_2:\n        /*10010*/  EXIT ;\n"
+    sass += "        /*10000*/                   BRA `(.L_x_1) ;\n.L_x_2:\n" + \
+        "        /*10010*/                   MUFU.RCP R5, R6 ;\n" * 16 + "        /*10020*/  EXIT ;\n"
     (name, n, _), = sass_blocks(sass)
     assert name == "k" and n == 3 + 1 / 16, (name, n)
     print("self-test ok")
