@@ -152,6 +152,14 @@ struct NrpmFwdSmem {
 // Static shared memory at file scope (one per kernel that uses it), read directly by the engines.
 __shared__ NrpmFwdSmem nrpm_fwd_sm;
 
+// The staged operands of term dd for the thread's rows rl + 16 i and columns cl + 16 j.
+__device__ __forceinline__ void nrpm_fwd_operands(int dd, int rl, int cl, float (&xv)[4], float (&wv)[4]) {
+    NRPM_UNROLL
+    for (int i = 0; i < 4; ++i) xv[i] = nrpm_fwd_sm.xs[dd][rl + 16 * i];
+    NRPM_UNROLL
+    for (int j = 0; j < 4; ++j) wv[j] = nrpm_fwd_sm.ws[dd][cl + 16 * j];
+}
+
 // One staged chunk of cnt terms for the thread's 16 outputs, weight function FN: the inner loop.
 template <int FN, bool SAVE>
 __device__ __forceinline__ void nrpm_fwd_chunk(const NrpmParams& p, int cnt, int rl, int cl, const float (&zd)[4][4],
@@ -161,10 +169,7 @@ __device__ __forceinline__ void nrpm_fwd_chunk(const NrpmParams& p, int cnt, int
     NRPM_UNROLL_N(NRPM_FWD_UNROLL)
     for (int dd = 0; dd < cnt; ++dd) {
         float xv[4], wv[4];
-        NRPM_UNROLL
-        for (int i = 0; i < 4; ++i) xv[i] = nrpm_fwd_sm.xs[dd][rl + 16 * i];
-        NRPM_UNROLL
-        for (int j = 0; j < 4; ++j) wv[j] = nrpm_fwd_sm.ws[dd][cl + 16 * j];
+        nrpm_fwd_operands(dd, rl, cl, xv, wv);
         NRPM_UNROLL
         for (int i = 0; i < 4; ++i) {
             NRPM_UNROLL
@@ -190,10 +195,7 @@ __device__ __forceinline__ void nrpm_lpm_chunk(int cnt, int rl, int cl, float (&
     NRPM_UNROLL_N(4)
     for (int dd = 0; dd < cnt; ++dd) {
         float xv[4], wv[4];
-        NRPM_UNROLL
-        for (int i = 0; i < 4; ++i) xv[i] = nrpm_fwd_sm.xs[dd][rl + 16 * i];
-        NRPM_UNROLL
-        for (int j = 0; j < 4; ++j) wv[j] = nrpm_fwd_sm.ws[dd][cl + 16 * j];
+        nrpm_fwd_operands(dd, rl, cl, xv, wv);
         NRPM_UNROLL
         for (int i = 0; i < 4; ++i) {
             NRPM_UNROLL
