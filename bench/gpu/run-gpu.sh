@@ -24,6 +24,10 @@
 # NRPM_TORCH_BUDGET_S (default 90): seconds each PyTorch script may spend on cases (their --budget-s;
 # less when the deadline leaves less).
 # NRPM_DEADLINE_S (default 0, none): seconds for the whole run.
+# NRPM_PLAN=1: run nothing, and write into summary.txt what each stage would get if every stage
+# before it ran to its limit (the worst case of a deadline); NRPM_ASSUME_TORCH=0|1 then stands in
+# for the PyTorch check. Any machine, no GPU or bundle needed:
+#     NRPM_PLAN=1 NRPM_ASSUME_TORCH=1 NRPM_DEADLINE_S=570 OUT=/tmp/plan bench/gpu/run-gpu.sh
 set -uo pipefail
 export PYTHONUNBUFFERED=1
 torch_budget="${NRPM_TORCH_BUDGET_S:-90}"
@@ -35,7 +39,9 @@ mkdir -p "$work/junit"
 stages=("$@")
 [ ${#stages[@]} -eq 0 ] && stages=(smoke tests layers torch-layers train torch-train)
 deadline="${NRPM_DEADLINE_S:-0}"
+plan="${NRPM_PLAN:-0}"
 t_start=$SECONDS
+simulated=0     # NRPM_PLAN: the seconds the stages so far would have taken at their limits
 later_floor=0   # the minimum shares of the stages after the current one (set in the main loop)
 # JCuda unpacks its natives into java.io.tmpdir without locking: one private folder per run
 java=("$here/runtime/bin/java" -Xmx8g "-Djava.io.tmpdir=$work/tmp" -Djava.awt.headless=true)
@@ -46,7 +52,11 @@ summary="$work/summary.txt"
 : >"$summary"
 
 has_torch=0
-python3 -c 'import torch' 2>/dev/null && has_torch=1
+if [ -n "${NRPM_ASSUME_TORCH:-}" ]; then
+    has_torch="$NRPM_ASSUME_TORCH"
+elif python3 -c 'import torch' 2>/dev/null; then
+    has_torch=1
+fi
 
 # The least a stage needs to say something useful, kept for it while earlier stages run.
 floor_s() {
@@ -61,7 +71,7 @@ floor_s() {
 allowed() {
     local cap="$1"
     [ "$deadline" -gt 0 ] || { echo "$cap"; return; }
-    local left=$((deadline - (SECONDS - t_start) - later_floor - 10))
+    local left=$((deadline - (SECONDS - t_start + simulated) - later_floor - 10))
     [ "$left" -lt "$cap" ] && cap=$left
     echo "$cap"
 }
@@ -78,6 +88,11 @@ stage() {
         failed=1
         return
     fi
+    if [ "$plan" = 1 ]; then
+        echo "$name: would get $limit s ($log)" | tee -a "$summary"
+        simulated=$((simulated + limit))
+        return
+    fi
     local t0=$SECONDS rc
     timeout "$limit" "$@" 2>&1 | tee -a "$work/$log"
     rc=${PIPESTATUS[0]}
@@ -90,7 +105,7 @@ stage() {
 
 pack() {
     # the side-by-side tables and the targets, from what the stages so far wrote (bench/gpu/compare.py)
-    if command -v python3 >/dev/null; then
+    if [ "$plan" != 1 ] && command -v python3 >/dev/null; then
         python3 "$here/bench/compare.py" "$work" >"$work/compare.md" 2>&1 || true
     fi
     {
@@ -106,8 +121,11 @@ pack() {
     tar -czf "$res/results.tar.gz.tmp" -C "$work" --exclude=./tmp . && mv "$res/results.tar.gz.tmp" "$res/results.tar.gz"
 }
 
-nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader >"$work/gpu.txt" 2>&1 || true
-cat "$work/gpu.txt"
+if [ "$plan" != 1 ]; then
+    nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader >"$work/gpu.txt" 2>&1 \
+        || true
+    cat "$work/gpu.txt"
+fi
 # torch_stage NAME LOG SCRIPT JSON: one PyTorch script, its case budget within the stage's limit
 torch_stage() {
     if [ "$has_torch" -eq 0 ]; then
@@ -128,11 +146,11 @@ for i in "${!stages[@]}"; do
     echo "=== $s ($(date -u +%H:%M:%S))"
     case "$s" in
         smoke)
-            stage "smoke layers" 90 smoke.txt "${java[@]}" -cp "$cp" dev.nrpm.bench.GpuNrpmBench --batch 2 --k 1,3 \
+            stage "smoke layers" 45 smoke.txt "${java[@]}" -cp "$cp" dev.nrpm.bench.GpuNrpmBench --batch 2 --k 1,3 \
                 --shapes small --repeat 1
-            stage "smoke train" 90 smoke.txt "${java[@]}" -cp "$cp" dev.nrpm.bench.TrainStepBench --device cuda \
+            stage "smoke train" 45 smoke.txt "${java[@]}" -cp "$cp" dev.nrpm.bench.TrainStepBench --device cuda \
                 --width 2 --batch 2 --steps 1 --k 1
-            stage "smoke jmh" 90 smoke.txt "${java[@]}" -cp "$cp" dev.nrpm.cli.Main bench --quick \
+            stage "smoke jmh" 45 smoke.txt "${java[@]}" -cp "$cp" dev.nrpm.cli.Main bench --quick \
                 --include 'GpuNrpmJmh.nrpm$' --param layer=mlp.fc3 --param k=1 --param batch=2
             # the fused kernels' SASS per term from this machine's own toolkit (no GPU time; seconds)
             if command -v nvcc >/dev/null && command -v cuobjdump >/dev/null && command -v python3 >/dev/null; then
@@ -155,7 +173,7 @@ for i in "${!stages[@]}"; do
             stage jmh 300 jmh.txt "${java[@]}" -cp "$cp" dev.nrpm.cli.Main bench --quick --include GpuNrpmJmh \
                 --param k=1 --json "$work/jmh.json" ;;
         train)
-            for w in 8 64; do
+            for w in 64 8; do   # full width first: issue 5's targets are about it
                 stage "train width $w" 100 "train-w$w.txt" "${java[@]}" -cp "$cp" dev.nrpm.bench.TrainStepBench \
                     --device cuda --width "$w" --batch 128 --steps 3
             done ;;
