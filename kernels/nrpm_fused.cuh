@@ -337,7 +337,8 @@ __device__ __forceinline__ void nrpm_fwd_dispatch(const NrpmParams& p, Geo& geo,
 
 // The sign-bit form of w' in the non-L1 backward loops (2 instructions per term fewer) everywhere
 // but sm_80, where ptxas 13 then spills 4 bytes in nrpm_conv_bwd_gw: sm_80 keeps copysignf. The
-// emulator (host) takes the sm_90 form, so the conformance tests run that one.
+// emulator (host) takes the sm_90 form, so the conformance tests run that one, and
+// src/test/cpp/sign_forms_test.cpp (NrpmSignFormsTest) checks that both forms give the same bits.
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 900
 #define NRPM_BWD_SIGN_BITS false
 #else
