@@ -98,8 +98,10 @@ class NrpmConformanceTest {
     }
 
     /**
-     * The same values nudged by a few float32 rounding steps (relative 2^-21) in random directions:
-     * the size of the error float32 arithmetic makes inside the sums, not just in storing the inputs.
+     * The same values nudged by several float32 rounding steps (relative 2^-19) in random
+     * directions: the size of the error float32 arithmetic makes inside the sums, not just in
+     * storing the inputs. (At 2^-21, seed 27364136442270 failed: an HM weight within float32 error
+     * of its clamp, which 7 of 20 nudges flipped and both of the test's two did not.)
      */
     private float[][] nudged(float[][] vals) {
         float[][] out = new float[vals.length][];
@@ -109,18 +111,21 @@ class NrpmConformanceTest {
             }
             out[i] = vals[i].clone();
             for (int j = 0; j < out[i].length; j++) {
-                out[i][j] *= 1 + (rnd.uniform(0, 1) < 0.5 ? -1 : 1) * 0x1.0p-21f;
+                out[i][j] *= 1 + (rnd.uniform(0, 1) < 0.5 ? -1 : 1) * 0x1.0p-19f;
             }
         }
         return out;
     }
 
+    /** Oracle runs on nudged inputs per comparison: each flips a weight near its kink with some chance. */
+    private static final int NUDGES = 6;
+
     /**
-     * Runs the layer on the fast backend and three times on the float64 oracle: on the exact inputs,
-     * and on two sets of inputs nudged at float32 rounding level. Where the function is
+     * Runs the layer on the fast backend and on the float64 oracle: on the exact inputs, and on
+     * NUDGES sets of inputs nudged at float32 rounding level. Where the function is
      * ill-conditioned at these inputs (a residual within rounding of zero once z(k)/D has converged
      * onto a term, where w' = -sign(r)/eps^2 flips; a clamped weight function's kink; few terms, many
-     * steps), the oracle's own spread shows it, and a float32 backend is allowed ten times the larger
+     * steps), the oracle's own spread shows it, and a float32 backend is allowed ten times the largest
      * spread on top of the fixed tolerance.
      */
     private void compare(String what, Backend fast, float[][] vals, int[][] shapes, Layer layer) {
@@ -132,8 +137,10 @@ class NrpmConformanceTest {
         float[] seed = rnd.normal((int) probe.size(), 1);
         float[] prior = rnd.between(0, 1) == 1 ? rnd.normal(vals[0].length, 1) : null;
         double[][] want = run(ref, vals, shapes, seed, prior, layer);
-        double[][] spread = run(ref, nudged(vals), shapes, seed, prior, layer);
-        double[][] spread2 = run(ref, nudged(vals), shapes, seed, prior, layer);
+        double[][][] spreads = new double[NUDGES][][];
+        for (int n = 0; n < NUDGES; n++) {
+            spreads[n] = run(ref, nudged(vals), shapes, seed, prior, layer);
+        }
         double[][] got = run(fast, vals, shapes, seed, prior, layer);
         String tag = what + (prior == null ? "" : " (dx added to a prior gradient)") + " on " + fast.name()
                 + " (" + rnd.tag() + ")";
@@ -153,7 +160,10 @@ class NrpmConformanceTest {
                 }
                 scale = Math.max(scale, 1e-3 * s);
             }
-            double wobble = Math.max(distance(want[i], spread[i]), distance(want[i], spread2[i]));
+            double wobble = 0;
+            for (double[][] spread : spreads) {
+                wobble = Math.max(wobble, distance(want[i], spread[i]));
+            }
             double allowed = tol * scale + 10 * wobble;
             double err = distance(want[i], got[i]);
             if (!(err <= allowed)) {
