@@ -7,14 +7,13 @@
 //
 // Forward engine (nrpm_fwd_engine): a block owns a 64 x 64 tile of outputs (64 rows x 64 output
 // units), 256 threads each own a 4 x 4 micro-tile with rows rl + 16 i and columns cl + 16 j (the
-// stride 16 keeps shared-memory reads conflict free). A first pass over D sums the terms into z(0),
-// the LPM sum (one FMA per term, as a GEMM: no separate LPM kernel and no z0 buffer). Step k is
-// then one more pass over D in chunks of
-// NRPM_TD terms: xs (TD, 64 rows) and ws (TD, 64 cols) are staged, then each thread accumulates
-// S0 = sum w, R = sum w r (S1 = sum w t = R + S0 z(k)/D: the update z(k+1) = D S1 / S0 becomes
-// z(k) plus a correction, and the loop needs r alone, one FFMA from x and w) and, when state is
-// kept, P = sum r w'(r) and Q = sum w'(r) for its 16
-// outputs. Since r = t - z(k)/D, the state value
+// stride 16 keeps shared-memory reads conflict free). Every pass runs over D in chunks of NRPM_TD
+// terms: xs (TD, 64 rows) and ws (TD, 64 cols) are staged, then each thread accumulates its 16
+// outputs. Pass 0 sums the terms into z(0), the LPM sum (one FMA per term, as a GEMM: no separate
+// LPM kernel and no z0 buffer). Pass k + 1, reweighting step k, accumulates S0 = sum w, R = sum w r
+// (S1 = sum w t = R + S0 z(k)/D: the update z(k+1) = D S1 / S0 becomes z(k) plus a correction, and
+// the loop needs r alone, one FFMA from x and w) and, when state is kept, P = sum r w'(r) and
+// Q = sum w'(r). Since r = t - z(k)/D, the state value
 //     A(k) = sum (D t - z(k+1)) / S0 w'(r) = (D P - (z(k+1) - D z(k)/D) Q) / S0
 // is exact algebra on quantities of the same pass, so K + 1 passes suffice with or without state
 // and each term costs one reciprocal per step. (Expanding around z(k) rather than 0 keeps the
