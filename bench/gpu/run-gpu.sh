@@ -36,7 +36,10 @@ res="${OUT:-$PWD/gpu-results}"
 mkdir -p "$res"
 work="$(mktemp -d)"                 # the files themselves, packed into $res after each stage
 mkdir -p "$work/junit"
-stages=("$@")
+stages=()
+for s in "$@"; do   # torch stands for its two scripts, so that each gets its own share of the deadline
+    if [ "$s" = torch ]; then stages+=(torch-layers torch-train); else stages+=("$s"); fi
+done
 [ ${#stages[@]} -eq 0 ] && stages=(smoke tests layers torch-layers train torch-train)
 deadline="${NRPM_DEADLINE_S:-0}"
 plan="${NRPM_PLAN:-0}"
@@ -62,7 +65,7 @@ fi
 floor_s() {
     case "$1" in
         smoke) echo 40 ;; tests) echo 90 ;; layers) echo 60 ;; train) echo 60 ;;
-        torch-layers | torch-train) echo $((45 * has_torch)) ;; torch) echo $((90 * has_torch)) ;; *) echo 0 ;;
+        torch-layers | torch-train) echo $((45 * has_torch)) ;; *) echo 0 ;;
     esac
 }
 
@@ -180,11 +183,6 @@ for i in "${!stages[@]}"; do
         torch-layers)
             torch_stage "torch layers" torch.txt torch_nrpm.py torch.json ;;
         torch-train)
-            torch_stage "torch train" torch-train.txt torch_train_step.py torch-train.json ;;
-        torch)
-            later_floor=$((later_floor + $(floor_s torch-train)))
-            torch_stage "torch layers" torch.txt torch_nrpm.py torch.json
-            later_floor=$((later_floor - $(floor_s torch-train)))
             torch_stage "torch train" torch-train.txt torch_train_step.py torch-train.json ;;
         *) echo "unknown stage $s (smoke, tests, layers, torch-layers, train, torch-train, torch, jmh)" | tee -a "$summary"
            failed=1 ;;

@@ -686,25 +686,15 @@ public final class ReferenceBackend implements Backend {
             gzK[i] = (1 - lam) * g[i];
         }
         double[] chain = new double[n];
-        double[] gxv = gradOut(gx, accumulateGx);
-        double[] gwv = orNull(gw);
-        double[] xv = a(x);
-        double[] wv = a(w);
-        ReferenceNrpm.backward(spec, batch, in, out, xv, wv, st, gzK, gxv, gwv, chain);
-        double[] gz0 = finishBackward(spec, n, lam, g, st, chain, orNull(gLambda));
+        ReferenceNrpm.backward(spec, batch, in, out, a(x), a(w), st, gzK, gradOut(gx, accumulateGx), orNull(gw),
+                chain);
+        Buffer gz0 = new DoubleBuffer(finishBackward(spec, n, lam, g, st, chain, orNull(gLambda)));
         // the LPM sum z0 = x w^T: gx += gz0 w, gw += gz0^T x
-        for (int b = 0; b < batch; b++) {
-            for (int o = 0; o < out; o++) {
-                double gv = gz0[b * out + o];
-                for (int d = 0; d < in; d++) {
-                    if (gxv != null) {
-                        gxv[b * in + d] += gv * wv[o * in + d];
-                    }
-                    if (gwv != null) {
-                        gwv[o * in + d] += gv * xv[b * in + d];
-                    }
-                }
-            }
+        if (gx != null) {
+            gemm(false, false, batch, in, out, 1f, gz0, w, 1f, gx);
+        }
+        if (gw != null) {
+            gemm(true, false, out, in, batch, 1f, gz0, x, 1f, gw);
         }
     }
 
