@@ -106,6 +106,14 @@ def setup_torch():
     return torch
 
 
+def compile_fn(torch, fn):
+    """torch.compile(fn, dynamic=False), or a clear error where this torch has none (before 2.0)."""
+    if not hasattr(torch, "compile"):
+        raise RuntimeError("torch.compile needs PyTorch 2.0 or later, this is torch %s (--no-compile drops "
+                           "these cases)" % torch.__version__)
+    return torch.compile(fn, dynamic=False)
+
+
 def add_torch_meta(meta, torch, device):
     """Fills the torch, CUDA/cuDNN/Triton and device entries of meta (left as they are when
     torch is None)."""

@@ -52,7 +52,9 @@ mkdir -p "$work/tmp"
 cp="$here/lib/*"
 failed=0
 summary="$work/summary.txt"
+failures="$work/failures.txt"   # the last lines of each stage that failed or timed out
 : >"$summary"
+: >"$failures"
 
 has_torch=0
 if [ -n "${NRPM_ASSUME_TORCH:-}" ]; then
@@ -96,14 +98,24 @@ stage() {
         simulated=$((simulated + limit))
         return
     fi
-    local t0=$SECONDS rc
+    local t0=$SECONDS rc before
+    before=$(cat "$work/$log" 2>/dev/null | wc -l)
     timeout "$limit" "$@" 2>&1 | tee -a "$work/$log"
     rc=${PIPESTATUS[0]}
     local what="ok"
     [ "$rc" -eq 124 ] && what="TIMED OUT after ${limit} s"
     [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && what="FAILED (exit $rc)"
-    [ "$rc" -eq 0 ] || failed=1
     echo "$name: $what, $((SECONDS - t0)) s ($log)" >>"$summary"
+    if [ "$rc" -ne 0 ]; then
+        failed=1
+        # the cause, in summary.txt itself: the first error lines this command wrote (stack
+        # frames left out), then its last lines
+        { echo; echo "== $name: $what; from $log, its first error lines, then its last lines"
+          tail -n +$((before + 1)) "$work/$log" | grep -E 'Exception|Error|error|FAIL|failed' \
+              | grep -vE '^[[:space:]]+at ' | head -n 8
+          echo "..."
+          tail -n +$((before + 1)) "$work/$log" | tail -n 6; } >>"$failures"
+    fi
 }
 
 pack() {
@@ -113,6 +125,7 @@ pack() {
     fi
     {
         cat "$summary"
+        cat "$failures"
         [ -s "$work/compare.md" ] && { echo; cat "$work/compare.md"; }
         for f in gpu.txt sass.txt ours.txt jmh.txt train-w8.txt train-w64.txt torch.txt torch-train.txt; do
             [ -s "$work/$f" ] || continue

@@ -87,7 +87,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the sibling mo
 _dont_write_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True  # no __pycache__ here
 try:
     import nrpm_torch_common as common
-    from nrpm_torch_common import _fmt, _mib, is_oom, nrpm_reduce, parse_list, short_error
+    from nrpm_torch_common import _fmt, _mib, compile_fn, is_oom, nrpm_reduce, parse_list, short_error
 finally:
     sys.dont_write_bytecode = _dont_write_bytecode
 
@@ -706,9 +706,10 @@ class Bench:
             if self.compiled_shape != shape.name:
                 # fresh dynamo state per shape: static graphs, no cache-limit fallbacks
                 self.compiled.clear()
-                torch._dynamo.reset()
+                if hasattr(torch, "_dynamo"):
+                    torch._dynamo.reset()
                 self.compiled_shape = shape.name
-            self.compiled[key] = torch.compile(make_nrpm(shape, K, self.args.eps), dynamic=False)
+            self.compiled[key] = compile_fn(torch, make_nrpm(shape, K, self.args.eps))
         return self.compiled[key]
 
     def dynamo_counts(self):

@@ -97,7 +97,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the sibling mo
 _dont_write_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True  # no __pycache__ here
 try:
     import nrpm_torch_common as common
-    from nrpm_torch_common import _fmt, _mib, is_oom, nrpm_reduce, parse_list, short_error
+    from nrpm_torch_common import _fmt, _mib, compile_fn, is_oom, nrpm_reduce, parse_list, short_error
 finally:
     sys.dont_write_bytecode = _dont_write_bytecode
 
@@ -941,7 +941,7 @@ class Bench:
         """Drop the current configuration (model, compiled graphs) and return cached memory."""
         compiled = self.held is not None and self.held["key"][1] == "compiled"
         self.held = None
-        if compiled:
+        if compiled and hasattr(torch, "_dynamo"):
             torch._dynamo.reset()
         gc.collect()
         if self.cuda:
@@ -954,7 +954,7 @@ class Bench:
             model = build_model(case.width, case.pm, case.K, self.args)
             init = {k: v.clone() for k, v in model.state_dict().items()}  # CPU copy
             model = model.to(self.device)
-            fwd = torch.compile(model, dynamic=False) if case.impl == "compiled" else model
+            fwd = compile_fn(torch, model) if case.impl == "compiled" else model
             self.held = {"key": key, "model": model, "fwd": fwd, "init": init}
         return self.held
 
