@@ -130,6 +130,7 @@ def add_torch_meta(meta, torch, device):
         meta["triton_version"] = triton.__version__
     except Exception:  # noqa: BLE001
         pass
+    meta["torch_threads"] = torch.get_num_threads()   # the CPU's intra-op threads (--device cpu runs)
     meta["tf32"] = {"matmul": torch.backends.cuda.matmul.allow_tf32, "cudnn": torch.backends.cudnn.allow_tf32}
     meta["cudnn_benchmark"] = torch.backends.cudnn.benchmark
     if device == "cuda":

@@ -44,7 +44,11 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 public class CpuNrpmBench {
-    /** dense:B:D:O or conv:B:C:H:W:O:k. */
+    /**
+     * dense:B:D:O or conv:B:C:H:W:O:k[:stride:pad] (square kernel; stride 1 and no padding when
+     * left out). bench/gpu/torch_nrpm.py's ResNet-18 shapes at batch 128: conv:128:8:32:32:16:3:2:1 is
+     * its conv-tiny-8-16-32s2.
+     */
     @Param({"dense:256:784:256", "dense:256:256:64", "dense:256:64:10", "conv:256:1:28:28:10:5", "conv:256:10:12:12:20:5"})
     public String layer;
 
@@ -74,8 +78,10 @@ public class CpuNrpmBench {
         conv = p[0].equals("conv");
         SplittableRandom rnd = new SplittableRandom(42);
         if (conv) {
+            int stride = p.length > 7 ? Integer.parseInt(p[7]) : 1;
+            int pad = p.length > 8 ? Integer.parseInt(p[8]) : 0;
             geometry = ConvGeometry.square(Integer.parseInt(p[1]), Integer.parseInt(p[2]), Integer.parseInt(p[3]),
-                    Integer.parseInt(p[4]), Integer.parseInt(p[5]), Integer.parseInt(p[6]), 1, 0);
+                    Integer.parseInt(p[4]), Integer.parseInt(p[5]), Integer.parseInt(p[6]), stride, pad);
             xv = normal(rnd, (int) geometry.inputSize(), 1);
             wv = normal(rnd, (int) geometry.weightSize(), 1 / Math.sqrt(geometry.patchSize()));
             bv = normal(rnd, geometry.outC(), 0.1);
@@ -124,7 +130,7 @@ public class CpuNrpmBench {
     @Benchmark
     public float[] lpm() {
         try (MemoryScope s = MemoryScope.open(); GradMode.Guard g = GradMode.noGrad()) {
-            Tensor y = conv ? F.conv2d(x, w, b, 1, 0) : F.linear(x, w, b);
+            Tensor y = conv ? F.conv2d(x, w, b, stride(), pad()) : F.linear(x, w, b);
             return y.toFloatArray();
         }
     }
@@ -132,7 +138,7 @@ public class CpuNrpmBench {
     @Benchmark
     public float[] nrpmFused() {
         try (MemoryScope s = MemoryScope.open(); GradMode.Guard g = GradMode.noGrad()) {
-            Tensor y = conv ? F.nrpmConv2d(spec, x, w, b, lambda, 1, 0) : F.nrpmLinear(spec, x, w, b, lambda);
+            Tensor y = conv ? F.nrpmConv2d(spec, x, w, b, lambda, stride(), pad()) : F.nrpmLinear(spec, x, w, b, lambda);
             return y.toFloatArray();
         }
     }
@@ -143,7 +149,7 @@ public class CpuNrpmBench {
                 : MaterializedNrpm.dense(spec, batch, in, out, xv, wv, 0.5f, bv);
     }
 
-    /** Forward and backward with gradients for x, W and b. */
+    /** Forward and backward with gradients for x, W and b, and for NRPM lambda (as torch_nrpm.py). */
     @Benchmark
     public float lpmForwardBackward() {
         return forwardBackward(false);
@@ -154,19 +160,32 @@ public class CpuNrpmBench {
         return forwardBackward(true);
     }
 
+    private int stride() {
+        return geometry.strideH();
+    }
+
+    private int pad() {
+        return geometry.padH();
+    }
+
     private float forwardBackward(boolean robust) {
         try (MemoryScope s = MemoryScope.open()) {
             Tensor xs = x.detach().requiresGrad(true);
             Tensor ws = w.detach().requiresGrad(true);
             Tensor bs = b.detach().requiresGrad(true);
+            Tensor lam = lambda.detach().requiresGrad(robust);
             Tensor y;
             if (conv) {
-                y = robust ? F.nrpmConv2d(spec, xs, ws, bs, lambda, 1, 0) : F.conv2d(xs, ws, bs, 1, 0);
+                y = robust ? F.nrpmConv2d(spec, xs, ws, bs, lam, stride(), pad()) : F.conv2d(xs, ws, bs, stride(), pad());
             } else {
-                y = robust ? F.nrpmLinear(spec, xs, ws, bs, lambda) : F.linear(xs, ws, bs);
+                y = robust ? F.nrpmLinear(spec, xs, ws, bs, lam) : F.linear(xs, ws, bs);
             }
             F.sum(y).backward();
             float v = xs.grad().toFloatArray()[0] + ws.grad().toFloatArray()[0];
+            if (robust) {
+                v += lam.grad().toFloatArray()[0];
+                lam.releaseGrad();
+            }
             xs.releaseGrad();
             ws.releaseGrad();
             bs.releaseGrad();

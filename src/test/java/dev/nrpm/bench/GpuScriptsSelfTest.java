@@ -23,13 +23,15 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * The scripts of bench/gpu run on the GPU machine, where a mistake costs device time: the Python
  * scripts' own --self-test (no torch, no GPU needed) and run-gpu.sh's plan of a deadline run here
- * with every build.
+ * with every build; bench/cpu/vs_torch.py (our CPU backend against PyTorch's) shares compare.py's
+ * parser, so its self-test runs here too.
  */
 class GpuScriptsSelfTest {
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"compare.py", "torch_nrpm.py", "torch_train_step.py", "instructions_per_term.py"})
+    @ValueSource(strings = {"gpu/compare.py", "gpu/torch_nrpm.py", "gpu/torch_train_step.py",
+        "gpu/instructions_per_term.py", "cpu/vs_torch.py"})
     void selfTestPasses(String script) throws IOException, InterruptedException {
-        Path file = Path.of("bench/gpu", script);
+        Path file = Path.of("bench", script);
         Assumptions.assumeTrue(Files.isRegularFile(file), () -> file + " not found (run from the repository root)");
         Process p;
         try {
