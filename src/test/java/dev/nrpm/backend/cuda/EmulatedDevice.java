@@ -5,6 +5,7 @@ import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Pointer;
+import java.lang.ref.Reference;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.IdentityHashMap;
@@ -142,12 +143,20 @@ final class EmulatedDevice implements Device {
     @Override
     public synchronized void launch(String kernel, int gx, int gy, int gz, int bx, int by, int bz, Object... args) {
         Memory params = new Memory(8L * Math.max(args.length, 1));
-        Memory[] values = new Memory[args.length];     // kept reachable until the call returns
+        Memory[] values = new Memory[args.length];
         for (int i = 0; i < args.length; i++) {
             values[i] = value(kernel, i, args[i]);
             params.setPointer(8L * i, values[i]);
         }
-        int rc = launch.invokeInt(new Object[] {kernel, gx, gy, gz, bx, by, bz, params});
+        int rc;
+        try {
+            rc = launch.invokeInt(new Object[] {kernel, gx, gy, gz, bx, by, bz, params});
+        } finally {
+            // params holds only the values' addresses: without the fence, compiled code may let the
+            // collector free them (JNA's cleaner) while the kernel still reads its arguments, which
+            // then come from freed memory (seen: a SIGSEGV at a misaligned address in nrpm_conv_fwd)
+            Reference.reachabilityFence(values);
+        }
         if (rc != 0) {
             throw new CudaError("kernel " + kernel, "emulator: " + lastError.invokeString(new Object[0], false), null);
         }
