@@ -212,6 +212,70 @@ final class NrpmLanes {
         }
     }
 
+    // ------------------------------------------------------------------ backward, lanes = outputs
+
+    /**
+     * {@link #termGrad} with lanes over n outputs that share one term index (a conv channel's
+     * pixels): t_j = xLane[j] * wd, gt[j] += c1[j] w_j + c2[j] (dTerms t_j - zNext[j]) dw_j/dr;
+     * for L1, c1 holds c1 eps and c2 holds c1 delta (the L1 form of termGrad).
+     */
+    static void termGradLanes(NrpmSpec s, float[] xLane, float wd, float[] zd, float[] zNext, float[] c1,
+                              float[] c2, float dTerms, float[] gt, int n) {
+        float eps = s.eps();
+        switch (s.function()) {
+            case L1:
+                for (int j = 0; j < n; j++) {
+                    float r = xLane[j] * wd - zd[j];
+                    float w = 1f / (Math.abs(r) + eps);
+                    gt[j] += w * w * (c1[j] + sgn(r) * c2[j]);
+                }
+                break;
+            case HUBER: {
+                float delta = s.delta();
+                float invDelta = 1f / delta;
+                for (int j = 0; j < n; j++) {
+                    float t = xLane[j] * wd;
+                    float r = t - zd[j];
+                    float u = delta / (Math.abs(r) + eps);
+                    float w = Math.min(1f, u);
+                    float dw = -sgn(r) * u * u * invDelta * on(1f - u);
+                    gt[j] += c1[j] * w + c2[j] * (dTerms * t - zNext[j]) * dw;
+                }
+                break;
+            }
+            case MCP: {
+                float invGamma = 1f / s.gamma();
+                for (int j = 0; j < n; j++) {
+                    float t = xLane[j] * wd;
+                    float r = t - zd[j];
+                    float inv = 1f / (Math.abs(r) + eps);
+                    float v = inv - invGamma;
+                    float w = Math.max(eps, v);
+                    float dw = -sgn(r) * inv * inv * on(v - eps);
+                    gt[j] += c1[j] * w + c2[j] * (dTerms * t - zNext[j]) * dw;
+                }
+                break;
+            }
+            case HM: {
+                float gamma = s.gamma();
+                float c = s.delta() / (s.gamma() - s.delta());
+                float cOverGamma = c / gamma;
+                for (int j = 0; j < n; j++) {
+                    float t = xLane[j] * wd;
+                    float r = t - zd[j];
+                    float u = gamma / (Math.abs(r) + eps);
+                    float v = c * (u - 1f);
+                    float w = Math.min(1f, Math.max(eps, v));
+                    float dw = -sgn(r) * cOverGamma * u * u * on(v - eps) * on(1f - v);
+                    gt[j] += c1[j] * w + c2[j] * (dTerms * t - zNext[j]) * dw;
+                }
+                break;
+            }
+            default:
+                throw new AssertionError(s.function());
+        }
+    }
+
     // ------------------------------------------------------------------ scalar, for terms equal to zero
 
     /** w(r) for one residual (used once per lane for all the zero terms of a row). */

@@ -4,9 +4,10 @@ import dev.nrpm.pm.NrpmSpec;
 
 /**
  * The K reweighting steps for one "row" of outputs that share their input terms: a dense input row
- * (lanes = all O output units) or one conv output pixel (lanes = all output channels, terms = the
- * pixel's patch). Scratch arrays of O floats each, reused across rows by one thread; nothing of
- * size O x D is ever made.
+ * (lanes = all O output units), one conv output pixel (lanes = all output channels, terms = the
+ * pixel's patch) or one conv output channel of one image (lanes = its pixels, the lane values the
+ * image's patches and the scalars the channel's weights). Scratch arrays of one float per lane,
+ * reused across rows by one thread; nothing of size O x D is ever made.
  *
  * <p>Terms whose input is exactly zero (black pixels, zero padding) all have t = 0 and hence the
  * same weight per lane: they are added in one step per lane instead of one per term, which is
@@ -36,9 +37,11 @@ final class NrpmRow {
     /**
      * Runs the K steps for one row.
      *
-     * @param wT      weights transposed, wT[d] = the d-th term's weight for every lane (O floats)
-     * @param xRow    the row's inputs (D values)
-     * @param nz      indices of the nonzero inputs, nzCount of them
+     * @param wT      per term d, one factor of t for every lane: the weights transposed (wT[d] = the
+     *                d-th term's weight of every output), or, for pixel lanes, the image's patches
+     * @param xRow    per term d, the factor all lanes share: the row's inputs (D values), or the
+     *                channel's weights
+     * @param nz      indices of the nonzero shared factors, nzCount of them
      * @param z0      the LPM sums; lane j's output is at index offset + j * stride of the
      *                (B, O[, P]) layouts of z0 and of every state plane
      * @param zK      receives z(K) per lane
