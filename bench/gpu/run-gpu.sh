@@ -178,7 +178,8 @@ for i in "${!stages[@]}"; do
                 --select-class dev.nrpm.backend.BackendConformanceTest \
                 --select-class dev.nrpm.ops.NrpmConformanceTest \
                 --select-class dev.nrpm.train.CrossBackendTrainingTest \
-                --select-class dev.nrpm.cli.TrainResumeTest
+                --select-class dev.nrpm.cli.TrainResumeTest \
+                --select-class dev.nrpm.backend.cuda.LaunchUnderGcTest
             # again with a tiny conv gx scratch, so every conv takes the batch-chunked path
             stage "tests, chunked conv gx" 90 tests.txt "${java[@]}" -Dnrpm.cuda.gcolMaxFloats=2048 \
                 -cp "$cp:$here/test-classes" org.junit.platform.console.ConsoleLauncher execute --disable-banner \
