@@ -7,8 +7,10 @@ import dev.nrpm.pm.WeightFunction;
 /**
  * Convolutional NRPM on the CPU, fused with implicit im2col: the patch of one output pixel
  * (D = C kh kw values, padded positions as zeros that count in D) is gathered into a D-float
- * scratch array and treated as a dense input row whose output lanes are the O channels. Memory is
- * O(inputs + weights + outputs + state) plus O(D) scratch per thread.
+ * scratch array and treated as a dense input row whose output lanes are the O channels. Where
+ * channels (forward) or terms (backward) are few, one image's patches are laid out as D rows of its
+ * P pixels instead, and the lanes run over pixels ({@link Lanes}). Memory is O(inputs + weights +
+ * outputs + state) plus O(D) scratch per thread, O(D P) in the pixel layout.
  */
 final class FusedNrpmConv {
     private FusedNrpmConv() {
@@ -50,10 +52,10 @@ final class FusedNrpmConv {
     }
 
     /**
-     * Which SIMD lanes the forward's reweighting loops run over: the O output channels of one pixel
-     * (whose zero inputs, ReLU's and the padding's, are then skipped) or the P output pixels of one
-     * image and channel (no skipping, but P lanes where O would be few: 8 channels at ResNet-18's
-     * width 8 leave the loops mostly overhead, measured 2 to 3 times slower).
+     * Which SIMD lanes the vectorized loops run over. CHANNELS: in the forward the O output channels
+     * of one pixel (whose zero inputs, ReLU's and the padding's, are then skipped), in the backward
+     * the D terms of one output. PIXELS: the P output pixels of one (image, channel), in both; for
+     * where O or D are few (8 channels at ResNet-18's width 8 left the loops mostly overhead).
      */
     enum Lanes { CHANNELS, PIXELS }
 
