@@ -62,7 +62,6 @@ def layer_table(torch_records, ours):
     rows = ["| shape | mode | K | PyTorch LPM ms | our LPM ms | PyTorch eager NRPM ms | our fused NRPM ms "
             "| PyTorch / ours, NRPM | our NRPM / our LPM |", "|---|---|---|---|---|---|---|---|---|"]
     ratios = []
-    seen = []
     for r in torch_records:
         if r["impl"] != "eager" or r["status"] != "ok":
             continue
@@ -80,7 +79,6 @@ def layer_table(torch_records, ours):
             r["shape"], mode, k, fmt(lpm_t and lpm_t["ms"], "%.2f"), fmt(ours_lpm and ours_lpm[0], "%.2f"),
             r["ms"], fmt(ours_nrpm and ours_nrpm[0], "%.2f"), fmt(ratio, "%.1fx"),
             fmt(ours_nrpm and ours_lpm and ours_nrpm[0] / ours_lpm[0], "%.1f")))
-        seen.append(spec)
     return rows, ratios
 
 

@@ -80,10 +80,10 @@ final class FusedNrpmConv {
      * zero inputs, about half of them after a ReLU, the pixel lanes cannot.
      */
     static Lanes forwardLanes(ConvGeometry g) {
-        int pixels = g.outH() * g.outW();
         if (FORCED != null) {
             return FORCED;
         }
+        int pixels = g.outH() * g.outW();
         return g.outC() < 32 && pixels >= 2 * g.outC() ? Lanes.PIXELS : Lanes.CHANNELS;
     }
 
@@ -93,10 +93,10 @@ final class FusedNrpmConv {
      * width layer1) they lose about 10%, at P = 64, D = 250 or 288 more.
      */
     static Lanes backwardLanes(ConvGeometry g) {
-        int pixels = g.outH() * g.outW();
         if (FORCED != null) {
             return FORCED;
         }
+        int pixels = g.outH() * g.outW();
         return pixels >= 2 * g.patchSize() ? Lanes.PIXELS : Lanes.CHANNELS;
     }
 
@@ -292,13 +292,7 @@ final class FusedNrpmConv {
             lambdaParts[chunk] = gl;
         });
         addParts(gwParts, gw, out, d);
-        if (gLambda != null) {
-            double sum = 0;
-            for (double v : lambdaParts) {
-                sum += v;
-            }
-            gLambda[0] += (float) sum;
-        }
+        addLambda(lambdaParts, gLambda);
     }
 
     private static void backwardPixelLanes(NrpmSpec spec, ConvGeometry g, float[] x, float[] w, float lambda,
@@ -388,13 +382,7 @@ final class FusedNrpmConv {
             lambdaParts[chunk] = gl;
         });
         addParts(gwParts, gw, out, d);
-        if (gLambda != null) {
-            double sum = 0;
-            for (double v : lambdaParts) {
-                sum += v;
-            }
-            gLambda[0] += (float) sum;
-        }
+        addLambda(lambdaParts, gLambda);
     }
 
     /** gx[image b] += the fold of gcols (D rows of P pixels): each entry back to the input cell it came from. */
@@ -442,6 +430,18 @@ final class FusedNrpmConv {
             s0 += a[j] * b[j];
         }
         return (s0 + s1) + (s2 + s3);
+    }
+
+    /** gLambda[0] += the sum of the threads' parts (gLambda may be null). */
+    private static void addLambda(double[] parts, float[] gLambda) {
+        if (gLambda == null) {
+            return;
+        }
+        double sum = 0;
+        for (double v : parts) {
+            sum += v;
+        }
+        gLambda[0] += (float) sum;
     }
 
     /** gw += the sum of the threads' parts (null parts: threads without images). */
