@@ -153,6 +153,36 @@ class BackendConformanceTest {
     }
 
     /**
+     * "Same" convolutions (stride 1, outW == inW), which the CPU backend moves as whole flat planes
+     * with the wrapped padding columns fixed up, next to near misses that take the per-row path:
+     * rows and columns of 1, kernel rows taller than the image, uneven row padding, stride 2 in one
+     * direction only, and a kernel wider than its padding covers.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("backends")
+    void conv2dSameAndNearlySame(String name) {
+        Backend fast = Backends4Test.require(name);
+        for (int trial = 0; trial < 6; trial++) {
+            int kw = 2 * rnd.between(0, 2) + 1;
+            int kh = rnd.between(1, 5);
+            int h = trial == 0 ? 1 : rnd.between(1, 12);
+            int w = trial == 1 ? 1 : rnd.between(1, 12);
+            int padH = rnd.between(Math.max(0, (kh - h + 1) / 2), kh - 1);
+            ConvGeometry same = new ConvGeometry(rnd.between(1, 3), rnd.between(1, 4), h, w, rnd.between(1, 6),
+                    kh, kw, 1, 1, padH, (kw - 1) / 2);
+            convForwardAndBackward(fast, same, true, trial % 2 == 0, "(same)");
+        }
+        ConvGeometry[] nearMisses = {
+            new ConvGeometry(2, 3, 9, 7, 4, 3, 3, 2, 1, 1, 1),     // stride 2 in rows only
+            new ConvGeometry(2, 3, 7, 9, 4, 3, 3, 1, 2, 1, 1),     // stride 2 in columns only
+            new ConvGeometry(2, 2, 6, 6, 3, 3, 5, 1, 1, 1, 1),     // kernel 5 wide, padding 1: outW < inW
+        };
+        for (ConvGeometry g : nearMisses) {
+            convForwardAndBackward(fast, g, true, true, "(near miss)");
+        }
+    }
+
+    /**
      * Weight gradients with a long reduction (batch x pixels) in a grid of one or two tiles: the cuda
      * backends split it over gridDim.z (split-K: each slice's share in a scratch, summed in slice
      * order by sum_slices), e.g. 8 slices on the emulator's 4 SMs for the first shape. The result
