@@ -156,7 +156,8 @@ class BackendConformanceTest {
      * "Same" convolutions (stride 1, outW == inW), which the CPU backend moves as whole flat planes
      * with the wrapped padding columns fixed up, next to near misses that take the per-row path:
      * rows and columns of 1, kernel rows taller than the image, uneven row padding, stride 2 in one
-     * direction only, and a kernel wider than its padding covers.
+     * direction only, and a kernel wider than its padding covers; and one layer with more output
+     * channels than the CPU's per-image forward takes (it runs im2col + SGEMM).
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
@@ -176,6 +177,7 @@ class BackendConformanceTest {
             new ConvGeometry(2, 3, 9, 7, 4, 3, 3, 2, 1, 1, 1),     // stride 2 in rows only
             new ConvGeometry(2, 3, 7, 9, 4, 3, 3, 1, 2, 1, 1),     // stride 2 in columns only
             new ConvGeometry(2, 2, 6, 6, 3, 3, 5, 1, 1, 1, 1),     // kernel 5 wide, padding 1: outW < inW
+            new ConvGeometry(2, 3, 8, 8, rnd.between(17, 40), 3, 3, 1, 1, 1, 1),   // wider than CPU's FewChannelConv
         };
         for (ConvGeometry g : nearMisses) {
             convForwardAndBackward(fast, g, true, true, "(near miss)");

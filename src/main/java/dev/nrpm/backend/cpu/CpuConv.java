@@ -2,7 +2,6 @@ package dev.nrpm.backend.cpu;
 
 import dev.nrpm.backend.ConvGeometry;
 import java.nio.FloatBuffer;
-import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -12,7 +11,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * LPM convolution as im2col + one large SGEMM per chunk of images: Java loops lay the patches out
  * as columns (D, images * pixels) directly in reusable off-heap buffers, OpenBLAS multiplies. For
  * LeNet-sized layers this is 10 to 30 times faster than libnd4j's conv2d / conv2d_bp ops (measured:
- * 7 ms and 21 ms per call at batch 50), and memory stays bounded by the chunk size.
+ * 7 ms and 21 ms per call at batch 50), and memory stays bounded by the chunk size. The forward of
+ * layers with few output channels goes to {@link FewChannelConv} instead.
  */
 final class CpuConv {
     /** Columns per chunk are capped at about 64 MB. */
@@ -38,111 +38,15 @@ final class CpuConv {
         return (int) Math.max(1, Math.min(g.batch(), CHUNK_ELEMENTS / Math.max(1, perImage)));
     }
 
-    /** The first output column px whose kernel column j reads inside the image (ix = px sW - pW + j >= 0). */
-    private static int firstInside(ConvGeometry g, int j) {
-        int need = g.padW() - j;            // px sW >= need
-        return need <= 0 ? 0 : Math.min(g.outW(), (need + g.strideW() - 1) / g.strideW());
-    }
-
-    /** One past the last output column px whose kernel column j reads inside the image (ix < inW). */
-    private static int endInside(ConvGeometry g, int j) {
-        int limit = g.inW() + g.padW() - j;  // px sW < limit
-        return limit <= 0 ? 0 : Math.min(g.outW(), (limit + g.strideW() - 1) / g.strideW());
-    }
-
-    /**
-     * Stride 1 with outW == inW (a "same" convolution): output pixel q of kernel tap (i, j) reads
-     * plane cell q + (i - padH) inW + (j - padW), so a whole plane moves as one long flat range,
-     * and only the cells between one valid row's last column and the next one's first (where the
-     * flat range wraps through the padding) need zeroing. Per-row loops were the slow part of
-     * im2col and col2im: rows of 8..32 pixels are shorter than C2's unrolled vector loop.
-     */
-    private static boolean flat(ConvGeometry g) {
-        return g.strideH() == 1 && g.strideW() == 1 && g.outW() == g.inW();
-    }
-
-    /**
-     * The flat range of kernel tap (i, j): output pixels [lo, hi) read the plane at pixel + off,
-     * except the wrap gaps; empty (lo == hi) when the tap reads only padding.
-     */
-    private record FlatTap(int lo, int hi, int off, int firstRow, int endRow, int firstCol, int endCol) {
-        static FlatTap of(ConvGeometry g, int i, int j) {
-            int w = g.outW();
-            int r0 = Math.max(0, Math.min(g.outH(), g.padH() - i));
-            int r1 = Math.max(0, Math.min(g.outH(), g.inH() + g.padH() - i));
-            int c0 = firstInside(g, j);
-            int c1 = endInside(g, j);
-            int off = (i - g.padH()) * w + (j - g.padW());
-            if (r1 <= r0 || c1 <= c0) {
-                return new FlatTap(0, 0, off, 0, 0, 0, 0);
-            }
-            return new FlatTap(r0 * w + c0, (r1 - 1) * w + c1, off, r0, r1, c0, c1);
-        }
-
-        /** Zeroes a[shift + q] for the wrap gaps q between valid rows (shift: where pixel 0 sits in a). */
-        void zeroGaps(float[] a, int w, int shift) {
-            for (int py = firstRow; py < endRow - 1; py++) {
-                Arrays.fill(a, shift + py * w + endCol, shift + (py + 1) * w + firstCol, 0f);
-            }
-        }
-    }
-
-    /** One image's part of im2col row (c, i, j) for a {@link #flat} geometry; plane = x's offset of (b, c). */
-    private static void im2colFlat(ConvGeometry g, float[] x, int plane, int i, int j, float[] row) {
-        FlatTap tap = FlatTap.of(g, i, j);
-        Arrays.fill(row, 0, tap.lo(), 0f);
-        if (tap.hi() > tap.lo()) {
-            System.arraycopy(x, plane + tap.lo() + tap.off(), row, tap.lo(), tap.hi() - tap.lo());
-        }
-        Arrays.fill(row, tap.hi(), row.length, 0f);
-        tap.zeroGaps(row, g.outW(), 0);
-    }
-
-    /**
-     * cols (D, nb * P) for images [b0, b0 + nb): row d = (c, i, j), column = (image, pixel). Each
-     * image's part of a row is built in a small array (it stays in L1) and copied out in one put;
-     * with stride 1 the inside part of every output row is one arraycopy.
-     */
+    /** cols (D, nb * P) for images [b0, b0 + nb): row d = (c, i, j), column = (image, pixel). */
     private static void im2col(ConvGeometry g, float[] x, int b0, int nb, FloatBuffer cols) {
         int p = g.outH() * g.outW();
         int n = nb * p;
-        int khw = g.kH() * g.kW();
-        int outW = g.outW();
-        int sw = g.strideW();
-        boolean flatPlanes = flat(g);
         CpuParallel.forRange(g.patchSize(), 4, (chunk, from, to) -> {
-            float[] row = new float[p];
+            float[] row = new float[p];    // one image's part of a row: stays in L1
             for (int d = from; d < to; d++) {
-                int c = d / khw;
-                int i = d % khw / g.kW();
-                int j = d % g.kW();
-                int lo = firstInside(g, j);
-                int hi = Math.max(lo, endInside(g, j));
                 for (int bi = 0; bi < nb; bi++) {
-                    int plane = ((b0 + bi) * g.inC() + c) * g.inH();
-                    if (flatPlanes) {
-                        im2colFlat(g, x, plane * g.inW(), i, j, row);
-                        cols.put(d * n + bi * p, row, 0, p);
-                        continue;
-                    }
-                    for (int py = 0; py < g.outH(); py++) {
-                        int iy = py * g.strideH() - g.padH() + i;
-                        int base = py * outW;
-                        if (iy < 0 || iy >= g.inH()) {
-                            Arrays.fill(row, base, base + outW, 0f);
-                            continue;
-                        }
-                        int ix0 = (plane + iy) * g.inW() - g.padW() + j;
-                        Arrays.fill(row, base, base + lo, 0f);
-                        if (sw == 1) {
-                            System.arraycopy(x, ix0 + lo, row, base + lo, hi - lo);
-                        } else {
-                            for (int px = lo; px < hi; px++) {
-                                row[base + px] = x[ix0 + px * sw];
-                            }
-                        }
-                        Arrays.fill(row, base + hi, base + outW, 0f);
-                    }
+                    Im2col.row(g, x, b0 + bi, d, row);
                     cols.put(d * n + bi * p, row, 0, p);
                 }
             }
@@ -155,7 +59,7 @@ final class CpuConv {
         int n = nb * p;
         int khw = g.kH() * g.kW();
         int sw = g.strideW();
-        boolean flatPlanes = flat(g);
+        boolean flatPlanes = Im2col.flat(g);
         int hw = g.inH() * g.inW();
         // parallel over (image, channel) planes: every write of one task lands in its own plane
         CpuParallel.forRange(nb * g.inC(), 1, (chunk, from, to) -> {
@@ -172,8 +76,8 @@ final class CpuConv {
                 for (int k = 0; k < khw; k++) {
                     int i = k / g.kW();
                     int j = k % g.kW();
-                    int lo = firstInside(g, j);
-                    int hi = endInside(g, j);
+                    int lo = Im2col.firstInside(g, j);
+                    int hi = Im2col.endInside(g, j);
                     gcols.get((c * khw + k) * n + bi * p, row, 0, p);
                     for (int py = 0; py < g.outH(); py++) {
                         int iy = py * g.strideH() - g.padH() + i;
@@ -192,7 +96,7 @@ final class CpuConv {
     }
 
     /**
-     * One (image, channel) plane of col2im for a {@link #flat} geometry. Every tap's gcols row is
+     * One (image, channel) plane of col2im for a {@link Im2col#flat} geometry. Every tap's gcols row is
      * fetched straight to the plane cells it lands on (staged[pixel + off]), so the sums index the
      * staged row and the plane accumulator alike: C2 vectorizes loops whose arrays share one index
      * and leaves loops with two different offsets scalar (7x slower, JDK 17). The taps are added in
@@ -203,7 +107,7 @@ final class CpuConv {
         int hw = acc.length;
         System.arraycopy(gx, plane, acc, 0, hw);
         for (int k = 0; k < g.kH() * g.kW(); k++) {
-            FlatTap tap = FlatTap.of(g, k / g.kW(), k % g.kW());
+            Im2col.FlatTap tap = Im2col.FlatTap.of(g, k / g.kW(), k % g.kW());
             if (tap.hi() <= tap.lo()) {
                 continue;
             }
@@ -224,6 +128,10 @@ final class CpuConv {
     }
 
     static void forward(ConvGeometry g, float[] x, float[] w, float[] y) {
+        if (FewChannelConv.suits(g)) {
+            FewChannelConv.forward(g, x, w, y);
+            return;
+        }
         int d = g.patchSize();
         int p = g.outH() * g.outW();
         int o = g.outC();

@@ -188,24 +188,8 @@ final class FusedNrpmConv {
 
     /** cols[d][p] = the d-th patch value of output pixel p of image b (0 where padded). */
     static void im2colImage(ConvGeometry g, float[] x, int b, float[][] cols) {
-        int d = 0;
-        for (int c = 0; c < g.inC(); c++) {
-            int plane = (b * g.inC() + c) * g.inH();
-            for (int i = 0; i < g.kH(); i++) {
-                for (int j = 0; j < g.kW(); j++, d++) {
-                    float[] row = cols[d];
-                    int p = 0;
-                    for (int py = 0; py < g.outH(); py++) {
-                        int iy = py * g.strideH() - g.padH() + i;
-                        boolean rowIn = iy >= 0 && iy < g.inH();
-                        int rowBase = (plane + iy) * g.inW();
-                        for (int px = 0; px < g.outW(); px++, p++) {
-                            int ix = px * g.strideW() - g.padW() + j;
-                            row[p] = rowIn && ix >= 0 && ix < g.inW() ? x[rowBase + ix] : 0f;
-                        }
-                    }
-                }
-            }
+        for (int d = 0; d < g.patchSize(); d++) {
+            Im2col.row(g, x, b, d, cols[d]);
         }
     }
 
