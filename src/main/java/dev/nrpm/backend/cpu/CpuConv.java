@@ -156,6 +156,13 @@ final class CpuConv {
 
     /** gx += dL/dx, gw += dL/dw for gy (B, O, Ho, Wo); either output may be null. */
     static void backward(ConvGeometry g, float[] x, float[] w, float[] gy, float[] gx, float[] gw) {
+        if (gx != null && FewChannelConv.suitsInputGrad(g)) {
+            FewChannelConv.inputGrad(g, w, gy, gx);
+            if (gw == null) {
+                return;
+            }
+            gx = null;
+        }
         int d = g.patchSize();
         int p = g.outH() * g.outW();
         int o = g.outC();

@@ -4,15 +4,17 @@ import dev.nrpm.backend.ConvGeometry;
 import java.util.Arrays;
 
 /**
- * LPM convolution forward for layers with few output channels, without BLAS: per image, each patch
- * row is built once (in L1) and added, scaled by W[o, d], into one accumulator row per output
- * channel. With O <= 16 an SGEMM of shape (O x D) (D x images*P) is too thin for OpenBLAS to block
- * well, and the columns it reads are several times the size of x; these loops index their two
- * arrays alike, so C2 vectorizes them. Measured against im2col + SGEMM on the ResNet-18 tiny-width
- * and LeNet shapes (bench/RESULTS.md): 1.4-2.3x faster with O <= 16, slower from O = 32 on.
+ * LPM convolution for layers with few channels, without BLAS. The forward builds each patch row of
+ * one image once (in L1) and adds it, scaled by W[o, d], into one accumulator row per output
+ * channel; the input gradient of a "same" convolution adds each gradient plane, shifted to the
+ * input cells it reaches, into one accumulator per input channel. With 16 channels or fewer the
+ * SGEMM of im2col is too thin for OpenBLAS to block well, and its columns are D/C times the size of
+ * x; these loops index their two arrays alike, so C2 vectorizes them. Against im2col + SGEMM on the
+ * ResNet-18 tiny-width and LeNet shapes (bench/RESULTS.md): forward 1.6-7x faster, slower from 32
+ * channels on.
  */
 final class FewChannelConv {
-    /** The most output channels this path takes; wider layers go to im2col + SGEMM. */
+    /** The most accumulator channels (output for the forward, input for gx) this path takes. */
     static final int MAX_OUT_CHANNELS = 16;
 
     private FewChannelConv() {
@@ -38,10 +40,10 @@ final class FewChannelConv {
                     Im2col.row(g, x, b, k, row);
                     int oc = 0;
                     for (; oc + 2 <= o; oc += 2) {
-                        addScaled2(acc[oc], w[oc * d + k], acc[oc + 1], w[(oc + 1) * d + k], row, p);
+                        addScaled2(acc[oc], w[oc * d + k], acc[oc + 1], w[(oc + 1) * d + k], row, 0, p);
                     }
                     if (oc < o) {
-                        addScaled(acc[oc], w[oc * d + k], row, p);
+                        addScaled(acc[oc], w[oc * d + k], row, 0, p);
                     }
                 }
                 for (int oc = 0; oc < o; oc++) {
@@ -51,15 +53,70 @@ final class FewChannelConv {
         });
     }
 
-    private static void addScaled(float[] acc, float w, float[] row, int n) {
-        for (int q = 0; q < n; q++) {
+    /** Whether {@link #inputGrad} takes this layer: a {@link Im2col#flat} geometry with few input channels. */
+    static boolean suitsInputGrad(ConvGeometry g) {
+        return Im2col.flat(g) && g.inC() <= MAX_OUT_CHANNELS;
+    }
+
+    /**
+     * gx += dL/dx for a {@link #suitsInputGrad} layer, parallel over images: the transpose of the
+     * forward. For each output channel o and tap (i, j), gy's plane is shifted to the input cells it
+     * reaches (one arraycopy, the wrap gaps zeroed) and added, scaled by W[o, c, i, j], into one
+     * accumulator plane per input channel c, which starts as gx's plane.
+     */
+    static void inputGrad(ConvGeometry g, float[] w, float[] gy, float[] gx) {
+        int c = g.inC();
+        int o = g.outC();
+        int khw = g.kH() * g.kW();
+        int p = g.outH() * g.outW();
+        int hw = g.inH() * g.inW();
+        CpuParallel.forRange(g.batch(), 1, (chunk, from, to) -> {
+            float[] shifted = new float[hw];
+            float[][] acc = new float[c][];
+            for (int ci = 0; ci < c; ci++) {
+                acc[ci] = new float[hw];
+            }
+            for (int b = from; b < to; b++) {
+                for (int ci = 0; ci < c; ci++) {
+                    System.arraycopy(gx, (b * c + ci) * hw, acc[ci], 0, hw);
+                }
+                for (int oc = 0; oc < o; oc++) {
+                    int gyPlane = (b * o + oc) * p;
+                    for (int k = 0; k < khw; k++) {
+                        Im2col.FlatTap tap = Im2col.FlatTap.of(g, k / g.kW(), k % g.kW());
+                        if (tap.hi() <= tap.lo()) {
+                            continue;
+                        }
+                        int lo = tap.lo() + tap.off();
+                        int hi = tap.hi() + tap.off();
+                        System.arraycopy(gy, gyPlane + tap.lo(), shifted, lo, hi - lo);
+                        tap.zeroGaps(shifted, g.outW(), tap.off());   // wrapped cells get + 0
+                        int ci = 0;
+                        for (; ci + 2 <= c; ci += 2) {
+                            addScaled2(acc[ci], w[(oc * c + ci) * khw + k], acc[ci + 1],
+                                    w[(oc * c + ci + 1) * khw + k], shifted, lo, hi);
+                        }
+                        if (ci < c) {
+                            addScaled(acc[ci], w[(oc * c + ci) * khw + k], shifted, lo, hi);
+                        }
+                    }
+                }
+                for (int ci = 0; ci < c; ci++) {
+                    System.arraycopy(acc[ci], 0, gx, (b * c + ci) * hw, hw);
+                }
+            }
+        });
+    }
+
+    private static void addScaled(float[] acc, float w, float[] row, int from, int to) {
+        for (int q = from; q < to; q++) {
             acc[q] += w * row[q];
         }
     }
 
     /** Two outputs per pass over the row: one load of row[q] for two multiply-adds. */
-    private static void addScaled2(float[] acc0, float w0, float[] acc1, float w1, float[] row, int n) {
-        for (int q = 0; q < n; q++) {
+    private static void addScaled2(float[] acc0, float w0, float[] acc1, float w1, float[] row, int from, int to) {
+        for (int q = from; q < to; q++) {
             float v = row[q];
             acc0[q] += w0 * v;
             acc1[q] += w1 * v;
