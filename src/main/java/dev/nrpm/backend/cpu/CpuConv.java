@@ -60,6 +60,7 @@ final class CpuConv {
         int khw = g.kH() * g.kW();
         int sw = g.strideW();
         boolean flatPlanes = Im2col.flat(g);
+        Im2col.FlatTap[] taps = flatPlanes ? Im2col.flatTaps(g) : null;
         int hw = g.inH() * g.inW();
         // parallel over (image, channel) planes: every write of one task lands in its own plane
         CpuParallel.forRange(nb * g.inC(), 1, (chunk, from, to) -> {
@@ -70,7 +71,7 @@ final class CpuConv {
                 int c = bc % g.inC();
                 int plane = ((b0 + bi) * g.inC() + c) * g.inH();
                 if (flatPlanes) {
-                    col2imFlat(g, gcols, c * khw * n + bi * p, n, row, acc, gx, plane * g.inW());
+                    col2imFlat(g, taps, gcols, c * khw * n + bi * p, n, row, acc, gx, plane * g.inW());
                     continue;
                 }
                 for (int k = 0; k < khw; k++) {
@@ -102,12 +103,12 @@ final class CpuConv {
      * and leaves loops with two different offsets scalar (7x slower, JDK 17). The taps are added in
      * the same order as the per-row path, so the sums are bit for bit the same.
      */
-    private static void col2imFlat(ConvGeometry g, FloatBuffer gcols, int first, int n, float[] staged,
-                                   float[] acc, float[] gx, int plane) {
+    private static void col2imFlat(ConvGeometry g, Im2col.FlatTap[] taps, FloatBuffer gcols, int first, int n,
+                                   float[] staged, float[] acc, float[] gx, int plane) {
         int hw = acc.length;
         System.arraycopy(gx, plane, acc, 0, hw);
-        for (int k = 0; k < g.kH() * g.kW(); k++) {
-            Im2col.FlatTap tap = Im2col.FlatTap.of(g, k / g.kW(), k % g.kW());
+        for (int k = 0; k < taps.length; k++) {
+            Im2col.FlatTap tap = taps[k];
             if (tap.hi() <= tap.lo()) {
                 continue;
             }

@@ -70,6 +70,7 @@ final class FewChannelConv {
         int khw = g.kH() * g.kW();
         int p = g.outH() * g.outW();
         int hw = g.inH() * g.inW();
+        Im2col.FlatTap[] taps = Im2col.flatTaps(g);
         CpuParallel.forRange(g.batch(), 1, (chunk, from, to) -> {
             float[] shifted = new float[hw];
             float[][] acc = new float[c][];
@@ -83,7 +84,7 @@ final class FewChannelConv {
                 for (int oc = 0; oc < o; oc++) {
                     int gyPlane = (b * o + oc) * p;
                     for (int k = 0; k < khw; k++) {
-                        Im2col.FlatTap tap = Im2col.FlatTap.of(g, k / g.kW(), k % g.kW());
+                        Im2col.FlatTap tap = taps[k];
                         if (tap.hi() <= tap.lo()) {
                             continue;
                         }

@@ -58,9 +58,20 @@ final class Im2col {
         /** Zeroes a[shift + q] for the wrap gaps q between valid rows (shift: where pixel 0 sits in a). */
         void zeroGaps(float[] a, int w, int shift) {
             for (int py = firstRow; py < endRow - 1; py++) {
-                Arrays.fill(a, shift + py * w + endCol, shift + (py + 1) * w + firstCol, 0f);
+                for (int q = shift + py * w + endCol; q < shift + (py + 1) * w + firstCol; q++) {
+                    a[q] = 0f;   // a gap is 2 padW cells: a loop, not a call to Arrays.fill
+                }
             }
         }
+    }
+
+    /** The {@link FlatTap}s of a {@link #flat} geometry, in kernel order (i, j). */
+    static FlatTap[] flatTaps(ConvGeometry g) {
+        FlatTap[] taps = new FlatTap[g.kH() * g.kW()];
+        for (int k = 0; k < taps.length; k++) {
+            taps[k] = FlatTap.of(g, k / g.kW(), k % g.kW());
+        }
+        return taps;
     }
 
     /** row[0, P) = patch row d of image b of x (B, C, H, W). */
