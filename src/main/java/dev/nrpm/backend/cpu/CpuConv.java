@@ -11,8 +11,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * LPM convolution as im2col + one large SGEMM per chunk of images: Java loops lay the patches out
  * as columns (D, images * pixels) directly in reusable off-heap buffers, OpenBLAS multiplies. For
  * LeNet-sized layers this is 10 to 30 times faster than libnd4j's conv2d / conv2d_bp ops (measured:
- * 7 ms and 21 ms per call at batch 50), and memory stays bounded by the chunk size. The forward of
- * layers with few output channels goes to {@link FewChannelConv} instead.
+ * 7 ms and 21 ms per call at batch 50), and memory stays bounded by the chunk size. Layers with few
+ * channels go to {@link FewChannelConv} instead: the forward with at most 16 outputs, the input
+ * gradient of a "same" convolution with at most 16 inputs.
  */
 final class CpuConv {
     /** Columns per chunk are capped at about 64 MB. */
