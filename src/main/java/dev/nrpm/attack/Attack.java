@@ -20,9 +20,14 @@ public interface Attack {
      * @param x      images (B, C, H, W) in [0, 1]
      * @param labels true classes (B)
      * @param budget the perturbation size; 0 returns a copy of x
-     * @param seed   for random starts and noise
+     * @param draws  where random starts and noise come from
      */
-    Tensor perturb(Module model, Tensor x, Tensor labels, float budget, long seed);
+    Tensor perturb(Module model, Tensor x, Tensor labels, float budget, RandomDraws draws);
+
+    /** As above, drawing random numbers for the whole batch from seed (training). */
+    default Tensor perturb(Module model, Tensor x, Tensor labels, float budget, long seed) {
+        return perturb(model, x, labels, budget, RandomDraws.batch(seed));
+    }
 
     /** Throws when a budget makes no sense for this attack. */
     void checkBudget(double budget);

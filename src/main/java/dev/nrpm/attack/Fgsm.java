@@ -24,7 +24,7 @@ public final class Fgsm implements Attack {
     }
 
     @Override
-    public Tensor perturb(Module model, Tensor x, Tensor labels, float budget, long seed) {
+    public Tensor perturb(Module model, Tensor x, Tensor labels, float budget, RandomDraws draws) {
         checkBudget(budget);
         Backend be = x.backend();
         long n = x.size();

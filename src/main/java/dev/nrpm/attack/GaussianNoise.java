@@ -22,12 +22,12 @@ public final class GaussianNoise implements Attack {
     }
 
     @Override
-    public Tensor perturb(Module model, Tensor x, Tensor labels, float budget, long seed) {
+    public Tensor perturb(Module model, Tensor x, Tensor labels, float budget, RandomDraws draws) {
         checkBudget(budget);
         Backend be = x.backend();
         long n = x.size();
         Tensor adv = Tensor.zeros(be, x.shape());
-        be.randomNormal(adv.buffer(), n, 0f, budget, seed);
+        draws.normal(be, adv.buffer(), n, 0f, budget, 0);
         be.axpby(1f, x.buffer(), 1f, adv.buffer(), n);
         Projections.clampToImage(be, adv.buffer(), n);
         return adv;

@@ -39,7 +39,7 @@ public final class PgdL2 implements Attack {
     }
 
     @Override
-    public Tensor perturb(Module model, Tensor x, Tensor labels, float budget, long seed) {
+    public Tensor perturb(Module model, Tensor x, Tensor labels, float budget, RandomDraws draws) {
         checkBudget(budget);
         Backend be = x.backend();
         long n = x.size();
@@ -53,10 +53,10 @@ public final class PgdL2 implements Attack {
         float alpha = stepSize > 0 ? stepSize : 2.5f * budget / steps;
         try (Buffer delta = be.allocate(n); Buffer g = be.allocate(n)) {
             if (randomStart) {
-                be.randomNormal(delta, n, 0f, 1f, seed);
+                draws.normal(be, delta, n, 0f, 1f, 0);
                 Projections.scaleToNorm(be, delta, batch, inner, 1f, Float.POSITIVE_INFINITY);
                 try (Buffer radius = be.allocate(batch)) {
-                    be.randomUniform(radius, batch, 0f, budget, seed ^ 0x5DEECE66DL);
+                    draws.uniform(be, radius, batch, 0f, budget, 1);
                     be.mulChannels(delta, radius, delta, 1, batch, inner);
                 }
                 be.zip(BinaryOp.ADD, x.buffer(), delta, adv.buffer(), n);

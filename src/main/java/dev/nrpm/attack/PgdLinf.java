@@ -39,7 +39,7 @@ public final class PgdLinf implements Attack {
     }
 
     @Override
-    public Tensor perturb(Module model, Tensor x, Tensor labels, float budget, long seed) {
+    public Tensor perturb(Module model, Tensor x, Tensor labels, float budget, RandomDraws draws) {
         checkBudget(budget);
         Backend be = x.backend();
         long n = x.size();
@@ -49,7 +49,7 @@ public final class PgdLinf implements Attack {
             return adv;
         }
         if (randomStart) {
-            be.randomUniform(adv.buffer(), n, -budget, budget, seed);
+            draws.uniform(be, adv.buffer(), n, -budget, budget, 0);
             be.zip(BinaryOp.ADD, adv.buffer(), x.buffer(), adv.buffer(), n);
             Projections.clampToImage(be, adv.buffer(), n);
         } else {

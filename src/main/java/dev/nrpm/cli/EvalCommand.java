@@ -1,8 +1,10 @@
 package dev.nrpm.cli;
 
-import dev.nrpm.attack.Attack;
+import dev.nrpm.attack.AttackKind;
+import dev.nrpm.attack.AttackPlan;
 import dev.nrpm.backend.Backend;
 import dev.nrpm.data.ImageDataset;
+import dev.nrpm.eval.EvalOptions;
 import dev.nrpm.eval.EvalReport;
 import dev.nrpm.eval.RobustnessCurve;
 import dev.nrpm.eval.RobustnessEvaluator;
@@ -10,8 +12,10 @@ import dev.nrpm.models.ModelSpec;
 import dev.nrpm.nn.Module;
 import dev.nrpm.nn.ParamInit;
 import dev.nrpm.pm.LambdaMode;
+import dev.nrpm.report.AdversarialFile;
 import dev.nrpm.report.TableReport;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -53,6 +57,11 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "Seed for random starts and noise. Default: ${DEFAULT-VALUE}.")
     long seed;
 
+    @Option(names = "--save-adversarial", paramLabel = "FILE.safetensors",
+            description = "Write the adversarial images (per budget, the clean image where none was found), labels,"
+                    + " dataset indices and which attack broke each sample, as safetensors.")
+    Path saveAdversarial;
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -62,10 +71,16 @@ final class EvalCommand implements Callable<Integer> {
         if (model.weights == null) {
             throw new dev.nrpm.error.InvalidSettingException("--weights FILE is required for eval");
         }
-        Attack a = attack.create();
+        AttackKind kind = attack.kind();
+        attack.settings();
+        for (double b : attack.budgets) {
+            kind.budgetKind(attack.settings().norm()).check(kind.cliName(), b);
+        }
         pm.mode();
+        output.checkDistinct(model.weights, saveAdversarial, "--save-adversarial");
         Backend be = device.backend();
         ImageDataset test = data.evaluation();
+        AttackPlan plan = attack.plan(test.numClasses());
         ModelSpec ms = model.spec(data.shape(), test.numClasses());
         Module net = ms.build(new ParamInit(be, seed));
         Weights.Loaded loaded = Weights.load(model.weights, net, ms);
@@ -73,13 +88,22 @@ final class EvalCommand implements Callable<Integer> {
         out.println("model: " + ms.describe() + ", " + loaded.summary());
         out.println("pattern matching: " + applied.label());
         Runs.device(out, be);
+        out.println("attack: " + attack.describe(plan));
+        EvalOptions opt = EvalOptions.of(data.batch, seed).withProbes(!attack.noProbes)
+                .keepingAdversarial(saveAdversarial != null);
         RobustnessCurve curve = RobustnessEvaluator.evaluate(applied.label(), applied.values(), net, be, test,
-                data.batch, a, attack.budgets, seed, Runs.progress("eval " + attack.attack));
+                plan, attack.budgets, opt, Runs.stages());
         EvalReport report = new EvalReport(ms.describe(), model.weights.toString(), describeData(test),
-                attack.describe(), be.name(), Runs.since(start), List.of(curve));
+                attack.describe(plan), be.name(), Runs.since(start), List.of(curve), attack.budgetTitle(),
+                plan == null ? Map.of("attack", "none") : plan.settings(), seed);
         out.println();
         out.print(TableReport.render(report));
         output.write(report, out);
+        if (saveAdversarial != null) {
+            AdversarialFile.write(saveAdversarial, report, curve, new int[] {test.channels(), test.height(), test.width()},
+                    test.labels());
+            out.println("wrote " + saveAdversarial);
+        }
         return 0;
     }
 

@@ -1,9 +1,10 @@
 package dev.nrpm.cli;
 
-import dev.nrpm.attack.Attack;
+import dev.nrpm.attack.AttackPlan;
 import dev.nrpm.backend.Backend;
 import dev.nrpm.data.ImageDataset;
 import dev.nrpm.error.InvalidSettingException;
+import dev.nrpm.eval.EvalOptions;
 import dev.nrpm.eval.EvalReport;
 import dev.nrpm.eval.RobustnessCurve;
 import dev.nrpm.eval.RobustnessEvaluator;
@@ -86,10 +87,12 @@ final class ReprogramCommand implements Callable<Integer> {
             throw new InvalidSettingException("--pm lpm leaves nothing to reprogram; use --pm nrpm (the default here)");
         }
         pm.pm = "nrpm";
-        Attack a = attack.create();
+        attack.kind();
         TrainConfig cfg = p.trains() ? training.config(seed) : null;
         Backend be = device.backend();
         ImageDataset eval = data.evaluation();
+        AttackPlan a = attack.plan(eval.numClasses());
+        EvalOptions opt = EvalOptions.of(data.batch, seed).withProbes(!attack.noProbes);
         ImageDataset train = p.trains() ? training.trainingSet(data) : null;
         ModelSpec ms = model.spec(data.shape(), eval.numClasses());
         Module net = ms.build(new ParamInit(be, seed));
@@ -100,7 +103,7 @@ final class ReprogramCommand implements Callable<Integer> {
         List<RobustnessCurve> curves = new ArrayList<>();
         PatternMatchingOptions.Applied before = PatternMatchingOptions.describe(net);
         curves.add(RobustnessEvaluator.evaluate(before.label() + " (original)", before.values(), net, be, eval,
-                data.batch, a, attack.budgets, seed, Runs.progress("eval original")));
+                a, attack.budgets, opt, Runs.stages()));
 
         List<String> layers = p.apply(net, pm.layers, pm.spec(), lambdas(net, loaded, p));
         pw.println("paradigm " + p.number() + ": NRPM in " + String.join(", ", layers));
@@ -114,13 +117,14 @@ final class ReprogramCommand implements Callable<Integer> {
         }
         PatternMatchingOptions.Applied after = PatternMatchingOptions.describe(net);
         curves.add(RobustnessEvaluator.evaluate(after.label() + " (paradigm " + p.number() + ")", after.values(), net,
-                be, eval, data.batch, a, attack.budgets, seed, Runs.progress("eval reprogrammed")));
+                be, eval, a, attack.budgets, opt, Runs.stages()));
         Path target = out != null ? out : Path.of("runs", ms.name() + "-paradigm" + p.number() + ".safetensors");
         TrainingCheckpoint.save(target, net, ms, null, p.trains() ? cfg.epochs() : 0, seed,
                 Map.of("paradigm", String.valueOf(p.number()), "reprogrammed_from", model.weights.toString()));
         EvalReport report = new EvalReport(ms.describe(), model.weights.toString(),
-                data.data + " test [" + data.offset + ", " + (data.offset + eval.size()) + ")", attack.describe(),
-                be.name(), Runs.since(start), curves);
+                data.data + " test [" + data.offset + ", " + (data.offset + eval.size()) + ")", attack.describe(a),
+                be.name(), Runs.since(start), curves, attack.budgetTitle(),
+                a == null ? Map.of("attack", "none") : a.settings(), seed);
         pw.println();
         pw.print(TableReport.render(report));
         output.write(report, pw);

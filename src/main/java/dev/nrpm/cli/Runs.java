@@ -2,6 +2,7 @@ package dev.nrpm.cli;
 
 import dev.nrpm.backend.Backend;
 import dev.nrpm.eval.BatchProgress;
+import dev.nrpm.eval.ProgressSink;
 import dev.nrpm.report.Progress;
 import java.io.PrintWriter;
 
@@ -27,6 +28,24 @@ final class Runs {
     static BatchProgress progress(String task) {
         Progress[] holder = new Progress[1];
         return progress(task, 0, holder);
+    }
+
+    /** Progress bars per evaluation stage (an attack at a budget), counted in samples. */
+    static ProgressSink stages() {
+        return (task, total) -> {
+            Progress bar = Progress.start(task, total, " img");
+            return new ProgressSink.Stage() {
+                @Override
+                public void step(long n) {
+                    bar.step(n);
+                }
+
+                @Override
+                public void close() {
+                    bar.close();
+                }
+            };
+        };
     }
 
     static void device(PrintWriter out, Backend be) {

@@ -180,6 +180,14 @@ public final class ImageDataset {
         return new ImageDataset(sliceName, channels, height, width, numClasses, pixels, labels, start + offset, limit);
     }
 
+    /**
+     * Image i's index in the whole file it was read from (slices keep counting from the file's
+     * start): what keys a sample's random draws in an attack, so that --offset and shards agree.
+     */
+    public long sourceIndex(int i) {
+        return start + (long) Objects.checkIndex(i, size);
+    }
+
     /** How many images carry each label (numClasses); sums to {@link #size()}. */
     public int[] classCounts() {
         int[] counts = new int[numClasses];

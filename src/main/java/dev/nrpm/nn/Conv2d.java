@@ -28,10 +28,10 @@ public final class Conv2d extends MatchingLayer {
 
     @Override
     public Tensor forward(Tensor x) {
-        if (patternMatching().isLpm()) {
+        if (activePatternMatching().isLpm()) {
             return Conv2dOp.apply(site(), x, param("weight"), param("bias"), stride, padding);
         }
-        return NrpmConv2dOp.apply(site(), patternMatching().spec(), x, param("weight"), param("bias"),
+        return NrpmConv2dOp.apply(site(), activePatternMatching().spec(), x, param("weight"), param("bias"),
                 lambdaTensor(), stride, padding);
     }
 

@@ -22,10 +22,10 @@ public final class Linear extends MatchingLayer {
 
     @Override
     public Tensor forward(Tensor x) {
-        if (patternMatching().isLpm()) {
+        if (activePatternMatching().isLpm()) {
             return LinearOp.apply(site(), x, param("weight"), param("bias"));
         }
-        return NrpmLinearOp.apply(site(), patternMatching().spec(), x, param("weight"), param("bias"), lambdaTensor());
+        return NrpmLinearOp.apply(site(), activePatternMatching().spec(), x, param("weight"), param("bias"), lambdaTensor());
     }
 
     public Tensor weight() {

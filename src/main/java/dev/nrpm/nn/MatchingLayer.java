@@ -14,6 +14,8 @@ import dev.nrpm.tensor.Tensor;
 public abstract class MatchingLayer extends Module {
     private PatternMatching pm = PatternMatching.lpm();
     private Tensor fixedLambda;
+    private PatternMatching override;
+    private Tensor overrideLambda;
 
     protected abstract Backend backend();
 
@@ -51,8 +53,38 @@ public abstract class MatchingLayer extends Module {
         }
     }
 
+    /**
+     * Runs the forward pass with another setting (fixed lambda) until {@link #clearOverride()}, leaving
+     * the configured setting, its parameters and {@link #patternMatching()} as they are: adaptive
+     * attacks take gradients through such surrogates of the same weights.
+     */
+    public void setOverride(PatternMatching setting) {
+        if (setting.lambdaMode() != LambdaMode.FIXED) {
+            throw new IllegalArgumentException("a surrogate setting has a fixed lambda, got " + setting);
+        }
+        clearOverride();
+        overrideLambda = Tensor.scalar(backend(), setting.lambda());
+        override = setting;
+    }
+
+    public void clearOverride() {
+        if (overrideLambda != null) {
+            overrideLambda.close();
+            overrideLambda = null;
+        }
+        override = null;
+    }
+
+    /** The setting the forward pass uses: the override while one is set, else the configured one. */
+    protected PatternMatching activePatternMatching() {
+        return override != null ? override : pm;
+    }
+
     /** Lambda as a one-element tensor in the graph, so a learnable one receives its gradient. */
     protected Tensor lambdaTensor() {
+        if (override != null) {
+            return overrideLambda;
+        }
         switch (pm.lambdaMode()) {
             case FIXED:
                 return fixedLambda;

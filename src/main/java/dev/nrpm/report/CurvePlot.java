@@ -36,14 +36,17 @@ public final class CurvePlot {
 
     /**
      * The chart, for callers that want to restyle it before {@link #write(XYChart, Path)}.
-     * The x-axis title comes from {@link #budgetAxisTitle(String)}.
+     * The x-axis title names what the budgets measure, as the attack registry says
+     * ({@link EvalReport#budgetTitle()}); reports made without it fall back on
+     * {@link #budgetAxisTitle(String)}.
      */
     public static XYChart chart(EvalReport report) {
         ReportChecks.require(report);
         XYChart chart = new XYChartBuilder()
                 .width(WIDTH).height(HEIGHT)
                 .title(title(report))
-                .xAxisTitle(budgetAxisTitle(report.attack()))
+                .xAxisTitle(report.budgetTitle() != null ? "attack budget (" + report.budgetTitle() + ")"
+                        : budgetAxisTitle(report.attack()))
                 .yAxisTitle("robust accuracy (%)")
                 .build();
         XYStyler style = chart.getStyler();

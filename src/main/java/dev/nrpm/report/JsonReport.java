@@ -1,7 +1,9 @@
 package dev.nrpm.report;
 
 import com.google.gson.stream.JsonWriter;
+import dev.nrpm.eval.AttackBreakdown;
 import dev.nrpm.eval.EvalReport;
+import dev.nrpm.eval.Finding;
 import dev.nrpm.eval.RobustnessCurve;
 
 import java.io.IOException;
@@ -31,7 +33,17 @@ import java.util.concurrent.atomic.AtomicLong;
  *  "configurations": [{"label", "pm", "accuracy": [..], "correct": [..]}, ..], "device", "seconds"}
  * </pre>
  *
- * Every key is always present (an unknown weights file is {@code null}). "accuracy" holds
+ * Evaluations that record attack details add, at the top level, "budget_kind" ("L-inf epsilon"),
+ * "attack_settings" (name, norm, iterations, ...) and "seed", and per curve (beside "pm"):
+ *
+ * <pre>
+ * "breakdown": [{"budget", "seed", "members": [..], "robust_after": [..], "accuracy_after": [..],
+ *                "broken": [..], "seconds": [..], "outcome": ["robust" | "misclassified" | member, .. per sample]}, ..],
+ * "findings": [{"code", "severity", "attack", "budget", "count", "of", "fraction", "message"}, ..],
+ * "sample_indices": [..]   (each sample's index in its dataset file, the order of "outcome")
+ * </pre>
+ *
+ * The original keys are always present (an unknown weights file is {@code null}). "accuracy" holds
  * fractions (correct / n), "budgets" and "accuracy" are written with full precision (the shortest
  * decimal that reads back as the same double) and without exponents, "n" and "correct" as integers.
  * Pretty-printed with two-space indents, numeric arrays on one line.
@@ -57,12 +69,23 @@ public final class JsonReport {
             json.name("n").value(report.n());
             json.name("attack").value(report.attack());
             json.name("budgets").jsonValue(doubles(report.budgets()));
+            if (report.budgetTitle() != null) {
+                json.name("budget_kind").value(report.budgetTitle());
+            }
+            if (!report.attackInfo().isEmpty()) {
+                json.name("attack_settings");
+                pm(json, "attack", "attack_settings", report.attackInfo(), 0);
+            }
+            if (report.seed() != null) {
+                json.name("seed").value(report.seed());
+            }
             if (report.curves().size() == 1) {
                 RobustnessCurve curve = report.curves().get(0);
                 json.name("accuracy").jsonValue(doubles(curve.accuracies()));
                 json.name("correct").jsonValue(longs(curve.correct()));
                 json.name("pm");
                 pm(json, curve.label(), "pm", curve.pm(), 0);
+                details(json, curve);
             } else {
                 json.name("configurations").beginArray();
                 for (RobustnessCurve curve : report.curves()) {
@@ -72,6 +95,7 @@ public final class JsonReport {
                     pm(json, curve.label(), "pm", curve.pm(), 0);
                     json.name("accuracy").jsonValue(doubles(curve.accuracies()));
                     json.name("correct").jsonValue(longs(curve.correct()));
+                    details(json, curve);
                     json.endObject();
                 }
                 json.endArray();
@@ -88,6 +112,62 @@ public final class JsonReport {
     /** Writes {@link #toJson} to file atomically, creating parent directories. */
     public static void write(EvalReport report, Path file) {
         AtomicFile.writeString(file, toJson(report));
+    }
+
+    /** A curve's attack breakdown, findings and sample indices, where recorded. */
+    private static void details(JsonWriter json, RobustnessCurve curve) throws IOException {
+        if (!curve.breakdowns().isEmpty()) {
+            json.name("breakdown").beginArray();
+            for (AttackBreakdown bd : curve.breakdowns()) {
+                json.beginObject();
+                json.name("budget").jsonValue(Decimals.exact(bd.budget()));
+                json.name("seed").value(bd.seed());
+                json.name("members").beginArray();
+                for (String m : bd.members()) {
+                    json.value(m);
+                }
+                json.endArray();
+                json.name("robust_after").jsonValue(longs(bd.robustAfter()));
+                double[] after = new double[bd.robustAfter().length];
+                for (int i = 0; i < after.length; i++) {
+                    after[i] = curve.n() == 0 ? 0 : (double) bd.robustAfter()[i] / curve.n();
+                }
+                json.name("accuracy_after").jsonValue(doubles(after));
+                json.name("broken").jsonValue(longs(bd.broken()));
+                json.name("seconds").jsonValue(doubles(bd.seconds()));
+                json.name("outcome").beginArray();
+                for (int i = 0; i < bd.outcome().length; i++) {
+                    json.value(bd.outcomeName(i));
+                }
+                json.endArray();
+                json.endObject();
+            }
+            json.endArray();
+        }
+        if (!curve.findings().isEmpty()) {
+            json.name("findings").beginArray();
+            for (Finding f : curve.findings()) {
+                json.beginObject();
+                json.name("code").value(f.code());
+                json.name("severity").value(f.severity().name().toLowerCase(java.util.Locale.ROOT));
+                json.name("attack").value(f.attack());
+                json.name("budget");
+                if (Double.isNaN(f.budget())) {
+                    json.nullValue();
+                } else {
+                    json.jsonValue(Decimals.exact(f.budget()));
+                }
+                json.name("count").value(f.count());
+                json.name("of").value(f.of());
+                json.name("fraction").jsonValue(Decimals.exact(f.fraction()));
+                json.name("message").value(f.message());
+                json.endObject();
+            }
+            json.endArray();
+        }
+        if (curve.sampleIds() != null && !curve.breakdowns().isEmpty()) {
+            json.name("sample_indices").jsonValue(longs(curve.sampleIds()));
+        }
     }
 
     /** A numeric array as one line of raw JSON: "[0.0, 0.03137254901960784, 0.1]". */

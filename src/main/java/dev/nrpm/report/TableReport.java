@@ -1,6 +1,8 @@
 package dev.nrpm.report;
 
+import dev.nrpm.eval.AttackBreakdown;
 import dev.nrpm.eval.EvalReport;
+import dev.nrpm.eval.Finding;
 import dev.nrpm.eval.RobustnessCurve;
 
 import java.util.ArrayList;
@@ -61,7 +63,67 @@ public final class TableReport {
             }
             out.append('\n');
         }
+        for (RobustnessCurve curve : curves) {
+            breakdown(out, curve, curves.size() > 1);
+        }
+        for (RobustnessCurve curve : curves) {
+            for (Finding f : curve.findings()) {
+                out.append(f.isWarning() ? "warning: " : "note: ")
+                        .append(curves.size() > 1 ? printable(curve.label()) + ": " : "")
+                        .append(printable(f.message())).append('\n');
+            }
+        }
         return out.toString();
+    }
+
+    /**
+     * AutoAttack's log as a grid: per attacked budget, the robust accuracy after each member in the
+     * order they ran, then each member's time in seconds.
+     */
+    private static void breakdown(StringBuilder out, RobustnessCurve curve, boolean named) {
+        List<AttackBreakdown> bds = curve.breakdowns();
+        if (bds.isEmpty()) {
+            return;
+        }
+        List<String> members = bds.get(0).members();
+        int cols = members.size() + 1;
+        String[][] cells = new String[bds.size() + 1][cols];
+        cells[0][0] = "robust after";
+        for (int m = 0; m < members.size(); m++) {
+            cells[0][m + 1] = members.get(m);
+        }
+        String[] budgets = new String[bds.size()];
+        double[] values = new double[bds.size()];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = bds.get(i).budget();
+        }
+        budgets = Decimals.compact(values);
+        for (int r = 0; r < bds.size(); r++) {
+            AttackBreakdown bd = bds.get(r);
+            cells[r + 1][0] = "budget " + budgets[r];
+            for (int m = 0; m < members.size(); m++) {
+                cells[r + 1][m + 1] = String.format(Locale.ROOT, "%.1f (%ds)",
+                        100.0 * bd.robustAfter()[m] / Math.max(1, curve.n()), Math.round(bd.seconds()[m]));
+            }
+        }
+        int[] width = new int[cols];
+        for (String[] row : cells) {
+            for (int c = 0; c < cols; c++) {
+                width[c] = Math.max(width[c], displayWidth(row[c]));
+            }
+        }
+        out.append('\n');
+        if (named) {
+            out.append(printable(curve.label())).append(":\n");
+        }
+        for (String[] row : cells) {
+            pad(out, row[0], width[0], false);
+            for (int c = 1; c < cols; c++) {
+                out.append(GAP);
+                pad(out, row[c], width[c], true);
+            }
+            out.append('\n');
+        }
     }
 
     /** "model=... weights=... data=... attack=... n=... device=... seconds=...", leaving out unknown (null) values. */

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.nrpm.attack.Attack;
+import dev.nrpm.attack.RandomDraws;
 import dev.nrpm.attack.Fgsm;
 import dev.nrpm.backend.Backend;
 import dev.nrpm.data.ImageDataset;
@@ -97,7 +98,7 @@ class TrainingTest {
             @Override public String name() { return "stub"; }
             @Override public String budgetName() { return "epsilon"; }
             @Override public void checkBudget(double budget) { }
-            @Override public Tensor perturb(Module model, Tensor x, Tensor labels, float budget, long seed) {
+            @Override public Tensor perturb(Module model, Tensor x, Tensor labels, float budget, RandomDraws draws) {
                 return perturb.apply(x);
             }
         };
