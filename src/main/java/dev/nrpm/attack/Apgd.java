@@ -162,10 +162,14 @@ public final class Apgd implements BatchAttack {
         }
         System.arraycopy(grad, 0, gradBest, 0, grad.length);
 
-        int checkpointGap = Math.max((int) (0.22 * iterations), 1);
-        int minGap = Math.max((int) (0.06 * iterations), 1);
-        int gapDecrease = Math.max((int) (0.03 * iterations), 1);
-        int sinceCheck = 0;
+        boolean[] checkpoint = new boolean[iterations];
+        int[] gaps = new int[iterations];
+        int previous = 0;
+        for (int c : checkpoints(iterations)) {
+            checkpoint[c - 1] = true;
+            gaps[c - 1] = c - previous;
+            previous = c;
+        }
         int[] increases = new int[n];
         double[] lossBestAtCheck = lossBest.clone();
         boolean[] reducedAtCheck = new boolean[n];
@@ -205,9 +209,9 @@ public final class Apgd implements BatchAttack {
                     System.arraycopy(grad, i * d, gradBest, i * d, d);
                 }
             }
-            if (++sinceCheck == checkpointGap) {
+            if (checkpoint[it]) {
                 for (int i : active) {
-                    boolean oscillating = increases[i] < RHO * checkpointGap;
+                    boolean oscillating = increases[i] < RHO * gaps[it];
                     boolean stalled = !reducedAtCheck[i] && lossBestAtCheck[i] >= lossBest[i];
                     reducedAtCheck[i] = oscillating || stalled;
                     lossBestAtCheck[i] = lossBest[i];
@@ -218,11 +222,42 @@ public final class Apgd implements BatchAttack {
                         System.arraycopy(gradBest, i * d, grad, i * d, d);
                     }
                 }
-                checkpointGap = Math.max(checkpointGap - gapDecrease, minGap);
-                sinceCheck = 0;
             }
         }
         return new Result(adv, broken);
+    }
+
+    /**
+     * The iterations (counted from 1) after which the step size is checked: the first after 22% of
+     * them, each next interval 3% shorter than the one before but at least 6% (100 iterations:
+     * 22, 41, 57, 70, 80, 87, 93, 99).
+     */
+    public static int[] checkpoints(int iterations) {
+        int gap = Math.max((int) (0.22 * iterations), 1);
+        int minGap = Math.max((int) (0.06 * iterations), 1);
+        int decrease = Math.max((int) (0.03 * iterations), 1);
+        java.util.List<Integer> out = new java.util.ArrayList<>();
+        for (int at = gap; at <= iterations; at += gap) {
+            out.add(at);
+            gap = Math.max(gap - decrease, minGap);
+        }
+        return out.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    public Loss loss() {
+        return loss;
+    }
+
+    public int restarts() {
+        return restarts;
+    }
+
+    public int targets() {
+        return targets;
+    }
+
+    public Norm norm() {
+        return norm;
     }
 
     private void randomStart(SampleRng rng, float[] x0, int o, int d, double eps, float[] out) {

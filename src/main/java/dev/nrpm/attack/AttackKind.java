@@ -35,7 +35,8 @@ public enum AttackKind {
             int steps = steps(s, 10);
             return single(this, norm, new TensorAttackMember(new PgdLinf(steps, s.stepSize(), s.randomStart()), true),
                     AttackPlan.Role.WHITE_BOX, pgdSettings(steps, s),
-                    q -> new TensorAttackMember(new PgdLinf(q, s.stepSize(), s.randomStart()), true));
+                    q -> new TensorAttackMember(new PgdLinf(q, s.stepSize(), s.randomStart()), true),
+                    q -> new TensorAttackMember(new PgdLinf(q, 0f, true), true));
         }
     },
     PGD_L2("pgd-l2", "PGD-L2", Fixed.L2, "projected gradient descent in the L2 ball, fixed step") {
@@ -44,7 +45,8 @@ public enum AttackKind {
             int steps = steps(s, 10);
             return single(this, norm, new TensorAttackMember(new PgdL2(steps, s.stepSize(), s.randomStart()), true),
                     AttackPlan.Role.WHITE_BOX, pgdSettings(steps, s),
-                    q -> new TensorAttackMember(new PgdL2(q, s.stepSize(), s.randomStart()), true));
+                    q -> new TensorAttackMember(new PgdL2(q, s.stepSize(), s.randomStart()), true),
+                    q -> new TensorAttackMember(new PgdL2(q, 0f, true), true));
         }
     },
     NOISE("noise", "Gaussian noise", Fixed.SIGMA, "random Gaussian noise of standard deviation sigma (not an adversary)") {
@@ -265,11 +267,23 @@ public enum AttackKind {
 
     private static AttackPlan single(AttackKind kind, Norm norm, BatchAttack attack, AttackPlan.Role role,
                                      Map<String, Object> settings, IntFunction<BatchAttack> shorter) {
-        return assemble(kind, norm, List.of(new AttackPlan.Member(attack, role)), settings, shorter, null);
+        return single(kind, norm, attack, role, settings, shorter, shorter);
+    }
+
+    /** largeBudget: the shorter attack with a budget-relative step, where the member has a fixed one. */
+    private static AttackPlan single(AttackKind kind, Norm norm, BatchAttack attack, AttackPlan.Role role,
+                                     Map<String, Object> settings, IntFunction<BatchAttack> shorter,
+                                     IntFunction<BatchAttack> largeBudget) {
+        return assemble(kind, norm, List.of(new AttackPlan.Member(attack, role)), settings, shorter, largeBudget, null);
     }
 
     private static AttackPlan assemble(AttackKind kind, Norm norm, List<AttackPlan.Member> members, Map<String, Object> settings,
-                                   IntFunction<BatchAttack> shorter, String detail) {
+                                       IntFunction<BatchAttack> shorter, String detail) {
+        return assemble(kind, norm, members, settings, shorter, shorter, detail);
+    }
+
+    private static AttackPlan assemble(AttackKind kind, Norm norm, List<AttackPlan.Member> members, Map<String, Object> settings,
+                                       IntFunction<BatchAttack> shorter, IntFunction<BatchAttack> largeBudget, String detail) {
         BudgetKind budget = kind.budget == Fixed.SIGMA ? BudgetKind.NOISE_SIGMA : BudgetKind.of(norm);
         Map<String, Object> all = new LinkedHashMap<>();
         all.put("attack", kind.cliName);
@@ -286,7 +300,7 @@ public enum AttackKind {
                     .intValue();
             int quarter = Math.max(1, full / 4);
             String unit = queries ? " queries" : all.containsKey("iterations") ? " iterations" : " steps";
-            probe = new AttackPlan.Shorter(shorter.apply(quarter), quarter + unit, full + unit);
+            probe = new AttackPlan.Shorter(shorter.apply(quarter), largeBudget.apply(quarter), quarter + unit, full + unit);
         }
         return new AttackPlan(kind.cliName, text, budget, members, all, probe);
     }

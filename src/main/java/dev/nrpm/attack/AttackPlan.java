@@ -44,10 +44,12 @@ public record AttackPlan(String name, String description, BudgetKind budget, Lis
     /**
      * The first member with less effort.
      *
-     * @param attack the shorter attack
-     * @param effort what it spends ("25 iterations"), beside the full member's ("100 iterations")
+     * @param attack      the shorter attack, its other settings as the member's
+     * @param largeBudget the shorter attack for the large-budget probe: any fixed step size is
+     *                    replaced by one relative to the budget, which a huge ball needs
+     * @param effort      what it spends ("25 iterations"), beside the full member's ("100 iterations")
      */
-    public record Shorter(BatchAttack attack, String effort, String fullEffort) {
+    public record Shorter(BatchAttack attack, BatchAttack largeBudget, String effort, String fullEffort) {
     }
 
     public List<String> memberNames() {

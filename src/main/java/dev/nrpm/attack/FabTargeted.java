@@ -39,6 +39,14 @@ public final class FabTargeted implements BatchAttack {
         return "fab-t";
     }
 
+    public int iterations() {
+        return iterations;
+    }
+
+    public int targets() {
+        return targets;
+    }
+
     @Override
     public Result run(Classifier model, SampleBatch batch, double eps, long seed, GradientHealth health) {
         return search(model, batch, eps, health).result();

@@ -42,6 +42,14 @@ public final class Square implements BatchAttack {
         return "square";
     }
 
+    public int queries() {
+        return queries;
+    }
+
+    public double pInit() {
+        return pInit;
+    }
+
     /** The window's share of the image at iteration it: p_init halved after 10, 50, 200, 500, 1000, 2000, 4000, 6000, 8000. */
     static double fraction(double pInit, int it) {
         int[] marks = {10, 50, 200, 500, 1000, 2000, 4000, 6000, 8000};

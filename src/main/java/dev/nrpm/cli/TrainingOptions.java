@@ -37,15 +37,16 @@ final class TrainingOptions {
             description = "Adversarial training: train on attacked batches. Default: ${DEFAULT-VALUE}.")
     String adversarial;
 
-    @Option(names = "--train-budget", defaultValue = "0.1", paramLabel = "X", description = "Budget of the training attack. Default: ${DEFAULT-VALUE}.")
-    float trainBudget;
+    @Option(names = "--train-budget", defaultValue = "0.1", paramLabel = "X", converter = FractionConverter.class,
+            description = "Budget of the training attack (8/255 style fractions are fine). Default: ${DEFAULT-VALUE}.")
+    double trainBudget;
 
     @Option(names = "--train-steps", defaultValue = "7", paramLabel = "N", description = "PGD steps of the training attack. Default: ${DEFAULT-VALUE}.")
     int trainSteps;
 
-    @Option(names = "--train-step-size", defaultValue = "0", paramLabel = "X",
-            description = "Step of the training PGD attack; 0 means 2.5 * budget / steps. Default: ${DEFAULT-VALUE}.")
-    float trainStepSize;
+    @Option(names = "--train-step-size", defaultValue = "0", paramLabel = "X", converter = FractionConverter.class,
+            description = "Step of the training PGD attack (e.g. 2/255); 0 means 2.5 * budget / steps. Default: ${DEFAULT-VALUE}.")
+    double trainStepSize;
 
     @Option(names = "--attack-in-train-mode",
             description = "Generate training attacks with the model in training mode, so their forwards also move"
@@ -64,8 +65,8 @@ final class TrainingOptions {
     Integer trainLimit;
 
     TrainConfig config(long seed) {
-        Attack a = Attacks.create(adversarial, trainSteps, trainStepSize, true);
-        AdversarialSetting adv = a == null ? null : new AdversarialSetting(a, trainBudget, attackInTrainMode);
+        Attack a = Attacks.create(adversarial, trainSteps, (float) trainStepSize, true);
+        AdversarialSetting adv = a == null ? null : new AdversarialSetting(a, (float) trainBudget, attackInTrainMode);
         return new TrainConfig(epochs, batch, lr, momentum, weightDecay, LrSchedule.parse(schedule), seed, augment, adv);
     }
 

@@ -175,7 +175,7 @@ final class MaskingChecks {
         }
         int gray = grayClass(model, data);
         long bound = boundAtLarge(data, clean, gray, correctRows);
-        boolean[] broke = runShorter(shorter.attack(), norm, model, data, correctRows, large,
+        boolean[] broke = runShorter(shorter.largeBudget(), norm, model, data, correctRows, large,
                 RobustnessEvaluator.budgetSeed(opt.seed(), large), opt, progress,
                 "probe: " + shorter.attack().name() + " at budget " + large);
         long robust = 0;
