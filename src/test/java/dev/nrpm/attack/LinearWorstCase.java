@@ -99,6 +99,71 @@ final class LinearWorstCase {
         return m;
     }
 
+    /**
+     * min over the L2 ball of radius eps and the box of z_y - z_j: x = clip(x0 - mu v) with the
+     * mu >= 0 that puts x on the sphere (or at the box's far corner when that is inside the ball).
+     */
+    double worstMarginL2(int i, int j, double eps) {
+        double muHi = 1;
+        while (l2Step(i, j, muHi) < eps && muHi < 1e9) {
+            muHi *= 2;
+        }
+        double lo = 0;
+        double hi = muHi;
+        for (int it = 0; it < 200; it++) {
+            double mid = 0.5 * (lo + hi);
+            if (l2Step(i, j, mid) < eps) {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        return marginAt(i, j, lo);
+    }
+
+    /** The exact smallest L2 distance (within the box) to a point where class j scores above y. */
+    double distanceToL2(int i, int j) {
+        if (marginAt(i, j, 1e9) >= 0) {
+            return Double.POSITIVE_INFINITY;
+        }
+        double lo = 0;
+        double hi = 1;
+        while (marginAt(i, j, hi) >= 0) {
+            hi *= 2;
+        }
+        for (int it = 0; it < 200; it++) {
+            double mid = 0.5 * (lo + hi);
+            if (marginAt(i, j, mid) < 0) {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        return l2Step(i, j, hi);
+    }
+
+    /** ||clip(x0 - mu v) - x0||, v = w_y - w_j. */
+    private double l2Step(int i, int j, double mu) {
+        double s = 0;
+        for (int p = 0; p < d; p++) {
+            double x0 = x[i * d + p];
+            double v = w[labels[i] * d + p] - w[j * d + p];
+            double m = Math.min(1, Math.max(0, x0 - mu * v)) - x0;
+            s += m * m;
+        }
+        return Math.sqrt(s);
+    }
+
+    private double marginAt(int i, int j, double mu) {
+        int y = labels[i];
+        double m = b[y] - b[j];
+        for (int p = 0; p < d; p++) {
+            double v = w[y * d + p] - w[j * d + p];
+            m += v * Math.min(1, Math.max(0, x[i * d + p] - mu * v));
+        }
+        return m;
+    }
+
     /** The smallest worst-case margin over all wrong classes: negative where the sample can be broken. */
     double worstMargin(int i, double eps) {
         double m = Double.POSITIVE_INFINITY;
