@@ -307,7 +307,9 @@ public enum AttackKind {
 
     private static String describe(Map<String, Object> settings) {
         List<String> parts = new ArrayList<>();
-        settings.forEach((k, v) -> parts.add(k.replace('_', ' ') + " " + v));
+        settings.forEach((k, v) -> parts.add(k.replace('_', ' ') + " " + (v instanceof Double || v instanceof Float
+                ? new java.math.BigDecimal(String.format(Locale.ROOT, "%.4g", ((Number) v).doubleValue())).stripTrailingZeros().toPlainString()
+                : v)));
         return String.join(", ", parts);
     }
 

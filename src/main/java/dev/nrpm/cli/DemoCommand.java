@@ -112,7 +112,7 @@ final class DemoCommand implements Callable<Integer> {
                     budgets, seed, Runs.progress("eval " + applied.label())));
         }
         EvalReport report = new EvalReport(ms.describe(), checkpoint.toString(), "synth-mnist test [0, " + test.size() + ")",
-                "fgsm", be.name(), Runs.since(start), curves);
+                "fgsm", be.name(), Runs.since(start), curves, fgsm.budgetName(), Map.of("attack", "fgsm"), seed);
         pw.println();
         pw.print(TableReport.render(report));
         JsonReport.write(report, out.resolve("results.json"));

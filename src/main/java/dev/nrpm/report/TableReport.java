@@ -77,13 +77,13 @@ public final class TableReport {
     }
 
     /**
-     * AutoAttack's log as a grid: per attacked budget, the robust accuracy after each member in the
-     * order they ran, then each member's time in seconds.
+     * AutoAttack's log as a grid, for attacks of several members: per attacked budget, the robust
+     * accuracy after each member in the order they ran, with each member's time in seconds.
      */
     private static void breakdown(StringBuilder out, RobustnessCurve curve, boolean named) {
         List<AttackBreakdown> bds = curve.breakdowns();
-        if (bds.isEmpty()) {
-            return;
+        if (bds.isEmpty() || bds.get(0).members().size() < 2) {
+            return; // one attack: the grid above says it all, and the header has the time
         }
         List<String> members = bds.get(0).members();
         int cols = members.size() + 1;
