@@ -32,21 +32,13 @@ public enum AttackKind {
     PGD("pgd", "PGD", Fixed.LINF, "projected gradient descent in the L-inf ball, fixed step (Madry et al. 2018)") {
         @Override
         AttackPlan build(AttackSettings s, Norm norm, int classes) {
-            int steps = steps(s, 10);
-            return single(this, norm, new TensorAttackMember(new PgdLinf(steps, s.stepSize(), s.randomStart()), true),
-                    AttackPlan.Role.WHITE_BOX, pgdSettings(steps, s),
-                    q -> new TensorAttackMember(new PgdLinf(q, s.stepSize(), s.randomStart()), true),
-                    q -> new TensorAttackMember(new PgdLinf(q, 0f, true), true));
+            return pgd(this, norm, s, (steps, step, random) -> new PgdLinf(steps, step, random));
         }
     },
     PGD_L2("pgd-l2", "PGD-L2", Fixed.L2, "projected gradient descent in the L2 ball, fixed step") {
         @Override
         AttackPlan build(AttackSettings s, Norm norm, int classes) {
-            int steps = steps(s, 10);
-            return single(this, norm, new TensorAttackMember(new PgdL2(steps, s.stepSize(), s.randomStart()), true),
-                    AttackPlan.Role.WHITE_BOX, pgdSettings(steps, s),
-                    q -> new TensorAttackMember(new PgdL2(q, s.stepSize(), s.randomStart()), true),
-                    q -> new TensorAttackMember(new PgdL2(q, 0f, true), true));
+            return pgd(this, norm, s, (steps, step, random) -> new PgdL2(steps, step, random));
         }
     },
     NOISE("noise", "Gaussian noise", Fixed.SIGMA, "random Gaussian noise of standard deviation sigma (not an adversary)") {
@@ -313,12 +305,21 @@ public enum AttackKind {
         return String.join(", ", parts);
     }
 
-    private static Map<String, Object> pgdSettings(int steps, AttackSettings s) {
+    /** A PGD of either norm: its steps (10 by default), step size and random start from the settings. */
+    private interface PgdMaker {
+        Attack make(int steps, float stepSize, boolean randomStart);
+    }
+
+    private static AttackPlan pgd(AttackKind kind, Norm norm, AttackSettings s, PgdMaker pgd) {
+        int steps = steps(s, 10);
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("steps", steps);
         m.put("step_size", s.stepSize() > 0 ? (Object) (double) s.stepSize() : "2.5 eps / steps");
         m.put("random_start", s.randomStart());
-        return m;
+        return single(kind, norm, new TensorAttackMember(pgd.make(steps, s.stepSize(), s.randomStart()), true),
+                AttackPlan.Role.WHITE_BOX, m,
+                q -> new TensorAttackMember(pgd.make(q, s.stepSize(), s.randomStart()), true),
+                q -> new TensorAttackMember(pgd.make(q, 0f, true), true));
     }
 
     private static int steps(AttackSettings s, int dflt) {

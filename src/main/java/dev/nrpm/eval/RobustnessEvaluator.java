@@ -4,7 +4,6 @@ import dev.nrpm.attack.Attack;
 import dev.nrpm.attack.AttackKind;
 import dev.nrpm.attack.AttackPlan;
 import dev.nrpm.attack.BatchAttack;
-import dev.nrpm.attack.BudgetKind;
 import dev.nrpm.attack.Classifier;
 import dev.nrpm.attack.GradientHealth;
 import dev.nrpm.attack.ModelClassifier;
@@ -308,8 +307,4 @@ public final class RobustnessEvaluator {
         return bad;
     }
 
-    /** The budget kind's title for reports, from the plan (null: clean evaluation). */
-    public static String budgetTitle(AttackPlan plan) {
-        return plan == null ? BudgetKind.LINF.title() : plan.budget().title();
-    }
 }

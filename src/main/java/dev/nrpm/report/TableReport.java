@@ -48,21 +48,8 @@ public final class TableReport {
             }
         }
 
-        int[] width = new int[cols];
-        for (String[] row : cells) {
-            for (int c = 0; c < cols; c++) {
-                width[c] = Math.max(width[c], displayWidth(row[c]));
-            }
-        }
         StringBuilder out = new StringBuilder(header(report)).append('\n');
-        for (String[] row : cells) {
-            pad(out, row[0], width[0], false);
-            for (int c = 1; c < cols; c++) {
-                out.append(GAP);
-                pad(out, row[c], width[c], true);
-            }
-            out.append('\n');
-        }
+        grid(out, cells);
         for (RobustnessCurve curve : curves) {
             breakdown(out, curve, curves.size() > 1);
         }
@@ -92,12 +79,11 @@ public final class TableReport {
         for (int m = 0; m < members.size(); m++) {
             cells[0][m + 1] = members.get(m);
         }
-        String[] budgets = new String[bds.size()];
         double[] values = new double[bds.size()];
         for (int i = 0; i < values.length; i++) {
             values[i] = bds.get(i).budget();
         }
-        budgets = Decimals.compact(values);
+        String[] budgets = Decimals.compact(values);
         for (int r = 0; r < bds.size(); r++) {
             AttackBreakdown bd = bds.get(r);
             cells[r + 1][0] = "budget " + budgets[r];
@@ -106,15 +92,21 @@ public final class TableReport {
                         100.0 * bd.robustAfter()[m] / Math.max(1, curve.n()), Math.round(bd.seconds()[m]));
             }
         }
+        out.append('\n');
+        if (named) {
+            out.append(printable(curve.label())).append(":\n");
+        }
+        grid(out, cells);
+    }
+
+    /** Rows of cells, columns as wide as their widest cell, the first left-aligned, the rest right-aligned. */
+    private static void grid(StringBuilder out, String[][] cells) {
+        int cols = cells[0].length;
         int[] width = new int[cols];
         for (String[] row : cells) {
             for (int c = 0; c < cols; c++) {
                 width[c] = Math.max(width[c], displayWidth(row[c]));
             }
-        }
-        out.append('\n');
-        if (named) {
-            out.append(printable(curve.label())).append(":\n");
         }
         for (String[] row : cells) {
             pad(out, row[0], width[0], false);
