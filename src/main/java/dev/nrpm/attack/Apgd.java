@@ -17,6 +17,10 @@ import java.util.Arrays;
  * checkpoint raised the loss, or (2) it was not halved at the last checkpoint and the best loss has
  * not improved since; halving restarts from the best point and its gradient. A sample stops once
  * misclassified (its outcome is then decided), which saves work and changes no result.
+ *
+ * <p>Two details follow the paper where the reference code differs slightly: rule (1) is a strict
+ * "fewer than" (the code halves at "at most"), and the first step's increase is counted against
+ * the start point's loss (the code compares it with an unset zero).
  */
 public final class Apgd implements BatchAttack {
     /** Published: 100 iterations, 1 restart, 9 targets, momentum 0.75, rho 0.75, first step 2 eps. */

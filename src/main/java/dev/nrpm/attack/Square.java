@@ -14,8 +14,9 @@ package dev.nrpm.attack;
  * window onto a fresh blob and empties a second window, keeping the norm at eps.
  *
  * <p>Windows and signs are drawn per sample (AutoAttack's batched code shares one window across a
- * batch), so a sample's attack does not depend on its batch. Queries count model evaluations per
- * sample, the start included.
+ * batch), so a sample's attack does not depend on its batch; a window's corner is uniform over
+ * every position (the reference code never draws the last one). Queries count model evaluations
+ * per sample, the start included (the reference makes one more).
  */
 public final class Square implements BatchAttack {
     public static final int QUERIES = 5000;
