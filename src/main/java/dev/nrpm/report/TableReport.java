@@ -64,8 +64,9 @@ public final class TableReport {
     }
 
     /**
-     * AutoAttack's log as a grid, for attacks of several members: per attacked budget, the robust
-     * accuracy after each member in the order they ran, with each member's time in seconds.
+     * AutoAttack's log as a grid, for attacks of several members: per attacked budget, the clean
+     * accuracy, then the robust accuracy after each member in the order they ran, with each
+     * member's time in seconds.
      */
     private static void breakdown(StringBuilder out, RobustnessCurve curve, boolean named) {
         List<AttackBreakdown> bds = curve.breakdowns();
@@ -73,23 +74,27 @@ public final class TableReport {
             return; // one attack: the grid above says it all, and the header has the time
         }
         List<String> members = bds.get(0).members();
-        int cols = members.size() + 1;
+        int cols = members.size() + 2;
         String[][] cells = new String[bds.size() + 1][cols];
         cells[0][0] = "robust after";
+        cells[0][1] = "clean";
         for (int m = 0; m < members.size(); m++) {
-            cells[0][m + 1] = members.get(m);
+            cells[0][m + 2] = members.get(m);
         }
         double[] values = new double[bds.size()];
         for (int i = 0; i < values.length; i++) {
             values[i] = bds.get(i).budget();
         }
         String[] budgets = Decimals.compact(values);
+        double n = Math.max(1, curve.n());
         for (int r = 0; r < bds.size(); r++) {
             AttackBreakdown bd = bds.get(r);
+            long clean = java.util.Arrays.stream(bd.outcome()).filter(o -> o != AttackBreakdown.MISCLASSIFIED).count();
             cells[r + 1][0] = "budget " + budgets[r];
+            cells[r + 1][1] = String.format(Locale.ROOT, "%.1f", 100.0 * clean / n);
             for (int m = 0; m < members.size(); m++) {
-                cells[r + 1][m + 1] = String.format(Locale.ROOT, "%.1f (%ds)",
-                        100.0 * bd.robustAfter()[m] / Math.max(1, curve.n()), Math.round(bd.seconds()[m]));
+                cells[r + 1][m + 2] = String.format(Locale.ROOT, "%.1f (%ds)",
+                        100.0 * bd.robustAfter()[m] / n, Math.round(bd.seconds()[m]));
             }
         }
         out.append('\n');
@@ -127,6 +132,7 @@ public final class TableReport {
         add(parts, "attack", report.attack());
         add(parts, "n", Long.toString(report.n()));
         add(parts, "device", report.device());
+        add(parts, "seed", report.seed() == null ? null : report.seed().toString());
         add(parts, "seconds", String.format(Locale.ROOT, "%.1f", report.seconds()));
         return String.join(GAP, parts);
     }
