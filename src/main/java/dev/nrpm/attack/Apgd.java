@@ -297,7 +297,8 @@ public final class Apgd implements BatchAttack {
         int k = model.classes();
         for (int r = 0; r < m; r++) {
             int i = rows[r];
-            health.check(b.ids()[i], g.grad(), r * d, d, start);
+            // zero checks only for DLR, as AutoAttack does: a saturated softmax zeroes CE gradients honestly
+            health.check(b.ids()[i], g.grad(), r * d, d, start && loss == Loss.TARGETED_DLR);
             System.arraycopy(g.grad(), r * d, gradOut, i * d, d);
             lossOut[i] = Double.isFinite(g.loss()[r]) ? g.loss()[r] : Double.NEGATIVE_INFINITY;
             if (predicted(g.logits(), r, k) != ys[r]) {

@@ -5,7 +5,8 @@ import java.util.Set;
 
 /**
  * Gradient anomalies an attack met, by sample: an input gradient that is exactly zero at the
- * attack's start point (the attack cannot move: AutoAttack's own check), and one with NaN or
+ * attack's start point for a loss that does not saturate (DLR, FAB's logit difference: the attack
+ * cannot move there; AutoAttack's own check), and one with NaN or
  * infinite values at any step. Non-finite values are zeroed where found, so that they cannot turn
  * an image into NaNs that a model then "misclassifies".
  */
