@@ -301,26 +301,11 @@ public final class Apgd implements BatchAttack {
             health.check(b.ids()[i], g.grad(), r * d, d, start && loss == Loss.TARGETED_DLR);
             System.arraycopy(g.grad(), r * d, gradOut, i * d, d);
             lossOut[i] = Double.isFinite(g.loss()[r]) ? g.loss()[r] : Double.NEGATIVE_INFINITY;
-            if (predicted(g.logits(), r, k) != ys[r]) {
+            if (Classifier.predicted(g.logits(), r, k) != ys[r]) {
                 broken[i] = true;
                 System.arraycopy(xs, r * d, adv, i * d, d);
             }
         }
-    }
-
-    /** argmax of a row; ties to the lowest index, NaN rows to -1 (never a class, so never "correct"). */
-    static int predicted(float[] z, int row, int k) {
-        int best = 0;
-        for (int j = 0; j < k; j++) {
-            float v = z[row * k + j];
-            if (Float.isNaN(v)) {
-                return -1;
-            }
-            if (v > z[row * k + best]) {
-                best = j;
-            }
-        }
-        return best;
     }
 
     static int[] allRows(int n) {

@@ -30,6 +30,21 @@ public interface Classifier {
         return "model";
     }
 
+    /** The class row {@code row} of logits z predicts: argmax, ties to the lowest index; -1 for a NaN row (never correct). */
+    static int predicted(float[] z, int row, int k) {
+        int best = 0;
+        for (int j = 0; j < k; j++) {
+            float v = z[row * k + j];
+            if (Float.isNaN(v)) {
+                return -1;
+            }
+            if (v > z[row * k + best]) {
+                best = j;
+            }
+        }
+        return best;
+    }
+
     /** The result of {@link #gradient}: logits (n x classes), losses (n), input gradient (n x inputSize). */
     record Gradient(float[] logits, double[] loss, float[] grad) {
     }

@@ -158,7 +158,7 @@ public final class FabTargeted implements BatchAttack {
             float[] zs = model.logits(check, m);
             for (int r = 0; r < m; r++) {
                 int i = rows[r];
-                if (Apgd.predicted(zs, r, k) == ys[r]) {
+                if (Classifier.predicted(zs, r, k) == ys[r]) {
                     continue;
                 }
                 int io = i * d;

@@ -52,7 +52,7 @@ final class TensorAttackMember implements BatchAttack {
         float[] z = model.logits(adv, n);
         boolean[] broken = new boolean[n];
         for (int i = 0; i < n; i++) {
-            broken[i] = Apgd.predicted(z, i, model.classes()) != batch.labels()[i];
+            broken[i] = Classifier.predicted(z, i, model.classes()) != batch.labels()[i];
         }
         return new Result(adv, broken);
     }

@@ -74,18 +74,7 @@ public final class RobustnessEvaluator {
     static int[] predictions(float[] logits, int rows, int k) {
         int[] out = new int[rows];
         for (int r = 0; r < rows; r++) {
-            int best = 0;
-            for (int j = 0; j < k; j++) {
-                float v = logits[r * k + j];
-                if (Float.isNaN(v)) {
-                    best = -1;
-                    break;
-                }
-                if (v > logits[r * k + best]) {
-                    best = j;
-                }
-            }
-            out[r] = best;
+            out[r] = Classifier.predicted(logits, r, k);
         }
         return out;
     }

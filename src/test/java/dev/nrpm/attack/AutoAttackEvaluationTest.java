@@ -127,7 +127,7 @@ class AutoAttackEvaluationTest {
             float[] z = new ModelClassifier(model, cpu, new int[] {1, 28, 28}, 10).logits(bd.adversarial(), 30);
             for (int i = 0; i < 30; i++) {
                 if (bd.outcome()[i] >= 0) {
-                    assertTrue(Apgd.predicted(z, i, 10) != data.label(i), "sample " + i + " counted as broken");
+                    assertTrue(Classifier.predicted(z, i, 10) != data.label(i), "sample " + i + " counted as broken");
                 }
             }
         } finally {

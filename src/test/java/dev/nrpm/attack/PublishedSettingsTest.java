@@ -144,7 +144,7 @@ class PublishedSettingsTest {
             int[] labels = new int[n];
             long[] ids = new long[n];
             for (int i = 0; i < n; i++) {
-                labels[i] = Apgd.predicted(z, i, classes);
+                labels[i] = Classifier.predicted(z, i, classes);
                 ids[i] = i;
             }
             return new SampleBatch(x, labels, ids, shape);
