@@ -64,7 +64,7 @@ for stage in $STAGES; do
       "${NRPM[@]}" reprogram --paradigm 2 "${MODEL[@]}" --pm nrpm --K 1 --layers 'layer*.conv*' --lambda 0.9 \
           --train-from test --train-limit 5000 --offset 5000 --limit "$N_P2" --epochs "${P2_EPOCHS:-2}" \
           --lr "${P2_LR:-0.05}" --adversarial pgd --train-steps 7 --train-budget 8/255 --train-step-size 2/255 \
-          "${PGD20[@]}" --out "$P2_CKPT" --json "$OUT/paradigm2-pgd20.json" >> "$OUT/log.txt" 2>&1 ;;
+          "${PGD20[@]}" --out "$P2_CKPT" --overwrite --json "$OUT/paradigm2-pgd20.json" >> "$OUT/log.txt" 2>&1 ;;
     p2aa)
       log "paradigm 2: autoattack on test[5000:$((5000 + N_AA))]"
       "${NRPM[@]}" eval --model resnet18 --width 8 --weights "$P2_CKPT" --data cifar10 \

@@ -77,7 +77,8 @@ final class EvalCommand implements Callable<Integer> {
             kind.budgetKind(attack.settings().norm()).check(kind.cliName(), b);
         }
         pm.mode();
-        output.checkDistinct(model.weights, saveAdversarial, "--save-adversarial");
+        output.reports(new OutputGuard().input("--weights", model.weights))
+                .report("--save-adversarial", saveAdversarial).check();
         Backend be = device.backend();
         ImageDataset test = data.evaluation();
         AttackPlan plan = attack.plan(test.numClasses());

@@ -43,12 +43,17 @@ final class ImportCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "FILE", description = "The nrpm checkpoint to write (atomically).")
     Path out;
 
+    @Option(names = "--overwrite", description = "Replace --out if it exists (else that is an error).")
+    boolean overwrite;
+
     @Override
     public Integer call() {
         PrintWriter pw = spec.commandLine().getOut();
         if (model.weights == null) {
             throw new InvalidSettingException("--weights FILE (the PyTorch checkpoint) is required");
         }
+        new OutputGuard().input("--weights", model.weights)
+                .checkpoint("--out", out, overwrite, "pass --overwrite to replace it").check();
         InputShape shape = shape();
         ModelSpec ms = model.spec(shape, classes);
         Module net = ms.build(new ParamInit(Backends.get("reference"), 0));

@@ -30,21 +30,9 @@ final class OutputOptions {
         }
     }
 
-    /**
-     * Fails before any work when an extra output file (--save-adversarial) is the weights file or one
-     * of the report files: writing it would destroy them.
-     */
-    void checkDistinct(Path weights, Path extra, String option) {
-        if (extra == null) {
-            return;
-        }
-        Path e = extra.toAbsolutePath().normalize();
-        for (Path other : new Path[] {weights, json, csv, plot}) {
-            if (other != null && other.toAbsolutePath().normalize().equals(e)) {
-                throw new InvalidSettingException(option + " " + extra + " is also " + (other == weights ? "the weights file"
-                        : "a report file") + ": give it a path of its own");
-            }
-        }
+    /** Adds the report files to a command's output check. */
+    OutputGuard reports(OutputGuard guard) {
+        return guard.report("--json", json).report("--csv", csv).report("--plot", plot);
     }
 
     void write(EvalReport report, PrintWriter out) {

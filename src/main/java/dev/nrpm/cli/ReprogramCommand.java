@@ -73,6 +73,9 @@ final class ReprogramCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "Seed (data order, attacks).")
     long seed;
 
+    @Option(names = "--overwrite", description = "Replace the --out checkpoint if it exists (else that is an error).")
+    boolean overwrite;
+
     @Override
     public Integer call() {
         PrintWriter pw = spec.commandLine().getOut();
@@ -87,6 +90,10 @@ final class ReprogramCommand implements Callable<Integer> {
             throw new InvalidSettingException("--pm lpm leaves nothing to reprogram; use --pm nrpm (the default here)");
         }
         pm.pm = "nrpm";
+        Path target = out != null ? out
+                : Path.of("runs", model.model.toLowerCase(java.util.Locale.ROOT) + "-paradigm" + p.number() + ".safetensors");
+        output.reports(new OutputGuard().input("--weights", model.weights)
+                .checkpoint("--out", target, overwrite, "pass --overwrite to replace it")).check();
         attack.kind();
         TrainConfig cfg = p.trains() ? training.config(seed) : null;
         Backend be = device.backend();
@@ -118,7 +125,6 @@ final class ReprogramCommand implements Callable<Integer> {
         PatternMatchingOptions.Applied after = PatternMatchingOptions.describe(net);
         curves.add(RobustnessEvaluator.evaluate(after.label() + " (paradigm " + p.number() + ")", after.values(), net,
                 be, eval, a, attack.budgets, opt, Runs.stages()));
-        Path target = out != null ? out : Path.of("runs", ms.name() + "-paradigm" + p.number() + ".safetensors");
         TrainingCheckpoint.save(target, net, ms, null, p.trains() ? cfg.epochs() : 0, seed,
                 Map.of("paradigm", String.valueOf(p.number()), "reprogrammed_from", model.weights.toString()));
         EvalReport report = new EvalReport(ms.describe(), model.weights.toString(),

@@ -62,6 +62,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the run (initial weights, data order, dropout).")
     long seed;
 
+    @Option(names = "--overwrite", description = "Start afresh over an existing --out checkpoint (else that is an error; --resume continues it).")
+    boolean overwrite;
+
     @Override
     public Integer call() {
         PrintWriter pw = spec.commandLine().getOut();
@@ -71,6 +74,12 @@ final class TrainCommand implements Callable<Integer> {
         if (resume && !Files.isRegularFile(out)) {
             throw new InvalidSettingException("--resume: no checkpoint at " + out + " to continue");
         }
+        if (resume && overwrite) {
+            throw new InvalidSettingException("--resume continues the checkpoint that --overwrite would replace: give one of them");
+        }
+        new OutputGuard().input("--weights", model.weights)
+                .checkpoint("--out", out, resume || overwrite,
+                        "pass --resume to continue that run or --overwrite to start afresh over it").check();
         Backend be = device.backend();
         ImageDataset train = training.trainingSet(data);
         ImageDataset eval = data.evaluation();
