@@ -122,9 +122,18 @@ public final class StateDictLoader {
         if (!problems.isEmpty()) {
             throw mismatch(source, model, problems);
         }
+        Map<String, double[]> values = new LinkedHashMap<>();
+        for (String name : loaded) {
+            double[] v = entries.get(name).toDoubleArray();
+            values.put(name, v);
+            checkValues(fileKey.getOrDefault(name, name), v, problems);
+        }
+        if (!problems.isEmpty()) {
+            throw new CheckpointException(source, "unusable values: " + summary(problems));
+        }
         for (String name : loaded) {
             Tensor t = target.get(name);
-            try (Tensor src = Tensor.of(t.backend(), entries.get(name).toDoubleArray(), t.shape())) {
+            try (Tensor src = Tensor.of(t.backend(), values.get(name), t.shape())) {
                 t.assign(src);
             }
         }
@@ -162,6 +171,30 @@ public final class StateDictLoader {
             }
         }
         return loaded;
+    }
+
+    /**
+     * NaN or infinite values make every result meaningless (an LPM model then prints chance
+     * accuracy), and float64 values beyond float32's range would silently become infinite: both are
+     * refused here, naming the tensor, rather than blamed later on a layer or an input.
+     */
+    static void checkValues(String key, double[] v, List<String> problems) {
+        long bad = 0;
+        long big = 0;
+        for (double x : v) {
+            if (!Double.isFinite(x)) {
+                bad++;
+            } else if (Math.abs(x) > Float.MAX_VALUE) {
+                big++;
+            }
+        }
+        if (bad > 0) {
+            problems.add(q(key) + " holds " + bad + " NaN or infinite value(s) of " + v.length);
+        }
+        if (big > 0) {
+            problems.add(q(key) + " holds " + big + " value(s) beyond float32's range (|x| > 3.4e38) of " + v.length
+                    + ", which would become infinite");
+        }
     }
 
     static CheckpointException mismatch(String source, Module model, List<String> problems) {
