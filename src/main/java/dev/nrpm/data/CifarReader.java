@@ -5,6 +5,7 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -127,6 +128,9 @@ public final class CifarReader {
                 }
                 found.put(base, parse(source, data, strict));
             }
+            // read to the end, so that gzip checks every member's CRC and length (corrupt pixels
+            // in what was just read would otherwise pass) and the archive's trailing bytes
+            in.transferTo(OutputStream.nullOutputStream());
         } catch (NoSuchFileException e) {
             throw new DatasetUnavailableException(archiveName + ": no such file: " + archive,
                     archive.toAbsolutePath().getParent(), List.of(archiveName), e);

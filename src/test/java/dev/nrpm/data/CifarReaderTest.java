@@ -178,6 +178,19 @@ class CifarReaderTest {
         assertMessage(e, CifarReader.ARCHIVE, "truncated");
     }
 
+    /** A damaged byte in the wanted member decompresses to wrong pixels; only the gzip CRC at the end tells. */
+    @Test
+    void aCorruptCrcIsAFormatErrorEvenWhenTheWantedMemberComesFirst() throws IOException {
+        Map<String, byte[]> members = new LinkedHashMap<>();
+        members.put("cifar-10-batches-bin/test_batch.bin", Fixtures.cifarBatch(3, 2));
+        members.put("cifar-10-batches-bin/readme.html", new byte[5000]);
+        byte[] archive = tarGz(members);
+        archive[archive.length - 8] ^= 0x55; // the CRC-32 of the gzip trailer
+        Fixtures.write(tmp.resolve(CifarReader.ARCHIVE), archive);
+        DataFormatException e = assertThrows(DataFormatException.class, () -> CifarReader.read(tmp, Split.TEST, false));
+        assertMessage(e, CifarReader.ARCHIVE, "corrupt");
+    }
+
     @Test
     void plainTarUnderTheArchiveNameIsReadToo() throws IOException {
         // someone gunzipped the archive but kept its name: the content decides
