@@ -14,6 +14,7 @@ import dev.nrpm.train.TrainingCheckpoint;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -89,18 +90,61 @@ final class TrainCommand implements Callable<Integer> {
             pw.println("starting from " + model.weights + ": " + Weights.load(model.weights, net, ms).summary());
         }
         PatternMatchingOptions.Applied applied = pm.apply(net, Map.of(), mode);
+        Map<String, String> run = runDefinition(ms, train, cfg, applied, mode);
         try (Sgd sgd = new Sgd(net.namedParameters(), cfg.lr(), cfg.momentum(), cfg.weightDecay(), false)) {
             int first = 0;
             if (resume) {
-                first = TrainingCheckpoint.resume(ModelCheckpoint.read(out), net, sgd, seed);
+                ModelCheckpoint saved = ModelCheckpoint.read(out);
+                List<String> differ = TrainingCheckpoint.differences(saved, run);
+                if (!differ.isEmpty()) {
+                    throw new InvalidSettingException("--resume: " + out + " was trained with other settings ("
+                            + String.join("; ", differ) + "): an exact continuation needs the same run"
+                            + " (--overwrite starts afresh)");
+                }
+                int done = TrainingCheckpoint.epochsDone(saved);
+                if (done > cfg.epochs()) {
+                    throw new InvalidSettingException("--resume: " + out + " has done " + done + " epochs, more than --epochs "
+                            + cfg.epochs() + "; nothing was trained or written");
+                }
+                if (done == cfg.epochs()) {
+                    pw.println("nothing left to train: " + out + " has done all " + done + " epochs (raise --epochs to"
+                            + " train on); nothing was written");
+                    return 0;
+                }
+                first = TrainingCheckpoint.resume(saved, net, sgd, seed);
                 pw.println("resuming " + out + " after epoch " + first);
             }
             pw.println("model: " + ms.describe() + ", " + applied.label());
             pw.println("training on " + training.describe(train) + "; evaluating on " + eval.size() + " test samples");
             Runs.device(pw, be);
-            TrainLoop.run(pw, net, ms, be, sgd, cfg, train, eval, data.batch, first, out);
+            TrainLoop.run(pw, net, ms, be, sgd, cfg, train, eval, data.batch, first, out, run);
         }
         pw.println("wrote " + out);
         return 0;
+    }
+
+    /** What defines this run: a resumed run must match all of it to continue exactly. */
+    private Map<String, String> runDefinition(ModelSpec ms, ImageDataset train, TrainConfig cfg,
+                                              PatternMatchingOptions.Applied applied, LambdaMode mode) {
+        Map<String, String> m = new java.util.LinkedHashMap<>();
+        m.put("model", ms.describe());
+        m.put("weights", String.valueOf(model.weights));
+        m.put("data", data.data);
+        m.put("train set", train.name() + ", " + train.size() + " samples");
+        m.put("batch", String.valueOf(cfg.batchSize()));
+        m.put("lr", String.valueOf(cfg.lr()));
+        m.put("momentum", String.valueOf(cfg.momentum()));
+        m.put("weight decay", String.valueOf(cfg.weightDecay()));
+        m.put("schedule", training.schedule);
+        if (!training.schedule.equals("constant")) {
+            m.put("epochs", String.valueOf(cfg.epochs())); // the schedule depends on the total
+        }
+        m.put("augment", String.valueOf(cfg.augment()));
+        m.put("adversarial", training.adversarial.equals("none") ? "none" : training.adversarial + " budget "
+                + training.trainBudget + ", " + training.trainSteps + " steps of " + training.trainStepSize
+                + (training.attackInTrainMode ? ", in train mode" : ""));
+        m.put("pattern matching", applied.values().toString());
+        m.put("lambda mode", mode.name().toLowerCase(java.util.Locale.ROOT));
+        return m;
     }
 }

@@ -29,6 +29,13 @@ final class TrainLoop {
      */
     static void run(PrintWriter pw, Module model, ModelSpec spec, Backend be, Sgd sgd, TrainConfig cfg,
                     ImageDataset train, ImageDataset eval, int evalBatch, int firstEpoch, Path out) {
+        run(pw, model, spec, be, sgd, cfg, train, eval, evalBatch, firstEpoch, out, Map.of());
+    }
+
+    /** As above; runMeta goes into every checkpoint (the settings a --resume must match). */
+    static void run(PrintWriter pw, Module model, ModelSpec spec, Backend be, Sgd sgd, TrainConfig cfg,
+                    ImageDataset train, ImageDataset eval, int evalBatch, int firstEpoch, Path out,
+                    Map<String, String> runMeta) {
         BatchLoader.Builder b = BatchLoader.builder(train, cfg.batchSize()).shuffle(cfg.seed());
         if (cfg.augment()) {
             b.augment(RandomCropFlip.CIFAR);
@@ -49,8 +56,12 @@ final class TrainLoop {
             pw.println(line);
             pw.flush();
             if (out != null) {
-                TrainingCheckpoint.save(out, model, spec, sgd, epoch + 1, cfg.seed(),
-                        eval == null ? Map.of() : Map.of("test_accuracy", accuracy));
+                Map<String, String> meta = new java.util.LinkedHashMap<>();
+                runMeta.forEach((k, v) -> meta.put(TrainingCheckpoint.RUN + k, v));
+                if (eval != null) {
+                    meta.put("test_accuracy", accuracy);
+                }
+                TrainingCheckpoint.save(out, model, spec, sgd, epoch + 1, cfg.seed(), meta);
             }
         }
     }

@@ -10,7 +10,9 @@ import dev.nrpm.nn.Module;
 import dev.nrpm.optim.Sgd;
 import dev.nrpm.tensor.Tensor;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -46,6 +48,44 @@ public final class TrainingCheckpoint {
         }
         extra.forEach(w::metadata);
         w.write(file);
+    }
+
+    /** Metadata entries that define a run (settings a resumed run must share), "run." + name. */
+    public static final String RUN = "run.";
+
+    /**
+     * The settings of run (name -> value) that differ from those the checkpoint was trained with,
+     * as "name: X in the checkpoint, Y now"; empty when all agree. A checkpoint from before these
+     * entries were written has none to compare.
+     */
+    public static List<String> differences(ModelCheckpoint ckpt, Map<String, String> run) {
+        List<String> out = new ArrayList<>();
+        Map<String, String> meta = ckpt.metadata();
+        boolean any = meta.keySet().stream().anyMatch(k -> k.startsWith(RUN));
+        if (!any) {
+            return out;
+        }
+        for (Map.Entry<String, String> e : run.entrySet()) {
+            String saved = meta.get(RUN + e.getKey());
+            if (!e.getValue().equals(saved)) {
+                out.add(e.getKey() + ": " + (saved == null ? "not set" : saved) + " in the checkpoint, " + e.getValue() + " now");
+            }
+        }
+        for (String k : meta.keySet()) {
+            if (k.startsWith(RUN) && !run.containsKey(k.substring(RUN.length()))) {
+                out.add(k.substring(RUN.length()) + ": " + meta.get(k) + " in the checkpoint, not set now");
+            }
+        }
+        return out;
+    }
+
+    /** Epochs the checkpoint has done. */
+    public static int epochsDone(ModelCheckpoint ckpt) {
+        String e = ckpt.metadata().get(EPOCHS);
+        if (e == null) {
+            throw new InvalidSettingException(ckpt.file() + " is not a training checkpoint (no '" + EPOCHS + "' entry)");
+        }
+        return Integer.parseInt(e);
     }
 
     /**

@@ -70,4 +70,32 @@ class TrainResumeTest {
             assertArrayEquals(want.get(key).toFloatArray(), got.get(key).toFloatArray(), key + " after resuming");
         }
     }
+
+    private static String refused(String... args) {
+        StringWriter err = new StringWriter();
+        int code = Main.run(new PrintWriter(new StringWriter(), true), new PrintWriter(err, true), args);
+        assertEquals(2, code, err.toString());
+        return err.toString();
+    }
+
+    /** --resume checks everything that defines the run, not only the seed, and trains nothing it need not. */
+    @org.junit.jupiter.api.Test
+    void aResumeWithOtherSettingsOrNothingLeftIsRefusedAndLeavesTheCheckpoint() throws Exception {
+        Path out = tmp.resolve("run.safetensors");
+        run(train("cpu", out, 2, false));
+        byte[] before = Files.readAllBytes(out);
+        String[] otherLr = train("cpu", out, 3, true);
+        otherLr[java.util.Arrays.asList(otherLr).indexOf("--lr") + 1] = "0.1";
+        String e = refused(otherLr);
+        assertTrue(e.contains("lr: 0.05 in the checkpoint, 0.1 now"), e);
+        String[] otherData = train("cpu", out, 3, true);
+        otherData[java.util.Arrays.asList(otherData).indexOf("--train-limit") + 1] = "160";
+        e = refused(otherData);
+        assertTrue(e.contains("train set"), e);
+        e = refused(train("cpu", out, 1, true));
+        assertTrue(e.contains("has done 2 epochs, more than --epochs 1"), e);
+        String log = run(train("cpu", out, 2, true));
+        assertTrue(log.contains("nothing left to train") && !log.contains("wrote"), log);
+        assertArrayEquals(before, Files.readAllBytes(out), "the checkpoint is untouched");
+    }
 }
