@@ -58,6 +58,37 @@ final class AttackOptions {
         return AttackKind.parse(attack);
     }
 
+    /**
+     * Refuses options given on the command line that the chosen attack does not use: they would be
+     * silently ignored, and the numbers taken for something they are not.
+     */
+    void checkRelevant(picocli.CommandLine.ParseResult given) {
+        AttackKind k = kind();
+        boolean pgd = k == AttackKind.PGD || k == AttackKind.PGD_L2;
+        boolean apgd = k == AttackKind.APGD_CE || k == AttackKind.APGD_T || k == AttackKind.AUTOATTACK
+                || k == AttackKind.ADAPTIVE;
+        boolean targeted = k == AttackKind.APGD_T || k == AttackKind.FAB_T || k == AttackKind.AUTOATTACK;
+        boolean square = k == AttackKind.SQUARE || k == AttackKind.AUTOATTACK;
+        boolean iterative = pgd || apgd || k == AttackKind.FAB_T;
+        refuse(given, "--budgets", k == AttackKind.NONE && budgets.length > 1 || k == AttackKind.NONE && budgets[0] != 0,
+                "with --attack none (clean accuracy); name an attack");
+        refuse(given, "--steps", !iterative, "with --attack " + k.cliName());
+        refuse(given, "--step-size", !pgd, "outside pgd and pgd-l2 (APGD sets its own step size)");
+        refuse(given, "--random-start", !pgd, "outside pgd and pgd-l2 (APGD always starts at random)");
+        refuse(given, "--restarts", !apgd, "outside the APGD attacks");
+        refuse(given, "--targets", !targeted, "outside apgd-t, fab-t and autoattack");
+        refuse(given, "--queries", !square, "outside square and autoattack");
+        refuse(given, "--p-init", !square, "outside square and autoattack");
+        refuse(given, "--surrogate-eps", k != AttackKind.ADAPTIVE, "outside --attack adaptive");
+        refuse(given, "--no-probes", k == AttackKind.NONE, "with --attack none");
+    }
+
+    private static void refuse(picocli.CommandLine.ParseResult given, String option, boolean useless, String why) {
+        if (useless && given.hasMatchedOption(option)) {
+            throw new dev.nrpm.error.InvalidSettingException(option + " has no effect " + why);
+        }
+    }
+
     AttackSettings settings() {
         return new AttackSettings(norm == null ? null : Norm.parse(norm), steps, (float) stepSize, randomStart, restarts,
                 targets, queries, pInit, surrogateEps);

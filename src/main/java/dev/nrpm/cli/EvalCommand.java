@@ -77,6 +77,8 @@ final class EvalCommand implements Callable<Integer> {
             kind.budgetKind(attack.settings().norm()).check(kind.cliName(), b);
         }
         pm.mode();
+        attack.checkRelevant(spec.commandLine().getParseResult());
+        pm.checkRelevant(spec.commandLine().getParseResult());
         output.reports(new OutputGuard().input("--weights", model.weights))
                 .report("--save-adversarial", saveAdversarial).check();
         Backend be = device.backend();

@@ -51,6 +51,18 @@ final class PatternMatchingOptions {
                     + " Default: ${DEFAULT-VALUE}.")
     List<String> layers;
 
+    /** Refuses NRPM options given on the command line where no layer is NRPM (--pm lpm). */
+    void checkRelevant(picocli.CommandLine.ParseResult given) {
+        if (!mode().equals("lpm")) {
+            return;
+        }
+        for (String option : new String[] {"--K", "--eps", "--lambda", "--weight", "--gamma", "--delta", "--layers"}) {
+            if (given.hasMatchedOption(option)) {
+                throw new InvalidSettingException(option + " has no effect with --pm lpm (every layer LPM); use --pm nrpm");
+            }
+        }
+    }
+
     String mode() {
         String m = pm.toLowerCase(Locale.ROOT).trim();
         if (!m.equals("lpm") && !m.equals("nrpm") && !m.equals("saved")) {

@@ -95,6 +95,7 @@ final class ReprogramCommand implements Callable<Integer> {
         output.reports(new OutputGuard().input("--weights", model.weights)
                 .checkpoint("--out", target, overwrite, "pass --overwrite to replace it")).check();
         attack.kind();
+        attack.checkRelevant(spec.commandLine().getParseResult());
         TrainConfig cfg = p.trains() ? training.config(seed) : null;
         Backend be = device.backend();
         ImageDataset eval = data.evaluation();
@@ -115,6 +116,12 @@ final class ReprogramCommand implements Callable<Integer> {
         List<String> layers = p.apply(net, pm.layers, pm.spec(), lambdas(net, loaded, p));
         pw.println("paradigm " + p.number() + ": NRPM in " + String.join(", ", layers));
         if (p.trains()) {
+            if (training.trainFrom.equals("test") && overlaps(training.trainOffset, train.size(), data.offset, eval.size())) {
+                pw.println("warning: the fine-tuning samples test[" + training.trainOffset + ", "
+                        + (training.trainOffset + train.size()) + ") overlap the evaluation samples test[" + data.offset + ", "
+                        + (data.offset + eval.size()) + "): the numbers after reprogramming are not on unseen data"
+                        + " (use --offset past --train-offset + --train-limit)");
+            }
             pw.println("fine-tuning on " + training.describe(train) + (training.trainFrom.equals("test")
                     ? " (the test split: evaluation uses samples [" + data.offset + ", " + (data.offset + eval.size()) + "))"
                     : ""));
@@ -136,6 +143,10 @@ final class ReprogramCommand implements Callable<Integer> {
         output.write(report, pw);
         pw.println("wrote " + target);
         return 0;
+    }
+
+    private static boolean overlaps(int a, int aLength, int b, int bLength) {
+        return a < b + bLength && b < a + aLength;
     }
 
     /** --lambda if given, else the weights file's per-layer values, else the default, for the selected layers. */

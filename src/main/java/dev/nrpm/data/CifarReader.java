@@ -189,7 +189,7 @@ public final class CifarReader {
         long records = length / RECORD_BYTES;
         if (strict && records != RECORDS_PER_FILE) {
             throw new DataFormatException(source + ": " + records + " records, a CIFAR-10 batch file has "
-                    + RECORDS_PER_FILE + " (a partial copy? turn strict sizes off to read other sizes)");
+                    + RECORDS_PER_FILE + " (a partial or damaged copy? download it again, or delete it to let nrpm fetch it)");
         }
     }
 

@@ -68,7 +68,7 @@ public final class MnistReader {
             if (data.size() != expected || data.height() != SIDE || data.width() != SIDE) {
                 throw new DataFormatException(images.getFileName() + ": " + data.size() + " images of "
                         + data.height() + "x" + data.width() + ", the MNIST " + split.label() + " set has "
-                        + expected + " of " + SIDE + "x" + SIDE + " (a partial copy? turn strict sizes off to read subsets)");
+                        + expected + " of " + SIDE + "x" + SIDE + " (a partial or damaged copy? download it again, or delete it to let nrpm fetch it; --limit evaluates fewer)");
             }
         }
         return data;

@@ -64,6 +64,36 @@ class EvalAttackCliTest {
         assertTrue(r.err().lines().count() <= 2 && !r.err().contains("Exception"), r.err());
     }
 
+    @ParameterizedTest
+    @CsvSource(delimiter = ';', value = {
+        "--attack pgd --budgets 0.1 --queries 10;--queries has no effect",
+        "--attack apgd-ce --budgets 0.1 --targets 3;--targets has no effect",
+        "--attack autoattack --budgets 0.1 --step-size 0.01;--step-size has no effect",
+        "--attack fgsm --budgets 0.1 --steps 5;--steps has no effect",
+        "--attack none --budgets 0,0.1;--budgets has no effect",
+        "--pm lpm --K 2;--K has no effect",
+        "--pm lpm --layers fc1;--layers has no effect"})
+    void optionsWithoutEffectAreRefused(String options, String message) {
+        List<String> args = new ArrayList<>(List.of("--limit", "5"));
+        args.addAll(List.of(options.split(" ")));
+        Result r = run(args.toArray(String[]::new));
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains(message), r.err());
+    }
+
+    @Test
+    void reprogrammingOnTheEvaluationSamplesIsWarnedAbout(@TempDir Path dir) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.run(new PrintWriter(out, true), new PrintWriter(err, true), "reprogram", "--paradigm", "2",
+                "--model", "mlp", "--weights", "models/demo-mlp.safetensors", "--data", "synth-mnist",
+                "--train-from", "test", "--train-limit", "64", "--offset", "32", "--limit", "32", "--epochs", "1",
+                "--out", dir.resolve("p2.safetensors").toString());
+        assertEquals(0, code, err.toString());
+        assertTrue(out.toString().contains("warning: the fine-tuning samples test[0, 64) overlap the evaluation samples"
+                + " test[32, 64)"), out.toString());
+    }
+
     @Test
     void aNormThatTheAttackDoesNotHaveIsRefused() {
         Result r = run("--limit", "5", "--attack", "pgd", "--norm", "l2", "--budgets", "0.5");
