@@ -36,8 +36,17 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "FILE", description = "Also write JMH's JSON results.")
     Path json;
 
+    /** The benchmark classes bench/ holds: their @Param fields are what --param may restrict. */
+    private static final String[] BENCHMARKS = {"dev.nrpm.bench.CpuNrpmBench", "dev.nrpm.bench.GpuNrpmJmh"};
+
     @Override
     public Integer call() {
+        try {
+            java.util.regex.Pattern.compile(include);
+        } catch (java.util.regex.PatternSyntaxException e) {
+            throw new InvalidSettingException("--include " + include + " is not a regular expression: "
+                    + e.getDescription() + " near index " + e.getIndex());
+        }
         ChainedOptionsBuilder b = new OptionsBuilder().include(include).shouldFailOnError(true);
         if (quick) {
             b.warmupIterations(1).warmupTime(TimeValue.seconds(1)).measurementIterations(3)
@@ -49,6 +58,7 @@ final class BenchCommand implements Callable<Integer> {
                 if (eq < 1) {
                     throw new InvalidSettingException("--param must look like NAME=V1,V2, got '" + p + "'");
                 }
+                checkParameter(p.substring(0, eq));
                 b.param(p.substring(0, eq), p.substring(eq + 1).split(","));
             }
         }
@@ -67,6 +77,28 @@ final class BenchCommand implements Callable<Integer> {
             throw new NrpmException("a benchmark failed (its error is printed above): " + e.getMessage(), e);
         }
         return 0;
+    }
+
+    /** JMH ignores parameters no benchmark declares: a typo would time the defaults instead. */
+    private static void checkParameter(String name) {
+        java.util.Map<String, java.util.List<String>> declared = new java.util.LinkedHashMap<>();
+        for (String cls : BENCHMARKS) {
+            try {
+                java.util.List<String> names = new java.util.ArrayList<>();
+                for (java.lang.reflect.Field f : Class.forName(cls).getDeclaredFields()) {
+                    if (f.isAnnotationPresent(org.openjdk.jmh.annotations.Param.class)) {
+                        names.add(f.getName());
+                    }
+                }
+                if (names.contains(name)) {
+                    return;
+                }
+                declared.put(cls.substring(cls.lastIndexOf('.') + 1), names);
+            } catch (ClassNotFoundException e) {
+                // a build without the benchmarks: JMH will say no benchmark matches
+            }
+        }
+        throw new InvalidSettingException("--param " + name + ": no benchmark has that parameter (" + declared + ")");
     }
 
     private InvalidSettingException noMatch() {

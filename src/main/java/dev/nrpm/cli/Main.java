@@ -34,7 +34,15 @@ public final class Main implements Runnable {
         System.setProperty("java.awt.headless", "true");
         PrintWriter out = new PrintWriter(System.out, true);
         PrintWriter err = new PrintWriter(System.err, true);
-        int code = run(out, err, args);
+        int code;
+        try {
+            code = run(out, err, args);
+        } catch (NoClassDefFoundError e) {
+            // the jar's Class-Path names lib/*.jar beside it: a jar copied alone finds no library
+            err.println("nrpm: error: a library is missing (" + e.getMessage().replace('/', '.') + "): nrpm.jar needs"
+                    + " the lib/ folder that the package step puts beside it (target/lib); copy both together");
+            code = USAGE;
+        }
         // autoflush covers println only: a report printed with print() would be lost at exit
         out.flush();
         err.flush();

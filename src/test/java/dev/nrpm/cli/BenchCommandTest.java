@@ -18,4 +18,17 @@ class BenchCommandTest {
         assertTrue(err.toString().startsWith("bench: error: no benchmark matches --include NoSuchBenchmark")
                 && err.toString().contains("CpuNrpmBench, GpuNrpmJmh"), err.toString());
     }
+
+    @Test
+    void aBadRegexAndAnUnknownParameterAreUserErrors() {
+        StringWriter err = new StringWriter();
+        int code = Main.run(new PrintWriter(new StringWriter(), true), new PrintWriter(err, true),
+                "bench", "--include", "(");
+        assertTrue(code == 2 && err.toString().contains("--include ( is not a regular expression"), err.toString());
+        err = new StringWriter();
+        code = Main.run(new PrintWriter(new StringWriter(), true), new PrintWriter(err, true),
+                "bench", "--include", "CpuNrpmBench.lpm$", "--param", "layr=dense:8:8:8");
+        assertTrue(code == 2 && err.toString().contains("--param layr: no benchmark has that parameter")
+                && err.toString().contains("layer"), err.toString());
+    }
 }
