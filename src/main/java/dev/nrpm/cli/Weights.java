@@ -28,6 +28,18 @@ final class Weights {
     record Loaded(String summary, Map<String, Float> lambdas, ModelCheckpoint checkpoint) {
     }
 
+    /**
+     * The most tensor data a load for this model may read: eight times the model's float32 state
+     * (float64 files, an optimizer's buffers beside the weights) plus 16 MiB for small extras.
+     */
+    static long loadBound(Module model) {
+        long floats = 0;
+        for (dev.nrpm.tensor.Tensor t : model.stateDict().values()) {
+            floats += t.size();
+        }
+        return 8 * 4 * floats + (16L << 20);
+    }
+
     static Loaded load(Path file, Module model, ModelSpec spec) {
         if (!Files.isRegularFile(file)) {
             throw new InvalidSettingException("--weights: no such file: " + file);
@@ -44,7 +56,7 @@ final class Weights {
         boolean zip = head[0] == 'P' && head[1] == 'K';
         boolean pickle = (head[0] & 0xff) == 0x80;
         if (zip || pickle) {
-            TorchCheckpoint ckpt = TorchReader.read(file);
+            TorchCheckpoint ckpt = TorchReader.read(file, loadBound(model));
             LoadReport report = StateDictLoader.loadPyTorch(model, ckpt);
             return new Loaded(report.loaded().size() + " tensors from a PyTorch " + ckpt.format() + " checkpoint"
                     + (report.ignored().isEmpty() ? "" : ", " + report.ignored().size() + " entries ignored"),

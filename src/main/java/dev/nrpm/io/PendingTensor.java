@@ -23,6 +23,22 @@ final class PendingTensor {
         this.stride = stride;
     }
 
+    /** Bytes the gathered tensor will take (Long.MAX_VALUE when that overflows): checked before allocating. */
+    long byteSize() {
+        long n = 1;
+        try {
+            for (long d : size) {
+                if (d < 0) {
+                    return Long.MAX_VALUE;
+                }
+                n = Math.multiplyExact(n, d);
+            }
+            return Math.multiplyExact(n, (long) dtype.byteSize());
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
+        }
+    }
+
     /**
      * Copies the view out of its storage, element by element in row-major order, honouring the
      * storage offset, any strides (transposed, expanded) and the file's byte order.

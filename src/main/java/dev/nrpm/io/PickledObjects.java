@@ -23,17 +23,32 @@ final class PickledObjects {
     /** Far deeper than any checkpoint; a hostile pickle must not exhaust the Java stack. */
     private static final int MAX_DEPTH = 256;
 
+    /** Keys print at most this long in paths: shared tuples nested in tuples print exponentially. */
+    private static final int MAX_KEY_TEXT = 60;
+    /** Paths in messages keep at most this many characters. */
+    private static final int MAX_PATH_TEXT = 300;
+
     private final String source;
     private final ByteOrder order;
     private final IdentityHashMap<Object, Object> done = new IdentityHashMap<>();
+    private long budget;
 
-    private PickledObjects(String source, ByteOrder order) {
+    private PickledObjects(String source, ByteOrder order, long budget) {
         this.source = source;
         this.order = order;
+        this.budget = budget;
     }
 
     static Object materialize(Object root, String source, ByteOrder order) {
-        return new PickledObjects(source, order).convert(root, "", 0);
+        return materialize(root, source, order, Long.MAX_VALUE);
+    }
+
+    /**
+     * As above, gathering at most maxBytes of tensor data in all: an expanded view (stride 0) in a
+     * file of a few kilobytes can describe gigabytes, refused here before anything is allocated.
+     */
+    static Object materialize(Object root, String source, ByteOrder order, long maxBytes) {
+        return new PickledObjects(source, order, maxBytes).convert(root, "", 0);
     }
 
     private Object convert(Object o, String path, int depth) {
@@ -56,6 +71,13 @@ final class PickledObjects {
             return remember(o, o);
         }
         if (o instanceof PendingTensor) {
+            long bytes = ((PendingTensor) o).byteSize();
+            if (bytes > budget) {
+                throw new CheckpointException(source, "tensor at " + where(path) + " would take " + bytes
+                        + " bytes, more than this load allows (" + budget + " bytes left: the model's size bounds it);"
+                        + " not a checkpoint of this model");
+            }
+            budget -= bytes;
             try {
                 return remember(o, ((PendingTensor) o).gather(order));
             } catch (IllegalArgumentException e) {
@@ -103,8 +125,38 @@ final class PickledObjects {
     }
 
     private static String join(String path, Object key) {
-        String k = String.valueOf(key);
-        return path.isEmpty() ? k : path + "/" + k;
+        String k = brief(key);
+        if (path.length() > MAX_PATH_TEXT) {
+            return path; // already cut: keep the message short whatever the depth
+        }
+        String joined = path.isEmpty() ? k : path + "/" + k;
+        return joined.length() > MAX_PATH_TEXT ? joined.substring(0, MAX_PATH_TEXT) + "..." : joined;
+    }
+
+    /** A key's text, at most MAX_KEY_TEXT characters, without ever expanding all of a nested key. */
+    static String brief(Object key) {
+        StringBuilder b = new StringBuilder();
+        render(key, b);
+        return b.length() > MAX_KEY_TEXT ? b.substring(0, MAX_KEY_TEXT) + "..." : b.toString();
+    }
+
+    private static void render(Object o, StringBuilder b) {
+        if (b.length() > MAX_KEY_TEXT) {
+            return;
+        }
+        if (o instanceof List<?> list) {
+            b.append('(');
+            for (int i = 0; i < list.size() && b.length() <= MAX_KEY_TEXT; i++) {
+                b.append(i == 0 ? "" : ", ");
+                render(list.get(i), b);
+            }
+            b.append(')');
+        } else if (o instanceof Map || o instanceof Set) {
+            b.append(o instanceof Map ? "{...}" : "set(...)");
+        } else {
+            String s = String.valueOf(o);
+            b.append(s, 0, Math.min(s.length(), MAX_KEY_TEXT + 1));
+        }
     }
 
     private static String where(String path) {

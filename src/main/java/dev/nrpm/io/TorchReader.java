@@ -50,6 +50,15 @@ public final class TorchReader {
      *         forbidden global, missing or short storage, unsupported dtype
      */
     public static TorchCheckpoint read(Path file) {
+        return read(file, Long.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #read(Path)}, reading and gathering at most maxBytes of tensor data (storages and
+     * tensors each): loads for a model pass a small multiple of its size, so that no file, however
+     * small and however hostile, makes the loader allocate more.
+     */
+    public static TorchCheckpoint read(Path file, long maxBytes) {
         if (!Files.isRegularFile(file)) {
             throw new CheckpointException(file, "no such file");
         }
@@ -61,17 +70,17 @@ public final class TorchReader {
             throw new CheckpointException(file, "cannot read: " + e.getMessage(), e);
         }
         if (n >= 2 && head[0] == 'P' && head[1] == 'K') {
-            return readZip(file);
+            return readZip(file, maxBytes);
         }
         if (n >= 1 && (head[0] & 0xff) == 0x80) {
-            return readLegacy(file);
+            return readLegacy(file, maxBytes);
         }
         throw new CheckpointException(file, "not a PyTorch checkpoint (neither a zip archive nor a legacy pickle)");
     }
 
     // ------------------------------------------------------------------ zip format
 
-    private static TorchCheckpoint readZip(Path file) {
+    private static TorchCheckpoint readZip(Path file, long maxBytes) {
         String src = file.toString();
         try (ZipFile zip = new ZipFile(file.toFile())) {
             String prefix = archivePrefix(zip, file);
@@ -81,6 +90,14 @@ public final class TorchReader {
             Map<String, TorchStorage> storages = new LinkedHashMap<>();
             TorchUnpickler unpickler = new TorchUnpickler(src, pid -> zipStorage(pid, storages));
             Object root = unpickler.load(new PickleInput(pkl), prefix + "data.pkl");
+            long declared = 0;
+            for (TorchStorage s : storages.values()) {
+                declared += s.byteLength();
+                if (s.byteLength() < 0 || declared > maxBytes || declared < 0) {
+                    throw new CheckpointException(file, "its storages declare more than " + maxBytes
+                            + " bytes, more than this load allows (the model's size bounds it): not a checkpoint of this model");
+                }
+            }
             for (TorchStorage s : storages.values()) {
                 String name = prefix + "data/" + s.key;
                 ZipEntry e = zip.getEntry(name);
@@ -94,7 +111,7 @@ public final class TorchReader {
                             + s.bytes.length + " bytes but " + s.describe() + " needs " + s.byteLength());
                 }
             }
-            Object value = PickledObjects.materialize(root, src, order);
+            Object value = PickledObjects.materialize(root, src, order, maxBytes);
             return new TorchCheckpoint(file, TorchCheckpoint.Format.ZIP, prefix.substring(0, prefix.length() - 1), value);
         } catch (ZipException e) {
             throw new CheckpointException(file, "not a valid zip archive (" + e.getMessage() + ")", e);
@@ -199,7 +216,7 @@ public final class TorchReader {
 
     // ------------------------------------------------------------------ legacy format
 
-    private static TorchCheckpoint readLegacy(Path file) {
+    private static TorchCheckpoint readLegacy(Path file, long maxBytes) {
         String src = file.toString();
         byte[] all;
         try {
@@ -274,7 +291,7 @@ public final class TorchReader {
                         + " reaches past " + v.root.describe());
             }
         }
-        Object value = PickledObjects.materialize(root, src, ByteOrder.LITTLE_ENDIAN);
+        Object value = PickledObjects.materialize(root, src, ByteOrder.LITTLE_ENDIAN, maxBytes);
         return new TorchCheckpoint(file, TorchCheckpoint.Format.LEGACY, null, value);
     }
 
