@@ -6,7 +6,8 @@ import dev.nrpm.backend.MemoryScope;
 import dev.nrpm.backend.cuda.CudaBackend;
 import dev.nrpm.backend.cuda.Device;
 import dev.nrpm.bench.GpuLayer.Case;
-import dev.nrpm.report.AtomicFile;
+import dev.nrpm.io.AtomicFile;
+import dev.nrpm.report.ReportException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -95,7 +96,7 @@ public final class GpuNrpmBench {
                         rate / RECIPROCAL_BOUND, r.peak.allocated(), r.peak.held(), r.error));
                 first = false;
                 if (json != null) {   // after every case, whole: a run cut short keeps what it measured
-                    AtomicFile.writeString(json, head + out + "\n]}\n");
+                    AtomicFile.writeString(json, head + out + "\n]}\n", ReportException.WRITING);
                 }
             }
         }

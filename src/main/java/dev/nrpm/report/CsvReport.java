@@ -1,5 +1,7 @@
 package dev.nrpm.report;
 
+import dev.nrpm.io.AtomicFile;
+
 import dev.nrpm.eval.EvalReport;
 import dev.nrpm.eval.RobustnessCurve;
 
@@ -45,7 +47,7 @@ public final class CsvReport {
 
     /** Writes {@link #toCsv} to file atomically (UTF-8), creating parent directories. */
     public static void write(EvalReport report, Path file) {
-        AtomicFile.writeString(file, toCsv(report));
+        AtomicFile.writeString(file, toCsv(report), ReportException.WRITING);
     }
 
     /** One field, quoted only where RFC 4180 requires it. */

@@ -1,5 +1,7 @@
 package dev.nrpm.report;
 
+import dev.nrpm.io.AtomicFile;
+
 import dev.nrpm.eval.EvalReport;
 import dev.nrpm.eval.RobustnessCurve;
 import org.knowm.xchart.BitmapEncoder;
@@ -85,7 +87,8 @@ public final class CurvePlot {
     /** Renders any chart to file as PNG, atomically, creating parent directories. */
     public static void write(XYChart chart, Path file) {
         try {
-            AtomicFile.write(file, out -> BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG));
+            AtomicFile.write(file, out -> BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG),
+                    ReportException.WRITING);
         } catch (ReportException e) {
             throw e;
         } catch (VirtualMachineError e) {

@@ -1,5 +1,7 @@
 package dev.nrpm.report;
 
+import dev.nrpm.io.AtomicFile;
+
 import com.google.gson.stream.JsonWriter;
 import dev.nrpm.eval.AttackBreakdown;
 import dev.nrpm.eval.EvalReport;
@@ -111,7 +113,7 @@ public final class JsonReport {
 
     /** Writes {@link #toJson} to file atomically, creating parent directories. */
     public static void write(EvalReport report, Path file) {
-        AtomicFile.writeString(file, toJson(report));
+        AtomicFile.writeString(file, toJson(report), ReportException.WRITING);
     }
 
     /** A curve's attack breakdown, findings and sample indices, where recorded. */

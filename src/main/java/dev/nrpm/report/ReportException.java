@@ -9,6 +9,10 @@ import dev.nrpm.error.NrpmException;
  * file or the curve at fault.
  */
 public class ReportException extends NrpmException {
+    /** How {@link dev.nrpm.io.AtomicFile} reports a report file it could not write. */
+    public static final dev.nrpm.io.AtomicFile.Failure WRITING =
+            (target, detail, cause) -> new ReportException(target + ": " + detail, cause);
+
     public ReportException(String message) {
         super(message);
     }

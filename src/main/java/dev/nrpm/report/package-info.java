@@ -7,7 +7,7 @@
  *
  * <p>All of them read a {@link dev.nrpm.eval.EvalReport} and first check the invariants the formats
  * rely on (every curve over the same budgets and n, distinct labels, counts within [0, n]). Files
- * are written through {@link dev.nrpm.report.AtomicFile}: complete or not at all, parent
+ * are written through {@link dev.nrpm.io.AtomicFile}: complete or not at all, parent
  * directories created. Every failure is a {@link dev.nrpm.report.ReportException} naming the file
  * or curve. Nothing here touches tensors, backends or a display: charts render headless.
  */

@@ -1,4 +1,4 @@
-package dev.nrpm.report;
+package dev.nrpm.io;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 
-import static dev.nrpm.report.Evals.names;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -19,6 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+/** The one atomic writer, as checkpoints use it (reports only change the exception type). */
 class AtomicFileTest {
     private static final byte[] OLD = "the previous report\n".getBytes(StandardCharsets.UTF_8);
 
@@ -31,16 +31,40 @@ class AtomicFileTest {
         return f;
     }
 
-    private static void assertNames(String message, ReportException e) {
+    /** Names in a folder, sorted (temporary files included: they start with a dot). */
+    static List<String> names(Path dir) throws IOException {
+        try (var s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    /** Temporary files a killed earlier run left beside the target go with the next write; others stay. */
+    @Test
+    void staleTemporaryFilesOfTheTargetAreSweptAfterAWrite() throws IOException {
+        Path f = oldFile("model.safetensors");
+        Path stale = Files.write(tmp.resolve(".model.safetensors.0123456789abcdef.tmp"), OLD);
+        Path other = Files.write(tmp.resolve(".other.safetensors.0123456789abcdef.tmp"), OLD);
+        Path fresh = Files.write(tmp.resolve(".model.safetensors.fedcba9876543210.tmp"), OLD);
+        long old = java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime() - 60_000;
+        Files.setLastModifiedTime(stale, java.nio.file.attribute.FileTime.fromMillis(old));
+        Files.setLastModifiedTime(other, java.nio.file.attribute.FileTime.fromMillis(old));
+        AtomicFile.writeString(f, "new", AtomicFile.CHECKPOINT);
+        assertEquals("new", Files.readString(f));
+        assertTrue(!Files.exists(stale), "the stale temporary file of the target is gone");
+        assertTrue(Files.exists(other), "another target's temporary file is not ours to delete");
+        assertTrue(Files.exists(fresh), "a temporary file younger than this JVM may belong to a live writer");
+    }
+
+    private static void assertNames(String message, CheckpointException e) {
         assertTrue(e.getMessage().contains(message), e.getMessage());
     }
 
     @Test
     void writesCreatingParentDirectoriesAndReplacesAtomically() throws IOException {
         Path f = tmp.resolve("a/b/c/report.json");
-        AtomicFile.writeString(f, "first");
+        AtomicFile.writeString(f, "first", AtomicFile.CHECKPOINT);
         assertEquals("first", Files.readString(f));
-        AtomicFile.writeString(f, "second, longer than the first");
+        AtomicFile.writeString(f, "second, longer than the first", AtomicFile.CHECKPOINT);
         assertEquals("second, longer than the first", Files.readString(f));
         assertEquals(List.of("report.json"), names(f.getParent()));
     }
@@ -50,7 +74,7 @@ class AtomicFileTest {
         // a bare file name has no parent in the Path API; it means the working directory
         Path relative = Path.of("target", "atomic-file-test-" + ProcessHandle.current().pid() + ".txt");
         try {
-            AtomicFile.writeString(relative, "ok");
+            AtomicFile.writeString(relative, "ok", AtomicFile.CHECKPOINT);
             assertEquals("ok", Files.readString(relative));
         } finally {
             Files.deleteIfExists(relative);
@@ -61,7 +85,7 @@ class AtomicFileTest {
     void contentThatFailsHalfwayLeavesTheOldFileAndNoTemporaryFile() throws IOException {
         Path f = oldFile("report.csv");
         IOException boom = new IOException("disk full (simulated)");
-        ReportException e = assertThrows(ReportException.class, () -> AtomicFile.write(f, out -> {
+        CheckpointException e = assertThrows(CheckpointException.class, () -> AtomicFile.write(f, out -> {
             out.write(new byte[100_000]); // more than the buffer: part of it reached the temporary file
             throw boom;
         }));
@@ -88,12 +112,12 @@ class AtomicFileTest {
     void aDirectoryIsNotReplaced() throws IOException {
         Path dir = Files.createDirectory(tmp.resolve("report.json"));
         Path inside = Files.write(dir.resolve("keep.txt"), OLD);
-        ReportException e = assertThrows(ReportException.class, () -> AtomicFile.writeString(dir, "x"));
+        CheckpointException e = assertThrows(CheckpointException.class, () -> AtomicFile.writeString(dir, "x", AtomicFile.CHECKPOINT));
         assertNames(dir + ": is a directory", e);
         assertArrayEquals(OLD, Files.readAllBytes(inside));
         // an empty directory is not silently replaced either
         Path empty = Files.createDirectory(tmp.resolve("empty.json"));
-        assertThrows(ReportException.class, () -> AtomicFile.writeString(empty, "x"));
+        assertThrows(CheckpointException.class, () -> AtomicFile.writeString(empty, "x", AtomicFile.CHECKPOINT));
         assertTrue(Files.isDirectory(empty));
         assertEquals(List.of("empty.json", "report.json"), names(tmp));
     }
@@ -102,7 +126,7 @@ class AtomicFileTest {
     void aParentThatIsAFileGivesATypedErrorNamingTheTarget() throws IOException {
         Path file = oldFile("results");
         Path target = file.resolve("sub/report.json");
-        ReportException e = assertThrows(ReportException.class, () -> AtomicFile.writeString(target, "x"));
+        CheckpointException e = assertThrows(CheckpointException.class, () -> AtomicFile.writeString(target, "x", AtomicFile.CHECKPOINT));
         assertNames(target.toString(), e);
         assertArrayEquals(OLD, Files.readAllBytes(file));
         assertEquals(List.of("results"), names(tmp));
@@ -117,7 +141,7 @@ class AtomicFileTest {
         try {
             // root ignores directory permissions, so there is nothing to test there
             assumeFalse(Files.isWritable(dir), "running as root: permissions are not enforced");
-            ReportException e = assertThrows(ReportException.class, () -> AtomicFile.writeString(f, "new"));
+            CheckpointException e = assertThrows(CheckpointException.class, () -> AtomicFile.writeString(f, "new", AtomicFile.CHECKPOINT));
             assertNames(f.toString(), e);
             assertNames("no permission to create files in " + dir, e);
             assertArrayEquals(OLD, Files.readAllBytes(f));
@@ -141,7 +165,7 @@ class AtomicFileTest {
     void theNewFileGetsOrdinaryPermissionsNotOwnerOnly() throws IOException {
         assumeTrue(tmp.getFileSystem().supportedFileAttributeViews().contains("posix"), "needs POSIX permissions");
         Path f = tmp.resolve("perm.json");
-        AtomicFile.writeString(f, "{}");
+        AtomicFile.writeString(f, "{}", AtomicFile.CHECKPOINT);
         // Files.createTempFile would have made it rw------- whatever the umask
         assertTrue(Files.getPosixFilePermissions(f).size() > 2, Files.getPosixFilePermissions(f).toString());
     }
