@@ -19,7 +19,8 @@ N_AA=${N_AA:-200}
 N_P2=${N_P2:-1000}
 LAMBDAS=${LAMBDAS:-"1 0.9 0.8 0.7 0.5"}
 STAGES=${STAGES:-"pgd p2 p2aa aa adaptive"}
-P2_CKPT=${P2_CKPT:-runs/resnet18-cifar10-paradigm2.safetensors}
+P2_TAG=${P2_TAG:-}   # e.g. -lr0.5: a second paradigm-2 run beside the first
+P2_CKPT=${P2_CKPT:-runs/resnet18-cifar10-paradigm2$P2_TAG.safetensors}
 JAVA=${JAVA:-java}
 # OpenBLAS's idle threads spin: with two cores and our own worker threads, one BLAS thread is faster
 export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1} OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
@@ -60,16 +61,16 @@ for stage in $STAGES; do
             --json "$OUT/adaptive-lambda$l.json" >> "$OUT/log.txt" 2>&1
       done ;;
     p2)
-      log "paradigm 2: lambdas trained (PGD-7 8/255) on test[0:5000], evaluated on test[5000:$((5000 + N_P2))]"
+      log "paradigm 2$P2_TAG (lr ${P2_LR:-0.05}): lambdas trained (PGD-7 8/255) on test[0:5000], evaluated on test[5000:$((5000 + N_P2))]"
       "${NRPM[@]}" reprogram --paradigm 2 "${MODEL[@]}" --pm nrpm --K 1 --layers 'layer*.conv*' --lambda 0.9 \
           --train-from test --train-limit 5000 --offset 5000 --limit "$N_P2" --epochs "${P2_EPOCHS:-2}" \
           --lr "${P2_LR:-0.05}" --adversarial pgd --train-steps 7 --train-budget 8/255 --train-step-size 2/255 \
-          "${PGD20[@]}" --out "$P2_CKPT" --overwrite --json "$OUT/paradigm2-pgd20.json" >> "$OUT/log.txt" 2>&1 ;;
+          "${PGD20[@]}" --out "$P2_CKPT" --overwrite --json "$OUT/paradigm2$P2_TAG-pgd20.json" >> "$OUT/log.txt" 2>&1 ;;
     p2aa)
-      log "paradigm 2: autoattack on test[5000:$((5000 + N_AA))]"
+      log "paradigm 2$P2_TAG: autoattack on test[5000:$((5000 + N_AA))]"
       "${NRPM[@]}" eval --model resnet18 --width 8 --weights "$P2_CKPT" --data cifar10 \
           --data-dir "$SHARED/data/cifar10" --no-download --quiet --pm saved --offset 5000 --limit "$N_AA" \
-          --attack autoattack --budgets 8/255 --json "$OUT/paradigm2-autoattack.json" >> "$OUT/log.txt" 2>&1 ;;
+          --attack autoattack --budgets 8/255 --json "$OUT/paradigm2$P2_TAG-autoattack.json" >> "$OUT/log.txt" 2>&1 ;;
     *) echo "unknown stage $stage (pgd, p2, p2aa, aa, adaptive)" >&2; exit 2 ;;
   esac
 done
