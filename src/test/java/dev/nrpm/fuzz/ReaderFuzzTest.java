@@ -1,0 +1,90 @@
+package dev.nrpm.fuzz;
+
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.nrpm.data.CifarReader;
+import dev.nrpm.data.MnistReader;
+import dev.nrpm.data.Split;
+import dev.nrpm.error.NrpmException;
+import dev.nrpm.io.ModelCheckpoint;
+import dev.nrpm.io.SafetensorsReader;
+import dev.nrpm.io.TorchReader;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Coverage-guided fuzzing (Jazzer) of every reader: any bytes give a result or a typed error,
+ * never another exception or an OutOfMemoryError. The build fuzzes each reader for maxDuration
+ * below in a JVM of its own (pom.xml's fuzz-* executions set JAZZER_FUZZ=1; Jazzer fuzzes one test
+ * per JVM), starting from the seeds in src/test/resources/dev/nrpm/fuzz/ReaderFuzzTestInputs/
+ * &lt;method&gt;/; a crash is written there too and fails the build: fix it and commit the file, it
+ * then stays a regression test. Longer runs: repeat, each run continues from the corpus Jazzer
+ * keeps in .cifuzz-corpus/:
+ *
+ * <pre>for i in $(seq 40); do ./mvnw -q test -Dtest='ReaderFuzzTest#pytorch' -Dsurefire.failIfNoSpecifiedTests=false; done</pre>
+ *
+ * (that runs the fuzz-pytorch execution, which sets JAZZER_FUZZ=1; without it a run only replays the inputs).
+ */
+class ReaderFuzzTest {
+    private static Path file(String name, byte[] data) {
+        try {
+            Path dir = Files.createTempDirectory("nrpm-fuzz");
+            dir.toFile().deleteOnExit();
+            Path f = Files.write(dir.resolve(name), data);
+            f.toFile().deleteOnExit();
+            return f;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Runs the read; typed errors are the expected answer to bad bytes. Temporary files go at the end. */
+    private static void read(Path f, Runnable body) {
+        try {
+            body.run();
+        } catch (NrpmException expected) {
+            // a typed error naming the problem: fine
+        } finally {
+            try {
+                Files.deleteIfExists(f);
+                Files.deleteIfExists(f.getParent());
+            } catch (IOException ignored) {
+                // a temporary folder
+            }
+        }
+    }
+
+    @FuzzTest(maxDuration = "15s")
+    void safetensors(byte[] data) {
+        Path f = file("model.safetensors", data);
+        read(f, () -> {
+            SafetensorsReader.read(f);
+            ModelCheckpoint.read(f);
+        });
+    }
+
+    @FuzzTest(maxDuration = "15s")
+    void pytorch(byte[] data) {
+        Path f = file("model.pth", data);
+        read(f, () -> TorchReader.read(f, 16L << 20));
+    }
+
+    @FuzzTest(maxDuration = "15s")
+    void mnistImages(byte[] data) {
+        Path f = file(MnistReader.TEST_IMAGES, data);
+        read(f, () -> MnistReader.read(f, f, "fuzz"));
+    }
+
+    @FuzzTest(maxDuration = "15s")
+    void cifarBatch(byte[] data) {
+        Path f = file("test_batch.bin", data);
+        read(f, () -> CifarReader.readBatch(f, false));
+    }
+
+    @FuzzTest(maxDuration = "15s")
+    void cifarArchive(byte[] data) {
+        Path f = file(CifarReader.ARCHIVE, data);
+        read(f, () -> CifarReader.readArchive(f, Split.TEST, false));
+    }
+}
