@@ -39,18 +39,45 @@ final class MaskingChecks {
         return String.format(Locale.ROOT, "%d of %d samples (%.1f%%)", count, of, of == 0 ? 0.0 : 100.0 * count / of);
     }
 
-    static void gradientHealth(String attack, double eps, GradientHealth h, long attacked, List<Finding> out) {
-        long zero = h.zeroAtStart().size();
-        long bad = h.nonFinite().size();
-        if (zero > 0) {
-            out.add(new Finding("zero-gradient", Finding.Severity.WARNING, attack, eps, zero, attacked,
-                    attack + ": the input gradient is exactly zero at the start point for " + share(zero, attacked)
-                            + " attacked at budget " + eps + ": gradient attacks cannot move there (gradient masking?)"));
+    /** NaN or infinite logits of clean samples (counted as misclassified). */
+    static void cleanLogits(long nonFinite, long n, List<Finding> out) {
+        if (nonFinite > 0) {
+            out.add(new Finding("non-finite-logits", Finding.Severity.WARNING, "clean", Double.NaN, nonFinite, n,
+                    "the model outputs NaN or infinite logits for " + share(nonFinite, n)
+                            + " of the clean samples (counted as misclassified): check the weights and the NRPM settings"));
         }
-        if (bad > 0) {
-            out.add(new Finding("non-finite-gradient", Finding.Severity.WARNING, attack, eps, bad, attacked,
-                    attack + ": NaN or infinite input gradients for " + share(bad, attacked) + " attacked at budget "
-                            + eps + " (zeroed where met): the evaluation of those samples is unreliable"));
+    }
+
+    /** Zero or non-finite gradients per member, refused claims and non-finite logits at one budget. */
+    static void health(AttackPlan plan, AttackBreakdown bd, long n, List<Finding> out) {
+        AttackBreakdown.Health h = bd.health();
+        double eps = bd.budget();
+        for (int m = 0; m < bd.members().size(); m++) {
+            String attack = bd.members().get(m);
+            long attacked = h.attacked()[m];
+            long zero = h.zeroGradient()[m];
+            long bad = h.nonFiniteGradient()[m];
+            if (zero > 0) {
+                out.add(new Finding("zero-gradient", Finding.Severity.WARNING, attack, eps, zero, attacked,
+                        attack + ": the input gradient is exactly zero at the start point for " + share(zero, attacked)
+                                + " attacked at budget " + eps + ": gradient attacks cannot move there (gradient masking?)"));
+            }
+            if (bad > 0) {
+                out.add(new Finding("non-finite-gradient", Finding.Severity.WARNING, attack, eps, bad, attacked,
+                        attack + ": NaN or infinite input gradients for " + share(bad, attacked) + " attacked at budget "
+                                + eps + " (zeroed where met): the evaluation of those samples is unreliable"));
+            }
+        }
+        if (h.invalidClaims() > 0) {
+            out.add(new Finding("invalid-claims", Finding.Severity.WARNING, plan.name(), eps, h.invalidClaims(), n,
+                    plan.name() + " returned " + h.invalidClaims() + " point(s) outside the " + plan.budget().title()
+                            + " ball, outside [0, 1] or not finite at budget " + eps
+                            + "; they were not counted. This is a bug: please report it"));
+        }
+        if (h.nonFiniteLogits() > 0) {
+            out.add(new Finding("non-finite-logits", Finding.Severity.WARNING, plan.name(), eps, h.nonFiniteLogits(), n,
+                    "the model outputs NaN or infinite logits at " + h.nonFiniteLogits() + " adversarial point(s) at budget "
+                            + eps + " (counted as misclassified)"));
         }
     }
 

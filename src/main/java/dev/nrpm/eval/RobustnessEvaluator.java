@@ -49,6 +49,46 @@ public final class RobustnessEvaluator {
     public static RobustnessCurve evaluate(String label, Map<String, Object> pm, Module model, Backend be,
                                            ImageDataset data, AttackPlan plan, double[] budgets, EvalOptions opt,
                                            ProgressSink progress) {
+        return evaluateSharded(label, pm, model, be, data, plan, budgets, opt, progress, 1);
+    }
+
+    /**
+     * The same evaluation in {@code shards} consecutive parts, one after the other, merged: the
+     * numbers, outcomes and findings equal the one-part run's exactly (each sample's result depends
+     * on that sample alone). Distributed runners evaluate the parts on other machines
+     * ({@link #evaluateShard}) and {@link #merge} them.
+     */
+    public static RobustnessCurve evaluateSharded(String label, Map<String, Object> pm, Module model, Backend be,
+                                                  ImageDataset data, AttackPlan plan, double[] budgets,
+                                                  EvalOptions opt, ProgressSink progress, int shards) {
+        List<EvaluationShard> parts = new ArrayList<>();
+        for (int[] range : shardRanges(data.size(), shards)) {
+            parts.add(evaluateShard(model, be, data, range[0], range[1], plan, budgets, opt, progress));
+        }
+        return merge(label, pm, model, be, data, plan, budgets, opt, progress, parts);
+    }
+
+    /** [from, to) of each of the (at most n) non-empty consecutive shards of n samples, sizes differing by at most 1. */
+    public static List<int[]> shardRanges(int n, int shards) {
+        if (shards < 1) {
+            throw new IllegalArgumentException("shards must be >= 1, got " + shards);
+        }
+        int s = Math.max(1, Math.min(shards, n));
+        List<int[]> out = new ArrayList<>();
+        for (int i = 0; i < s; i++) {
+            out.add(new int[] {(int) ((long) n * i / s), (int) ((long) n * (i + 1) / s)});
+        }
+        return out;
+    }
+
+    /**
+     * Positions [from, to) of data: clean predictions and, per attacked budget, what every attack
+     * member did to each sample. Random draws are keyed by the samples' indices in their file, so
+     * a shard computes exactly what the whole run computes for those samples.
+     */
+    public static EvaluationShard evaluateShard(Module model, Backend be, ImageDataset data, int from, int to,
+                                                AttackPlan plan, double[] budgets, EvalOptions opt,
+                                                ProgressSink progress) {
         if (opt.batchSize() < 1) {
             throw new IllegalArgumentException("batch size must be >= 1, got " + opt.batchSize());
         }
@@ -60,14 +100,89 @@ public final class RobustnessEvaluator {
         boolean wasTraining = model.isTraining();
         model.eval();
         try {
-            Classifier classifier = new ModelClassifier(model, be,
-                    new int[] {data.channels(), data.height(), data.width()}, data.numClasses());
-            return new Run(label, pm, classifier, data, plan, budgets, opt, progress).run();
+            return new Run(classifier(model, be, data), data.slice(from, to - from), plan, budgets, opt, progress)
+                    .shard(from, to);
         } finally {
             if (wasTraining) {
                 model.train();
             }
         }
+    }
+
+    /**
+     * The shards of one evaluation (consecutive, covering data in order) as its curve: counts summed,
+     * outcomes concatenated, then the masking checks and probes run on the whole.
+     */
+    public static RobustnessCurve merge(String label, Map<String, Object> pm, Module model, Backend be,
+                                        ImageDataset data, AttackPlan plan, double[] budgets, EvalOptions opt,
+                                        ProgressSink progress, List<EvaluationShard> shards) {
+        int n = data.size();
+        int[] clean = new int[n];
+        long cleanNonFinite = 0;
+        int at = 0;
+        for (EvaluationShard s : shards) {
+            if (s.from() != at) {
+                throw new IllegalArgumentException("shards must cover the data in order: one starts at " + s.from()
+                        + ", expected " + at);
+            }
+            System.arraycopy(s.clean(), 0, clean, at, s.clean().length);
+            cleanNonFinite += s.cleanNonFinite();
+            at = s.to();
+        }
+        if (at != n) {
+            throw new IllegalArgumentException("shards cover " + at + " of " + n + " samples");
+        }
+        List<AttackBreakdown> breakdowns = new ArrayList<>();
+        for (int b = 0; b < shards.get(0).breakdowns().size(); b++) {
+            List<AttackBreakdown> parts = new ArrayList<>();
+            for (EvaluationShard s : shards) {
+                parts.add(s.breakdowns().get(b));
+            }
+            breakdowns.add(AttackBreakdown.concat(parts));
+        }
+        long cleanCorrect = 0;
+        for (int i = 0; i < n; i++) {
+            cleanCorrect += clean[i] == data.label(i) ? 1 : 0;
+        }
+        long[] correct = new long[budgets.length];
+        int next = 0;
+        for (int b = 0; b < budgets.length; b++) {
+            if (plan == null || budgets[b] == 0) {
+                correct[b] = cleanCorrect;
+            } else {
+                AttackBreakdown bd = breakdowns.get(next++);
+                correct[b] = bd.robustAfter()[bd.robustAfter().length - 1];
+            }
+        }
+        long[] ids = new long[n];
+        for (int i = 0; i < n; i++) {
+            ids[i] = data.sourceIndex(i);
+        }
+        List<Finding> findings = new ArrayList<>();
+        MaskingChecks.cleanLogits(cleanNonFinite, n, findings);
+        if (plan != null) {
+            boolean wasTraining = model.isTraining();
+            model.eval();
+            try {
+                Classifier c = classifier(model, be, data);
+                for (AttackBreakdown bd : breakdowns) {
+                    MaskingChecks.health(plan, bd, n, findings);
+                }
+                MaskingChecks.afterEvaluation(plan, c, data, clean, budgets, correct, breakdowns, findings);
+                if (opt.probes()) {
+                    MaskingChecks.probes(plan, c, data, clean, budgets, breakdowns, opt, progress, findings);
+                }
+            } finally {
+                if (wasTraining) {
+                    model.train();
+                }
+            }
+        }
+        return new RobustnessCurve(label, budgets, correct, n, pm, breakdowns, findings, ids);
+    }
+
+    private static Classifier classifier(Module model, Backend be, ImageDataset data) {
+        return new ModelClassifier(model, be, new int[] {data.channels(), data.height(), data.width()}, data.numClasses());
     }
 
     /** Predicted class per row, NaN rows as -1 (a model that answers NaN has not classified correctly). */
@@ -98,23 +213,19 @@ public final class RobustnessEvaluator {
         return new SampleBatch(x, labels, ids, new int[] {data.channels(), data.height(), data.width()});
     }
 
-    /** One evaluation's state. */
+    /** One shard's state. */
     private static final class Run {
-        private final String label;
-        private final Map<String, Object> pm;
         private final Classifier model;
         private final ImageDataset data;
         private final AttackPlan plan;
         private final double[] budgets;
         private final EvalOptions opt;
         private final ProgressSink progress;
-        private final List<Finding> findings = new ArrayList<>();
         private int[] clean;
+        private long cleanNonFinite;
 
-        Run(String label, Map<String, Object> pm, Classifier model, ImageDataset data, AttackPlan plan,
-            double[] budgets, EvalOptions opt, ProgressSink progress) {
-            this.label = label;
-            this.pm = pm;
+        Run(Classifier model, ImageDataset data, AttackPlan plan, double[] budgets, EvalOptions opt,
+            ProgressSink progress) {
             this.model = model;
             this.data = data;
             this.plan = plan;
@@ -123,35 +234,15 @@ public final class RobustnessEvaluator {
             this.progress = progress;
         }
 
-        RobustnessCurve run() {
-            int n = data.size();
+        EvaluationShard shard(int from, int to) {
             clean = classifyClean();
-            long cleanCorrect = 0;
-            for (int i = 0; i < n; i++) {
-                cleanCorrect += clean[i] == data.label(i) ? 1 : 0;
-            }
-            long[] correct = new long[budgets.length];
             List<AttackBreakdown> breakdowns = new ArrayList<>();
-            for (int b = 0; b < budgets.length; b++) {
-                if (plan == null || budgets[b] == 0) {
-                    correct[b] = cleanCorrect;
-                    continue;
-                }
-                AttackBreakdown bd = attack(budgets[b]);
-                breakdowns.add(bd);
-                correct[b] = bd.robustAfter()[bd.robustAfter().length - 1];
-            }
-            long[] ids = new long[n];
-            for (int i = 0; i < n; i++) {
-                ids[i] = data.sourceIndex(i);
-            }
-            if (plan != null) {
-                MaskingChecks.afterEvaluation(plan, model, data, clean, budgets, correct, breakdowns, findings);
-                if (opt.probes()) {
-                    MaskingChecks.probes(plan, model, data, clean, budgets, breakdowns, opt, progress, findings);
+            for (double b : budgets) {
+                if (plan != null && b != 0) {
+                    breakdowns.add(attack(b));
                 }
             }
-            return new RobustnessCurve(label, budgets, correct, n, pm, breakdowns, findings, ids);
+            return new EvaluationShard(from, to, clean, cleanNonFinite, breakdowns);
         }
 
         private int[] classifyClean() {
@@ -168,11 +259,7 @@ public final class RobustnessEvaluator {
                     stage.step(m);
                 }
             }
-            if (nonFinite > 0) {
-                findings.add(new Finding("non-finite-logits", Finding.Severity.WARNING, "clean", Double.NaN, nonFinite, n,
-                        "the model outputs NaN or infinite logits for " + MaskingChecks.share(nonFinite, n)
-                                + " of the clean samples (counted as misclassified): check the weights and the NRPM settings"));
-            }
+            cleanNonFinite = nonFinite;
             return out;
         }
 
@@ -191,6 +278,9 @@ public final class RobustnessEvaluator {
             long[] robustAfter = new long[members.size()];
             long[] broken = new long[members.size()];
             double[] seconds = new double[members.size()];
+            long[] attacked = new long[members.size()];
+            long[] zero = new long[members.size()];
+            long[] badGradient = new long[members.size()];
             long invalid = 0;
             long nonFinite = 0;
             for (int m = 0; m < members.size(); m++) {
@@ -230,19 +320,12 @@ public final class RobustnessEvaluator {
                 }
                 seconds[m] = (System.nanoTime() - start) / 1e9;
                 robustAfter[m] = rowsWith(outcome, AttackBreakdown.ROBUST).length;
-                MaskingChecks.gradientHealth(attack.name(), eps, health, rows.length, findings);
+                attacked[m] = rows.length;
+                zero[m] = health.zeroAtStart().size();
+                badGradient[m] = health.nonFinite().size();
             }
-            if (invalid > 0) {
-                findings.add(new Finding("invalid-claims", Finding.Severity.WARNING, plan.name(), eps, invalid, n,
-                        plan.name() + " returned " + invalid + " point(s) outside the " + plan.budget().title() + " ball,"
-                                + " outside [0, 1] or not finite at budget " + eps + "; they were not counted. This is a bug: please report it"));
-            }
-            if (nonFinite > 0) {
-                findings.add(new Finding("non-finite-logits", Finding.Severity.WARNING, plan.name(), eps, nonFinite, n,
-                        "the model outputs NaN or infinite logits at " + nonFinite + " adversarial point(s) at budget " + eps
-                                + " (counted as misclassified)"));
-            }
-            return new AttackBreakdown(eps, seed, plan.memberNames(), robustAfter, broken, seconds, outcome, adversarial);
+            return new AttackBreakdown(eps, seed, plan.memberNames(), robustAfter, broken, seconds, outcome, adversarial,
+                    new AttackBreakdown.Health(attacked, zero, badGradient, invalid, nonFinite));
         }
 
         /** Rows whose claimed point is valid (finite, in the box and, for norm attacks, in the ball). */

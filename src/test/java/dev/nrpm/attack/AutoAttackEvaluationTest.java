@@ -110,6 +110,40 @@ class AutoAttackEvaluationTest {
         }
     }
 
+    /** An evaluation in 3 or 7 shards, merged, is the one-part evaluation: counts, outcomes, images, findings. */
+    @Test
+    void shardedEqualsWholeExactly() {
+        PatternMatchingSwitch.apply(model, List.of("fc1"), PatternMatching.nrpm(1, 1e-3f, 0.5f));
+        try {
+            ImageDataset data = test.slice(5, 31);
+            long seed = rnd.between(0, 1 << 30);
+            AttackPlan plan = plan(AttackKind.AUTOATTACK, AttackSettings.defaults().withSteps(8).withQueries(60));
+            double[] budgets = {0, 0.08, 0.2};
+            EvalOptions opt = EvalOptions.of(6, seed).keepingAdversarial(true).withProbes(true);
+            RobustnessCurve whole = eval(data, plan, budgets, opt);
+            for (int shards : new int[] {3, 7}) {
+                RobustnessCurve parts = RobustnessEvaluator.evaluateSharded("m", null, model, cpu, data, plan, budgets,
+                        opt, ProgressSink.NONE, shards);
+                assertArrayEquals(whole.correct(), parts.correct(), shards + " shards " + rnd.tag());
+                assertArrayEquals(whole.sampleIds(), parts.sampleIds());
+                for (int b = 0; b < whole.breakdowns().size(); b++) {
+                    AttackBreakdown x = whole.breakdowns().get(b);
+                    AttackBreakdown y = parts.breakdowns().get(b);
+                    assertArrayEquals(x.outcome(), y.outcome(), shards + " shards " + rnd.tag());
+                    assertArrayEquals(x.adversarial(), y.adversarial());
+                    assertArrayEquals(x.robustAfter(), y.robustAfter());
+                    assertArrayEquals(x.broken(), y.broken());
+                    assertArrayEquals(x.health().attacked(), y.health().attacked());
+                    assertArrayEquals(x.health().zeroGradient(), y.health().zeroGradient());
+                }
+                assertEquals(whole.findings().stream().map(f -> f.code() + f.count() + "/" + f.of() + f.message()).toList(),
+                        parts.findings().stream().map(f -> f.code() + f.count() + "/" + f.of() + f.message()).toList());
+            }
+        } finally {
+            PatternMatchingSwitch.apply(model, List.of("*"), PatternMatching.lpm());
+        }
+    }
+
     @Test
     void adaptiveSurrogatesScoreOnTheRealModelAndLeaveItUnchanged() {
         PatternMatchingSwitch.apply(model, List.of("*"), PatternMatching.nrpm(2, 1e-3f, 0.3f));
