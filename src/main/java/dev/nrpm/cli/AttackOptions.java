@@ -7,7 +7,7 @@ import dev.nrpm.attack.Norm;
 import picocli.CommandLine.Option;
 
 /** --attack, its norm, budgets and settings (defaults: the published ones, see the attack registry). */
-final class AttackOptions {
+final class AttackOptions implements java.io.Serializable {
     @Option(names = "--attack", defaultValue = "none", paramLabel = "NAME", completionCandidates = AttackNames.class,
             description = "Attack for the evaluation: ${COMPLETION-CANDIDATES}. autoattack is the standard version"
                     + " (apgd-ce, apgd-t, fab-t, square); adaptive adds APGD guided by surrogates of NRPM layers."

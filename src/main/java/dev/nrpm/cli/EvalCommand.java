@@ -62,6 +62,21 @@ final class EvalCommand implements Callable<Integer> {
                     + " dataset indices and which attack broke each sample, as safetensors.")
     Path saveAdversarial;
 
+    @Option(names = "--spark", paramLabel = "MASTER",
+            description = "Run the evaluation as Spark tasks on this master (local[2], spark://host:7077, or what"
+                    + " spark-submit gives); the numbers equal a local run's exactly. Needs Spark: use spark-submit.")
+    String spark;
+
+    @Option(names = "--shards", paramLabel = "N",
+            description = "With --spark: parts the samples are split into, one Spark task each. Default: 4 x the"
+                    + " master's cores for local[N], else 64.")
+    Integer shards;
+
+    @Option(names = "--shard-dir", paramLabel = "DIR",
+            description = "With --spark: keep each finished shard here (a folder every executor sees), so that the"
+                    + " same command run again after a failure computes only what is missing.")
+    Path shardDir;
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -71,6 +86,7 @@ final class EvalCommand implements Callable<Integer> {
         if (model.weights == null) {
             throw new dev.nrpm.error.InvalidSettingException("--weights FILE is required for eval");
         }
+        Distributed.check(spark, shards, shardDir);
         AttackKind kind = attack.kind();
         attack.settings();
         for (double b : attack.budgets) {
@@ -94,8 +110,11 @@ final class EvalCommand implements Callable<Integer> {
         out.println("attack: " + attack.describe(plan));
         EvalOptions opt = EvalOptions.of(data.batch, seed).withProbes(!attack.noProbes)
                 .keepingAdversarial(saveAdversarial != null);
-        RobustnessCurve curve = RobustnessEvaluator.evaluate(applied.label(), applied.values(), net, be, test,
-                plan, attack.budgets, opt, Runs.stages());
+        RobustnessCurve curve = spark == null
+                ? RobustnessEvaluator.evaluate(applied.label(), applied.values(), net, be, test, plan, attack.budgets, opt,
+                        Runs.stages())
+                : Distributed.evaluate(spark, shards, shardDir, new EvalSetup(ms, model.weights, pm, attack, test, opt, seed, device.device),
+                        out);
         EvalReport report = new EvalReport(ms.describe(), model.weights.toString(), describeData(test),
                 attack.describe(plan), be.name(), Runs.since(start), List.of(curve), attack.budgetTitle(),
                 plan == null ? Map.of("attack", "none") : plan.settings(), seed);

@@ -16,7 +16,7 @@ import java.util.Map;
 import picocli.CommandLine.Option;
 
 /** --pm and the NRPM settings: which layers, K, eps, lambda(s), weight function. */
-final class PatternMatchingOptions {
+final class PatternMatchingOptions implements java.io.Serializable {
     /** Lambda for an NRPM layer when neither --lambda nor the weights file gives one. */
     static final float DEFAULT_LAMBDA = 0.5f;
 

@@ -188,6 +188,23 @@ public final class ImageDataset {
         return start + (long) Objects.checkIndex(i, size);
     }
 
+    /**
+     * This view as plain arrays that travel (Java serialization): the whole file's arrays and the
+     * view's place in them, so that {@link #sourceIndex} and slices agree on the other side.
+     */
+    public Portable portable() {
+        return new Portable(name, channels, height, width, numClasses, pixels, labels, start, size);
+    }
+
+    /** A dataset view that can be sent to another JVM (distributed evaluation). */
+    public record Portable(String name, int channels, int height, int width, int numClasses, byte[] pixels,
+                           byte[] labels, int start, int size) implements java.io.Serializable {
+        public ImageDataset open() {
+            checked(name, channels, height, width, numClasses, pixels, labels); // arrays from elsewhere: check them
+            return new ImageDataset(name, channels, height, width, numClasses, pixels, labels, start, size);
+        }
+    }
+
     /** How many images carry each label (numClasses); sums to {@link #size()}. */
     public int[] classCounts() {
         int[] counts = new int[numClasses];

@@ -9,7 +9,8 @@ package dev.nrpm.eval;
  *                        {@link #PROBE_SAMPLES} samples
  * @param keepAdversarial keep the adversarial images in the result (for --save-adversarial)
  */
-public record EvalOptions(int batchSize, long seed, boolean probes, boolean keepAdversarial) {
+public record EvalOptions(int batchSize, long seed, boolean probes, boolean keepAdversarial)
+        implements java.io.Serializable {
     public static final int PROBE_SAMPLES = 100;
 
     public static EvalOptions of(int batchSize, long seed) {

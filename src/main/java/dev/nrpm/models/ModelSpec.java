@@ -19,7 +19,8 @@ import java.util.Map;
  * @param width  ResNet-18 base width (64 standard, 8 tiny); ignored by the other models
  * @param relu   MLP activations between layers
  */
-public record ModelSpec(String name, InputShape input, int classes, int[] widths, int width, boolean relu) {
+public record ModelSpec(String name, InputShape input, int classes, int[] widths, int width, boolean relu)
+        implements java.io.Serializable {
     public static final String[] NAMES = {"mlp", "lenet", "resnet18"};
 
     public ModelSpec {
