@@ -101,10 +101,25 @@ public final class SparkEvaluator {
         if (failOnce != null && task != null && task.attemptNumber() == 0 && Integer.parseInt(failOnce) == index) {
             throw new IllegalStateException("shard " + failOnce + " failing once on purpose (" + FAIL_ONCE + ")");
         }
+        useAssignedGpu(task);
         String key = jobId + "@" + Thread.currentThread().getId();
         EvalSetup.Prepared p = PREPARED.computeIfAbsent(key, k -> setup.prepare(setup.device()));
         return RobustnessEvaluator.evaluateShard(p.model(), p.backend(), p.data(), range[0], range[1], p.plan(),
                 setup.budgets(), setup.options(), ProgressSink.NONE);
+    }
+
+    /**
+     * Where Spark scheduled the task on a GPU (spark.task.resource.gpu.amount), the executor's CUDA
+     * backend opens that GPU: set once per executor JVM, before its first model is built.
+     */
+    private static void useAssignedGpu(TaskContext task) {
+        if (task == null || System.getProperty("nrpm.cuda.device") != null) {
+            return;
+        }
+        var gpu = task.resourcesJMap().get("gpu");
+        if (gpu != null && gpu.addresses().length > 0) {
+            System.setProperty("nrpm.cuda.device", gpu.addresses()[0]);
+        }
     }
 
     /** spark://host:port (and its lists) must answer before a context waits minutes for it. */

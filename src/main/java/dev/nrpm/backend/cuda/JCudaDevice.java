@@ -94,6 +94,9 @@ final class JCudaDevice implements Device {
             if (rc != CUresult.CUDA_SUCCESS || count[0] == 0) {
                 return "no CUDA device found";
             }
+            if (ordinal() >= count[0]) {
+                return "-D" + ORDINAL + "=" + ordinal() + " names no device (" + count[0] + " found)";
+            }
             return null;
         } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
             // JCuda's message carries its whole nested stack trace; its first line is the reason
@@ -108,10 +111,20 @@ final class JCudaDevice implements Device {
         }
     }
 
+    /**
+     * Which GPU of the machine: -Dnrpm.cuda.device=N (default 0). Distributed runs set it from the
+     * GPU the cluster assigned to the executor.
+     */
+    public static final String ORDINAL = "nrpm.cuda.device";
+
+    static int ordinal() {
+        return Math.max(0, Integer.getInteger(ORDINAL, 0));
+    }
+
     JCudaDevice() {
         JCudaDriver.setExceptionsEnabled(true);
         call("cuInit", () -> cuInit(0));
-        call("cuDeviceGet", () -> cuDeviceGet(device, 0));
+        call("cuDeviceGet", () -> cuDeviceGet(device, ordinal()));
         call("cuDevicePrimaryCtxRetain", () -> cuDevicePrimaryCtxRetain(context, device));
         makeCurrent();
         for (byte[] image : KernelImages.load()) {
