@@ -52,6 +52,16 @@ final class Distributed {
         return 64;
     }
 
+    static java.util.List<RobustnessCurve> evaluateAll(String master, Integer shards, java.util.List<EvalSetup> setups,
+                                                       PrintWriter out) {
+        try {
+            return dev.nrpm.spark.SparkEvaluator.evaluateAll(master, shards(master, shards), setups, out);
+        } catch (NoClassDefFoundError e) {
+            throw new InvalidSettingException("--spark needs Apache Spark on the class path (" + e.getMessage()
+                    + " is missing): submit the jar with spark-submit, as README.md says");
+        }
+    }
+
     static RobustnessCurve evaluate(String master, Integer shards, Path shardDir, EvalSetup setup, PrintWriter out) {
         try {
             return dev.nrpm.spark.SparkEvaluator.evaluate(master, shards(master, shards), setup, shardDir,

@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "nrpm", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Robustness reprogramming: evaluate, reprogram and train networks with NRPM layers.",
-        subcommands = {DemoCommand.class, EvalCommand.class, ReprogramCommand.class, TrainCommand.class,
+        subcommands = {DemoCommand.class, EvalCommand.class, SweepCommand.class, ReprogramCommand.class, TrainCommand.class,
             ImportCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** Exit code for user errors. */

@@ -94,6 +94,59 @@ public final class SparkEvaluator {
                 local.plan(), setup.budgets(), setup.options(), ProgressSink.NONE, all);
     }
 
+    /**
+     * Several evaluations (a sweep's cells) in one Spark job: every (cell, shard) pair is a task,
+     * so that cells of unequal cost balance across the executors; each cell merges as
+     * {@link #evaluate} does.
+     */
+    public static List<RobustnessCurve> evaluateAll(String master, int shards, List<EvalSetup> setups, PrintWriter log) {
+        checkReachable(master);
+        List<RobustnessCurve> out = new ArrayList<>();
+        if (setups.isEmpty()) {
+            return out;
+        }
+        List<EvalSetup.Prepared> local = new ArrayList<>();
+        List<int[]> tasks = new ArrayList<>();                 // {cell, shard index, from, to}
+        for (int c = 0; c < setups.size(); c++) {
+            EvalSetup.Prepared p = setups.get(c).prepare(setups.get(c).device());
+            local.add(p);
+            List<int[]> ranges = RobustnessEvaluator.shardRanges(p.data().size(), shards);
+            for (int i = 0; i < ranges.size(); i++) {
+                tasks.add(new int[] {c, i, ranges.get(i)[0], ranges.get(i)[1]});
+            }
+        }
+        log.println("spark: " + setups.size() + " evaluations as " + tasks.size() + " tasks on " + master);
+        List<String> ids = new ArrayList<>();
+        for (EvalSetup s : setups) {
+            ids.add(s.fingerprint());
+        }
+        List<EvaluationShard> shardsOut;
+        SparkConf conf = new SparkConf().setMaster(master).setAppName("nrpm sweep").setIfMissing("spark.ui.enabled", "false");
+        try (JavaSparkContext sc = new JavaSparkContext(conf)) {
+            Broadcast<List<EvalSetup>> job = sc.broadcast(new ArrayList<>(setups));
+            List<String> keys = new ArrayList<>(ids);
+            shardsOut = sc.parallelize(tasks, tasks.size())
+                    .map(t -> runShard(job.value().get(t[0]), keys.get(t[0]), t[1], new int[] {t[2], t[3]}))
+                    .collect();
+        } finally {
+            for (String id : ids) {
+                PREPARED.keySet().removeIf(k -> k.startsWith(id + "@"));
+            }
+        }
+        for (int c = 0; c < setups.size(); c++) {
+            List<EvaluationShard> parts = new ArrayList<>();
+            for (int t = 0; t < tasks.size(); t++) {
+                if (tasks.get(t)[0] == c) {
+                    parts.add(shardsOut.get(t));
+                }
+            }
+            EvalSetup.Prepared p = local.get(c);
+            out.add(RobustnessEvaluator.merge(p.label(), p.pm(), p.model(), p.backend(), p.data(), p.plan(),
+                    setups.get(c).budgets(), setups.get(c).options(), ProgressSink.NONE, parts));
+        }
+        return out;
+    }
+
     /** Shard number index, on this executor thread's model (built on first use for this job). */
     static EvaluationShard runShard(EvalSetup setup, String jobId, int index, int[] range) {
         String failOnce = System.getProperty(FAIL_ONCE);
