@@ -136,7 +136,7 @@ public final class CifarReader {
                     archive.toAbsolutePath().getParent(), List.of(archiveName), e);
         } catch (IOException e) {
             // commons-compress and GZIPInputStream report truncation and corruption as IOExceptions
-            throw new DataFormatException(archiveName + ": corrupt or truncated archive (" + e.getMessage() + ")", e);
+            throw new DataFormatException(archiveName + ": corrupt or truncated archive (" + dev.nrpm.error.IoErrors.describe(e) + ")", e);
         }
         List<Batch> batches = new ArrayList<>();
         List<String> missing = new ArrayList<>();
@@ -169,7 +169,7 @@ public final class CifarReader {
             throw new DatasetUnavailableException(name + ": no such file: " + file, file.toAbsolutePath().getParent(),
                     List.of(name), e);
         } catch (IOException e) {
-            throw new DatasetUnavailableException(name + ": cannot read " + file + " (" + e + ")",
+            throw new DatasetUnavailableException(name + ": cannot read " + file + " (" + dev.nrpm.error.IoErrors.describe(e) + ")",
                     file.toAbsolutePath().getParent(), List.of(), e);
         }
     }

@@ -71,7 +71,7 @@ public final class Downloader {
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
-            throw new DownloadException(file.fileName() + ": cannot create the directory " + dir + " (" + e + ")", e);
+            throw new DownloadException(file.fileName() + ": cannot create the directory " + dir + " (" + dev.nrpm.error.IoErrors.describe(e) + ")", e);
         }
         List<String> failures = new ArrayList<>();
         IOException last = null;
@@ -169,7 +169,7 @@ public final class Downloader {
         try (InputStream in = new DigestInputStream(Files.newInputStream(file), md5)) {
             in.transferTo(OutputStream.nullOutputStream());
         } catch (IOException e) {
-            throw new DatasetUnavailableException(file.getFileName() + ": cannot read " + file + " (" + e + ")",
+            throw new DatasetUnavailableException(file.getFileName() + ": cannot read " + file + " (" + dev.nrpm.error.IoErrors.describe(e) + ")",
                     file.toAbsolutePath().getParent(), List.of(), e);
         }
         return HexFormat.of().formatHex(md5.digest());

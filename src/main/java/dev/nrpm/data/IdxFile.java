@@ -48,12 +48,12 @@ final class IdxFile {
             return parse(name, in, gzip ? -1 : Files.size(file), magic);
         } catch (EOFException | ZipException e) {
             // only GZIPInputStream throws these here: our own reads return short counts instead
-            throw new DataFormatException(name + ": corrupt or truncated gzip data (" + e.getMessage() + ")", e);
+            throw new DataFormatException(name + ": corrupt or truncated gzip data (" + dev.nrpm.error.IoErrors.describe(e) + ")", e);
         } catch (NoSuchFileException e) {
             throw new DatasetUnavailableException(name + ": no such file: " + file, file.toAbsolutePath().getParent(),
                     List.of(name), e);
         } catch (IOException e) {
-            throw new DatasetUnavailableException(name + ": cannot read " + file + " (" + e + ")",
+            throw new DatasetUnavailableException(name + ": cannot read " + file + " (" + dev.nrpm.error.IoErrors.describe(e) + ")",
                     file.toAbsolutePath().getParent(), List.of(), e);
         }
     }

@@ -164,21 +164,8 @@ public final class AtomicFile {
         }
     }
 
-    /** The reason in a few words; the JDK's messages are often just the path. */
     static String describe(IOException e) {
-        if (e instanceof AccessDeniedException a) {
-            return "permission denied: " + a.getFile();
-        }
-        if (e instanceof NoSuchFileException n) {
-            return "no such file or directory: " + n.getFile();
-        }
-        if (e instanceof FileAlreadyExistsException f) {
-            return "already exists: " + f.getFile();
-        }
-        if (e instanceof FileSystemException f && f.getReason() != null) {
-            return f.getReason() + (f.getFile() == null ? "" : ": " + f.getFile());
-        }
-        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        return dev.nrpm.error.IoErrors.describe(e);
     }
 
     /** The body may close its stream; the channel must stay open until it is forced. */

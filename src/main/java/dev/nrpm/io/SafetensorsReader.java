@@ -64,7 +64,7 @@ public final class SafetensorsReader {
         } catch (NoSuchFileException e) {
             throw new CheckpointException(file, "no such file", e);
         } catch (IOException e) {
-            throw new CheckpointException(file, "cannot read (" + e.getMessage() + ")", e);
+            throw new CheckpointException(file, "cannot read (" + dev.nrpm.error.IoErrors.describe(e) + ")", e);
         }
     }
 

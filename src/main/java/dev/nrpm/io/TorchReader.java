@@ -116,7 +116,7 @@ public final class TorchReader {
         } catch (ZipException e) {
             throw new CheckpointException(file, "not a valid zip archive (" + e.getMessage() + ")", e);
         } catch (IOException e) {
-            throw new CheckpointException(file, "cannot read zip archive (" + e.getMessage() + ")", e);
+            throw new CheckpointException(file, "cannot read zip archive (" + dev.nrpm.error.IoErrors.describe(e) + ")", e);
         }
     }
 
