@@ -85,7 +85,7 @@ public final class TorchReader {
         try (ZipFile zip = new ZipFile(file.toFile())) {
             String prefix = archivePrefix(zip, file);
             ByteOrder order = byteOrder(zip, prefix, file);
-            ZipEntry pklEntry = zip.getEntry(prefix + "data.pkl");
+            ZipEntry pklEntry = entry(zip, prefix + "data.pkl", file);
             byte[] pkl = readEntry(zip, pklEntry, MAX_PICKLE_BYTES, file);
             Map<String, TorchStorage> storages = new LinkedHashMap<>();
             TorchUnpickler unpickler = new TorchUnpickler(src, pid -> zipStorage(pid, storages));
@@ -100,7 +100,7 @@ public final class TorchReader {
             }
             for (TorchStorage s : storages.values()) {
                 String name = prefix + "data/" + s.key;
-                ZipEntry e = zip.getEntry(name);
+                ZipEntry e = entry(zip, name, file);
                 if (e == null) {
                     throw new CheckpointException(file, "missing storage entry " + CheckpointException.quote(name)
                             + " for " + s.describe());
@@ -124,8 +124,7 @@ public final class TorchReader {
     private static String archivePrefix(ZipFile zip, Path file) {
         List<String> found = new ArrayList<>();
         List<String> some = new ArrayList<>();
-        for (Enumeration<? extends ZipEntry> en = zip.entries(); en.hasMoreElements();) {
-            String name = en.nextElement().getName();
+        for (String name : entryNames(zip, file)) {
             if (DATA_PKL.matcher(name).matches()) {
                 found.add(name);
             }
@@ -145,8 +144,38 @@ public final class TorchReader {
         return pkl.substring(0, pkl.length() - "data.pkl".length());
     }
 
+    /**
+     * The names of all entries. ZipFile checks the names when it opens a file but decodes an entry's
+     * comment only here, and answers one that is not UTF-8 with an unchecked IllegalArgumentException;
+     * a damaged file must get a CheckpointException instead.
+     */
+    private static List<String> entryNames(ZipFile zip, Path file) {
+        List<String> names = new ArrayList<>();
+        try {
+            for (Enumeration<? extends ZipEntry> en = zip.entries(); en.hasMoreElements();) {
+                names.add(en.nextElement().getName());
+            }
+        } catch (IllegalArgumentException e) {
+            throw badNames(file, e);
+        }
+        return names;
+    }
+
+    private static ZipEntry entry(ZipFile zip, String name, Path file) {
+        try {
+            return zip.getEntry(name);
+        } catch (IllegalArgumentException e) {
+            throw badNames(file, e);
+        }
+    }
+
+    private static CheckpointException badNames(Path file, IllegalArgumentException e) {
+        return new CheckpointException(file, "zip archive with an entry comment that is not valid UTF-8 (damaged): not a"
+                + " PyTorch checkpoint", e);
+    }
+
     private static ByteOrder byteOrder(ZipFile zip, String prefix, Path file) throws IOException {
-        ZipEntry e = zip.getEntry(prefix + "byteorder");
+        ZipEntry e = entry(zip, prefix + "byteorder", file);
         if (e == null) {
             return ByteOrder.LITTLE_ENDIAN;       // files from before torch wrote the record
         }

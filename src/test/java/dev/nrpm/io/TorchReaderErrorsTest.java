@@ -11,6 +11,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,6 +38,37 @@ class TorchReaderErrorsTest {
         byte[] whole = Files.readAllBytes(torch("zip_mlp.pth"));
         Path cut = Files.write(dir.resolve("cut.pth"), Arrays.copyOf(whole, whole.length * 2 / 3));
         assertCheckpointError(cut, () -> TorchReader.read(cut), "not a valid zip archive");
+    }
+
+    @Test
+    void entryCommentThatIsNotUtf8() throws IOException {
+        // ZipFile checks entry names when it opens the file but decodes an entry's comment only
+        // when the entry is listed, and answers bad bytes there with an IllegalArgumentException
+        Map<String, byte[]> entries = Fixtures.entries(torch("zip_mlp.pth"));
+        Path file = dir.resolve("comment.pth");
+        try (ZipOutputStream zos = new ZipOutputStream(Files.newOutputStream(file))) {
+            for (Map.Entry<String, byte[]> e : entries.entrySet()) {
+                ZipEntry entry = new ZipEntry(e.getKey());
+                entry.setComment("MARK");
+                zos.putNextEntry(entry);
+                zos.write(e.getValue());
+                zos.closeEntry();
+            }
+        }
+        byte[] bytes = Files.readAllBytes(file);
+        byte[] mark = "MARK".getBytes(StandardCharsets.US_ASCII);
+        int damaged = 0;
+        for (int i = 0; i + mark.length <= bytes.length; i++) {
+            if (Arrays.equals(bytes, i, i + mark.length, mark, 0, mark.length)) {
+                bytes[i] = (byte) 0xff;             // a lone 0xff is never valid UTF-8
+                damaged++;
+            }
+        }
+        if (damaged != entries.size()) {
+            throw new AssertionError("expected one comment per entry, found " + damaged);
+        }
+        Files.write(file, bytes);
+        assertCheckpointError(file, () -> TorchReader.read(file), "not valid UTF-8");
     }
 
     @Test
