@@ -25,10 +25,7 @@ import java.nio.file.Path;
  * file, it then stays a regression test. A longer hunt, continuing from the corpus Jazzer keeps in
  * .cifuzz-corpus/:
  *
- * <pre>./mvnw -q test -Dtest='ReaderFuzzTest#pytorch' -Dsurefire.failIfNoSpecifiedTests=false \
- *     -Dnrpm.fuzzRuns=2000000 -Dnrpm.fuzzSeed=$RANDOM</pre>
- *
- * (the fuzz-pytorch execution fuzzes; the others only replay their inputs).
+ * <pre>./mvnw -q test-compile surefire:test@fuzz-pytorch -Dnrpm.fuzzRuns=2000000 -Dnrpm.fuzzSeed=$RANDOM</pre>
  */
 class ReaderFuzzTest {
     private static Path file(String name, byte[] data) {
