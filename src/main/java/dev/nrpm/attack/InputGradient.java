@@ -5,6 +5,7 @@ import dev.nrpm.backend.Buffer;
 import dev.nrpm.backend.MemoryScope;
 import dev.nrpm.nn.FrozenParameters;
 import dev.nrpm.nn.Module;
+import dev.nrpm.nn.NonFiniteTrace;
 import dev.nrpm.ops.F;
 import dev.nrpm.tensor.Tensor;
 
@@ -22,7 +23,8 @@ final class InputGradient {
         try (MemoryScope step = MemoryScope.open(); FrozenParameters frozen = FrozenParameters.of(model)) {
             Tensor input = Tensor.wrap(be, x.buffer(), x.shape()).requiresGrad(true);
             // log-softmax is idempotent, so models that already end in one (LeNet) get the same loss
-            Tensor loss = F.sum(F.nll(F.logSoftmax(model.forward(input)), labels));
+            Tensor logits = NonFiniteTrace.forward(model, input, "the attack's gradient").tensor();
+            Tensor loss = F.sum(F.nll(F.logSoftmax(logits), labels));
             loss.backward();
             be.copy(input.gradBuffer(), out, x.size());
             input.releaseGrad();

@@ -5,6 +5,7 @@ import dev.nrpm.backend.Backend;
 import dev.nrpm.backend.MemoryScope;
 import dev.nrpm.nn.FrozenParameters;
 import dev.nrpm.nn.Module;
+import dev.nrpm.nn.NonFiniteTrace;
 import dev.nrpm.nn.Surrogate;
 import dev.nrpm.tensor.Tensor;
 
@@ -48,7 +49,7 @@ public final class ModelClassifier implements Classifier {
     @Override
     public float[] logits(float[] x, int n) {
         try (MemoryScope scope = MemoryScope.open(); GradMode.Guard g = GradMode.noGrad()) {
-            return model.forward(input(x, n)).toFloatArray();
+            return NonFiniteTrace.forward(model, input(x, n), "the attack's logits").values();
         }
     }
 
@@ -56,8 +57,9 @@ public final class ModelClassifier implements Classifier {
     public Gradient gradient(float[] x, int n, LogitLoss loss) {
         try (MemoryScope scope = MemoryScope.open(); FrozenParameters frozen = FrozenParameters.of(model)) {
             Tensor in = input(x, n).requiresGrad(true);
-            Tensor out = model.forward(in);
-            float[] z = out.toFloatArray();
+            NonFiniteTrace.Output forward = NonFiniteTrace.forward(model, in, "the attack's gradient");
+            Tensor out = forward.tensor();
+            float[] z = forward.values();
             double[] gz = new double[z.length];
             double[] values = new double[n];
             for (int r = 0; r < n; r++) {

@@ -1,6 +1,7 @@
 package dev.nrpm.eval;
 
 import dev.nrpm.autograd.GradMode;
+import dev.nrpm.nn.NonFiniteTrace;
 import dev.nrpm.nn.Module;
 import dev.nrpm.tensor.Tensor;
 
@@ -27,8 +28,8 @@ public final class Predictions {
     /** The model's predicted classes for x, without recording a graph. */
     public static int[] of(Module model, Tensor x) {
         try (GradMode.Guard g = GradMode.noGrad()) {
-            Tensor out = model.forward(x);
-            return argmax(out.toFloatArray(), out.dim(0), out.dim(1));
+            NonFiniteTrace.Output out = NonFiniteTrace.forward(model, x, "predictions");
+            return argmax(out.values(), out.tensor().dim(0), out.tensor().dim(1));
         }
     }
 }

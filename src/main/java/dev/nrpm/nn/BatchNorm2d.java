@@ -23,13 +23,13 @@ public final class BatchNorm2d extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-        return BatchNormOp.apply(site(), x, param("weight"), param("bias"), buf("running_mean"), buf("running_var"),
-                isTraining(), momentum, eps);
+        return NonFiniteTrace.layerOutput(this, BatchNormOp.apply(site(), x, param("weight"), param("bias"),
+                buf("running_mean"), buf("running_var"), isTraining(), momentum, eps));
     }
 
     /** relu(forward(x)), computed as one op (BatchNormOp with relu). */
     public Tensor forwardRelu(Tensor x) {
-        return BatchNormOp.apply(site(), x, param("weight"), param("bias"), buf("running_mean"), buf("running_var"),
-                isTraining(), momentum, eps, true);
+        return NonFiniteTrace.layerOutput(this, BatchNormOp.apply(site(), x, param("weight"), param("bias"),
+                buf("running_mean"), buf("running_var"), isTraining(), momentum, eps, true));
     }
 }

@@ -29,10 +29,11 @@ public final class Conv2d extends MatchingLayer {
     @Override
     public Tensor forward(Tensor x) {
         if (activePatternMatching().isLpm()) {
-            return Conv2dOp.apply(site(), x, param("weight"), param("bias"), stride, padding);
+            return NonFiniteTrace.layerOutput(this, Conv2dOp.apply(site(), x, param("weight"), param("bias"), stride,
+                    padding));
         }
-        return NrpmConv2dOp.apply(site(), activePatternMatching().spec(), x, param("weight"), param("bias"),
-                lambdaTensor(), stride, padding);
+        return NonFiniteTrace.layerOutput(this, NrpmConv2dOp.apply(site(), activePatternMatching().spec(), x,
+                param("weight"), param("bias"), lambdaTensor(), stride, padding));
     }
 
     public Tensor weight() {

@@ -23,9 +23,10 @@ public final class Linear extends MatchingLayer {
     @Override
     public Tensor forward(Tensor x) {
         if (activePatternMatching().isLpm()) {
-            return LinearOp.apply(site(), x, param("weight"), param("bias"));
+            return NonFiniteTrace.layerOutput(this, LinearOp.apply(site(), x, param("weight"), param("bias")));
         }
-        return NrpmLinearOp.apply(site(), activePatternMatching().spec(), x, param("weight"), param("bias"), lambdaTensor());
+        return NonFiniteTrace.layerOutput(this, NrpmLinearOp.apply(site(), activePatternMatching().spec(), x,
+                param("weight"), param("bias"), lambdaTensor()));
     }
 
     public Tensor weight() {
