@@ -3,8 +3,10 @@ package dev.nrpm.cli;
 import com.google.gson.Gson;
 import dev.nrpm.error.InvalidSettingException;
 import dev.nrpm.io.CheckpointException;
+import dev.nrpm.io.CheckpointWriter;
 import dev.nrpm.io.LoadReport;
 import dev.nrpm.io.ModelCheckpoint;
+import dev.nrpm.io.SafetensorsReader;
 import dev.nrpm.io.StateDictLoader;
 import dev.nrpm.io.TorchCheckpoint;
 import dev.nrpm.io.TorchReader;
@@ -40,6 +42,52 @@ final class Weights {
         return 8 * 4 * floats + (16L << 20);
     }
 
+    /**
+     * Refuses, from the header alone and before any tensor data is read, a checkpoint of another
+     * architecture, a tensor whose shape or dtype the model cannot take, or more data than the
+     * model's load bound.
+     */
+    private static void expectModel(Path file, Map<String, String> meta,
+                                    Map<String, SafetensorsReader.TensorHeader> entries, Module model, ModelSpec spec) {
+        String archJson = meta.get(CheckpointWriter.KEY_ARCHITECTURE);
+        if (archJson == null) {
+            throw new CheckpointException(file, "no architecture in its metadata: not a model checkpoint of this engine");
+        }
+        ModelSpec saved;
+        try {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> arch = new Gson().fromJson(archJson, Map.class);
+            saved = ModelSpec.fromMap(arch);
+        } catch (RuntimeException e) {
+            throw new CheckpointException(file, "unreadable architecture in its metadata ("
+                    + CheckpointException.quote(String.valueOf(e.getMessage())) + ")", e);
+        }
+        if (!saved.equals(spec)) {
+            throw new InvalidSettingException(file + " holds a " + saved.describe() + " for " + saved.input()
+                    + " inputs, not the requested " + spec.describe() + " for " + spec.input());
+        }
+        Map<String, dev.nrpm.tensor.Tensor> state = model.stateDict();
+        long bytes = 0;
+        long bound = loadBound(model);
+        for (Map.Entry<String, SafetensorsReader.TensorHeader> e : entries.entrySet()) {
+            SafetensorsReader.TensorHeader h = e.getValue();
+            bytes += h.bytes();
+            if (bytes > bound) {
+                throw new CheckpointException(file, "its tensors hold more than " + bound
+                        + " bytes, more than this model's checkpoint can (the model's size bounds it)");
+            }
+            if (!h.dtype().isFloatingPoint()) {
+                throw new CheckpointException(file, "tensor " + CheckpointException.quote(e.getKey()) + " is "
+                        + h.dtype().safetensorsCode() + "; weights, statistics and optimizer state are floating point");
+            }
+            dev.nrpm.tensor.Tensor target = state.get(e.getKey());
+            if (target != null && !java.util.Arrays.equals(target.shape(), h.shape())) {
+                throw new CheckpointException(file, "tensor " + CheckpointException.quote(e.getKey()) + " has shape "
+                        + java.util.Arrays.toString(h.shape()) + ", the model's is " + target.shapeString());
+            }
+        }
+    }
+
     static Loaded load(Path file, Module model, ModelSpec spec) {
         if (!Files.isRegularFile(file)) {
             throw new InvalidSettingException("--weights: no such file: " + file);
@@ -62,14 +110,7 @@ final class Weights {
                     + (report.ignored().isEmpty() ? "" : ", " + report.ignored().size() + " entries ignored"),
                     report.lambdas(), null);
         }
-        ModelCheckpoint ckpt = ModelCheckpoint.read(file);
-        @SuppressWarnings("unchecked")
-        Map<String, Object> arch = new Gson().fromJson(ckpt.architecture(), Map.class);
-        ModelSpec saved = ModelSpec.fromMap(arch);
-        if (!saved.equals(spec)) {
-            throw new InvalidSettingException(file + " holds a " + saved.describe() + " for " + saved.input()
-                    + " inputs, not the requested " + spec.describe() + " for " + spec.input());
-        }
+        ModelCheckpoint ckpt = ModelCheckpoint.read(file, (meta, entries) -> expectModel(file, meta, entries, model, spec));
         ckpt.restoreInto(model);
         Map<String, Float> lambdas = new LinkedHashMap<>();
         String imported = ckpt.metadata().get("lambdas");      // lambdas an import carried over from PyTorch

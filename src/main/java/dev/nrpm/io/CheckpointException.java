@@ -43,7 +43,7 @@ public class CheckpointException extends NrpmException {
     }
 
     /** A name or value from a file, quoted for a message: control characters escaped, long ones cut. */
-    static String quote(Object value) {
+    public static String quote(Object value) {
         String s = String.valueOf(value);
         StringBuilder b = new StringBuilder("'");
         int n = Math.min(s.length(), 120);

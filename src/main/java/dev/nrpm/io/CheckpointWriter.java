@@ -38,7 +38,7 @@ public final class CheckpointWriter {
     public static final String OPTIMIZER_PREFIX = "optimizer.";
     static final String KEY_FORMAT = "format";
     static final String KEY_VERSION = "format_version";
-    static final String KEY_ARCHITECTURE = "architecture";
+    public static final String KEY_ARCHITECTURE = "architecture";
     static final String KEY_PATTERN_MATCHING = "pattern_matching";
     static final Set<String> RESERVED = Set.of(KEY_FORMAT, KEY_VERSION, KEY_ARCHITECTURE, KEY_PATTERN_MATCHING);
 

@@ -54,25 +54,20 @@ public final class ModelCheckpoint {
      * @throws CheckpointException naming the file and what is wrong
      */
     public static ModelCheckpoint read(Path file) {
-        SafetensorsContent content = SafetensorsReader.read(file);
+        return read(file, (metadata, entries) -> { });
+    }
+
+    /**
+     * As {@link #read(Path)}, with beforeData run on the header (after the format checks) before any
+     * tensor data is read: a loader refuses a checkpoint of another model there.
+     */
+    public static ModelCheckpoint read(Path file, SafetensorsReader.HeaderCheck beforeData) {
+        SafetensorsContent content = SafetensorsReader.read(file, (metadata, entries) -> {
+            formatVersion(file, metadata);
+            beforeData.check(metadata, entries);
+        });
         Map<String, String> meta = content.metadata();
-        String format = meta.get(CheckpointWriter.KEY_FORMAT);
-        if (!CheckpointWriter.FORMAT.equals(format)) {
-            throw new CheckpointException(file, "not an nrpm checkpoint (metadata format is "
-                    + (format == null ? "missing" : CheckpointException.quote(format))
-                    + "); read plain safetensors files with SafetensorsReader");
-        }
-        int version;
-        try {
-            version = Integer.parseInt(String.valueOf(meta.get(CheckpointWriter.KEY_VERSION)));
-        } catch (NumberFormatException e) {
-            throw new CheckpointException(file, "format_version " + CheckpointException.quote(
-                    meta.get(CheckpointWriter.KEY_VERSION)) + " is not a number");
-        }
-        if (version < 1 || version > CheckpointWriter.FORMAT_VERSION) {
-            throw new CheckpointException(file, "format_version " + version + " is not readable by this build (reads 1 to "
-                    + CheckpointWriter.FORMAT_VERSION + ")");
-        }
+        int version = formatVersion(file, meta);
         JsonObject architecture = meta.containsKey(CheckpointWriter.KEY_ARCHITECTURE)
                 ? object(file, CheckpointWriter.KEY_ARCHITECTURE, meta.get(CheckpointWriter.KEY_ARCHITECTURE))
                 : new JsonObject();
@@ -101,6 +96,28 @@ public final class ModelCheckpoint {
         Map<String, String> extra = new LinkedHashMap<>(meta);
         extra.keySet().removeAll(CheckpointWriter.RESERVED);
         return new ModelCheckpoint(file, version, architecture, pm, model, optimizer, extra);
+    }
+
+    /** The format_version of an nrpm checkpoint's metadata; anything else is refused. */
+    private static int formatVersion(Path file, Map<String, String> meta) {
+        String format = meta.get(CheckpointWriter.KEY_FORMAT);
+        if (!CheckpointWriter.FORMAT.equals(format)) {
+            throw new CheckpointException(file, "not an nrpm checkpoint (metadata format is "
+                    + (format == null ? "missing" : CheckpointException.quote(format))
+                    + "); read plain safetensors files with SafetensorsReader");
+        }
+        int version;
+        try {
+            version = Integer.parseInt(String.valueOf(meta.get(CheckpointWriter.KEY_VERSION)));
+        } catch (NumberFormatException e) {
+            throw new CheckpointException(file, "format_version " + CheckpointException.quote(
+                    meta.get(CheckpointWriter.KEY_VERSION)) + " is not a number");
+        }
+        if (version < 1 || version > CheckpointWriter.FORMAT_VERSION) {
+            throw new CheckpointException(file, "format_version " + version + " is not readable by this build (reads 1 to "
+                    + CheckpointWriter.FORMAT_VERSION + ")");
+        }
+        return version;
     }
 
     private static JsonObject object(Path file, String key, String json) {

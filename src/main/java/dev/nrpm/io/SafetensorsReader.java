@@ -39,7 +39,26 @@ public final class SafetensorsReader {
     private record Entry(String name, DType dtype, int[] shape, long begin, long end) {
     }
 
+    /** An entry as a {@link HeaderCheck} sees it: what reading it would give, and its size. */
+    public record TensorHeader(DType dtype, int[] shape, long bytes) {
+    }
+
+    /**
+     * Checks a file from its header alone, before any tensor data is read: a loader that knows its
+     * model refuses a file of another model here, however large, without reading it.
+     */
+    @FunctionalInterface
+    public interface HeaderCheck {
+        /** Throws (a CheckpointException naming the file) to refuse; entries in file order. */
+        void check(Map<String, String> metadata, Map<String, TensorHeader> entries);
+    }
+
     public static SafetensorsContent read(Path file) {
+        return read(file, (metadata, entries) -> { });
+    }
+
+    /** As {@link #read(Path)}, with beforeData run once the header is validated, before any data is read. */
+    public static SafetensorsContent read(Path file, HeaderCheck beforeData) {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
             if (size < 8) {
@@ -55,6 +74,11 @@ public final class SafetensorsReader {
             List<Entry> entries = parseHeader(json, metadata, file);
             long dataStart = 8 + n;
             checkLayout(entries, size - dataStart, file);
+            Map<String, TensorHeader> headers = new LinkedHashMap<>();
+            for (Entry e : entries) {
+                headers.put(e.name, new TensorHeader(e.dtype, e.shape.clone(), e.end - e.begin));
+            }
+            beforeData.check(java.util.Collections.unmodifiableMap(metadata), java.util.Collections.unmodifiableMap(headers));
             Map<String, HostTensor> tensors = new LinkedHashMap<>();
             for (Entry e : entries) {
                 ByteBuffer b = readFully(ch, dataStart + e.begin, (int) (e.end - e.begin), file);
