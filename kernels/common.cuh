@@ -70,7 +70,7 @@ struct PoolShape {
     int planes, inH, inW, kH, kW, strideH, strideW, padH, padW, outH, outW;
 };
 
-// NRPM settings (dev.nrpm.pm.NrpmSpec): fn 0 = L1, 1 = Huber, 2 = MCP, 3 = HM.
+// NRPM settings (dev.nrpm.pm.NrpmSpec); fn is a weight function code, NRPM_WF_* below.
 struct NrpmParams {
     int k;
     float eps;
@@ -104,30 +104,9 @@ __device__ __forceinline__ float rng_normal(unsigned long long seed, unsigned lo
 }
 
 // ------------------------------------------------------------------ NRPM weight functions
-// dev.nrpm.pm.WeightFunction in float32; a = |r| + eps.
-__device__ __forceinline__ float nrpm_weight(const NrpmParams& p, float r) {
-    float a = fabsf(r) + p.eps;
-    switch (p.fn) {
-        case 0: return 1.0f / a;
-        case 1: return fminf(1.0f, p.delta / a);
-        case 2: return fmaxf(p.eps, 1.0f / a - 1.0f / p.gamma);
-        default: return fminf(1.0f, fmaxf(p.eps, p.delta / (p.gamma - p.delta) * (p.gamma / a - 1.0f)));
-    }
-}
-
-// dw/dr; zero where a clamp is active and at r = 0 (the subgradient the reference uses).
-__device__ __forceinline__ float nrpm_weight_deriv(const NrpmParams& p, float r) {
-    float a = fabsf(r) + p.eps;
-    float s = r > 0.0f ? 1.0f : (r < 0.0f ? -1.0f : 0.0f);
-    float inv2 = 1.0f / (a * a);
-    switch (p.fn) {
-        case 0: return -s * inv2;
-        case 1: return p.delta / a < 1.0f ? -s * p.delta * inv2 : 0.0f;
-        case 2: return 1.0f / a - 1.0f / p.gamma > p.eps ? -s * inv2 : 0.0f;
-        default: {
-            float c = p.delta / (p.gamma - p.delta);
-            float v = c * (p.gamma / a - 1.0f);
-            return v > p.eps && v < 1.0f ? -s * c * p.gamma * inv2 : 0.0f;
-        }
-    }
-}
+// NrpmParams.fn: dev.nrpm.pm.WeightFunction.code() (WeightFunctionCodesTest keeps the two the same).
+// nrpm_fused.cuh defines the functions and traps on any other code.
+#define NRPM_WF_L1 0
+#define NRPM_WF_HUBER 1
+#define NRPM_WF_MCP 2
+#define NRPM_WF_HM 3

@@ -105,21 +105,23 @@ __device__ __forceinline__ NrpmConsts nrpm_consts(const NrpmParams& p) {
     return k;
 }
 
-// w(r) for weight function FN (0 L1, 1 Huber, 2 MCP, 3 HM), a = |r| + eps; when DERIV also
-// q = dw/dr, which is 0 where a clamp is active and at r == 0 (WeightFunction.derivative).
-// The same semantics as nrpm_weight / nrpm_weight_deriv of common.cuh, with one reciprocal.
+// w(r) for weight function FN (NRPM_WF_*, common.cuh), a = |r| + eps; when DERIV also
+// q = dw/dr, which is 0 where a clamp is active and at r == 0: WeightFunction.weight and
+// .derivative in float32, with one reciprocal.
 template <int FN, bool DERIV, bool SIGN_BITS = true>
 __device__ __forceinline__ float nrpm_wq(const NrpmConsts& k, float r, float& q) {
+    static_assert(FN == NRPM_WF_L1 || FN == NRPM_WF_HUBER || FN == NRPM_WF_MCP || FN == NRPM_WF_HM,
+                  "unknown weight function");
     const float inv = nrpm_rcp(fabsf(r) + k.eps);
     float w, m;   // m = |dw/dr|
-    if (FN == 0) {
+    if (FN == NRPM_WF_L1) {
         w = inv;
         m = inv * inv;
-    } else if (FN == 1) {
+    } else if (FN == NRPM_WF_HUBER) {
         const float u = k.delta * inv;
         w = fminf(1.0f, u);
         m = u < 1.0f ? u * inv : 0.0f;
-    } else if (FN == 2) {
+    } else if (FN == NRPM_WF_MCP) {
         const float v = inv - k.invGamma;
         w = fmaxf(k.eps, v);
         m = v > k.eps ? inv * inv : 0.0f;
@@ -264,10 +266,11 @@ __device__ __forceinline__ void nrpm_fwd_engine(const NrpmParams& p, Geo& geo, c
                 continue;
             }
             switch (p.fn) {
-                case 0: nrpm_fwd_chunk<0, SAVE>(p, cnt, rl, cl, zd, s0, s1, pp, qq); break;
-                case 1: nrpm_fwd_chunk<1, SAVE>(p, cnt, rl, cl, zd, s0, s1, pp, qq); break;
-                case 2: nrpm_fwd_chunk<2, SAVE>(p, cnt, rl, cl, zd, s0, s1, pp, qq); break;
-                default: nrpm_fwd_chunk<3, SAVE>(p, cnt, rl, cl, zd, s0, s1, pp, qq); break;
+                case NRPM_WF_L1: nrpm_fwd_chunk<NRPM_WF_L1, SAVE>(p, cnt, rl, cl, zd, s0, s1, pp, qq); break;
+                case NRPM_WF_HUBER: nrpm_fwd_chunk<NRPM_WF_HUBER, SAVE>(p, cnt, rl, cl, zd, s0, s1, pp, qq); break;
+                case NRPM_WF_MCP: nrpm_fwd_chunk<NRPM_WF_MCP, SAVE>(p, cnt, rl, cl, zd, s0, s1, pp, qq); break;
+                case NRPM_WF_HM: nrpm_fwd_chunk<NRPM_WF_HM, SAVE>(p, cnt, rl, cl, zd, s0, s1, pp, qq); break;
+                default: __trap();   // a code the host does not send (WeightFunction.code)
             }
         }
         if (pass == 0) {
@@ -393,7 +396,7 @@ __device__ __forceinline__ void nrpm_bwd_chunk(const NrpmParams& p, int cnt, int
             NRPM_UNROLL
             for (int j = 0; j < 4; ++j) {
                 float gt;
-                if (FN == 0) {   // c (eps + sign(r) delta) / a^2, see the top of this file
+                if (FN == NRPM_WF_L1) {   // c (eps + sign(r) delta) / a^2, see the top of this file
                     // r = the exact product minus z(k)/D, rounded once: one FFMA where a rounded
                     // product and a subtraction took two. nrpm_fwd_chunk<0> computes r the same
                     // way, so the backward's r is bit-identical to the forward's (sign(r) and
@@ -482,7 +485,7 @@ __device__ __forceinline__ void nrpm_bwd_engine(const NrpmParams& p, Geo& geo, c
                 // z(k)/D, delta, gz(k+1) D / S0(k) and (step 0) gz0 of output idx (0 outside)
                 // into (it, row); L1: z(k)/D, c eps, c delta and gz0 (see the top of this file)
                 const float eps = p.eps;
-                const bool l1 = p.fn == 0;
+                const bool l1 = p.fn == NRPM_WF_L1;
                 auto stage = [&](int it, int row, int idx) {
                     float a = 0.0f, b = 0.0f, c = 0.0f, g = 0.0f;
                     if (idx >= 0) {
@@ -519,10 +522,11 @@ __device__ __forceinline__ void nrpm_bwd_engine(const NrpmParams& p, Geo& geo, c
                 __syncthreads();
                 const int cnt = nrpm_imin(NRPM_TI, itEnd - it0);
                 switch (p.fn) {   // uniform; see nrpm_fwd_engine
-                    case 0: nrpm_bwd_chunk<0>(p, cnt, rl, dl, held, acc); break;
-                    case 1: nrpm_bwd_chunk<1>(p, cnt, rl, dl, held, acc); break;
-                    case 2: nrpm_bwd_chunk<2>(p, cnt, rl, dl, held, acc); break;
-                    default: nrpm_bwd_chunk<3>(p, cnt, rl, dl, held, acc); break;
+                    case NRPM_WF_L1: nrpm_bwd_chunk<NRPM_WF_L1>(p, cnt, rl, dl, held, acc); break;
+                    case NRPM_WF_HUBER: nrpm_bwd_chunk<NRPM_WF_HUBER>(p, cnt, rl, dl, held, acc); break;
+                    case NRPM_WF_MCP: nrpm_bwd_chunk<NRPM_WF_MCP>(p, cnt, rl, dl, held, acc); break;
+                    case NRPM_WF_HM: nrpm_bwd_chunk<NRPM_WF_HM>(p, cnt, rl, dl, held, acc); break;
+                    default: __trap();
                 }
             }
         }

@@ -67,14 +67,13 @@ NRPM_KERNEL void st_sync_count(int* out) {
     if (threadIdx.x == 0) { out[blockIdx.x * 4] = c; out[blockIdx.x * 4 + 1] = a; out[blockIdx.x * 4 + 2] = o; out[blockIdx.x * 4 + 3] = c2; }
 }
 
-// common.cuh under the emulator; structs by value: out[0..n) rng, then weights, then shape fields.
+// common.cuh under the emulator; structs by value: out[0..n) rng and struct fields, then shape fields.
 NRPM_KERNEL void st_common(NrpmParams p, ConvShape s, unsigned long long seed, float* out, long long n) {
     GRID_STRIDE_LOOP(i, n) {
         out[4 * i] = rng_uniform(seed, i);
         out[4 * i + 1] = rng_normal(seed, i);
-        float r = (float)(i - n / 2) * 0.25f;
-        out[4 * i + 2] = nrpm_weight(p, r);
-        out[4 * i + 3] = nrpm_weight_deriv(p, r);
+        out[4 * i + 2] = p.eps * (float)i;
+        out[4 * i + 3] = (float)(p.fn + s.outC);
     }
     if (blockIdx.x == 0 && threadIdx.x == 0) {
         out[4 * n] = (float)s.batch; out[4 * n + 1] = (float)s.outW; out[4 * n + 2] = (float)p.k; out[4 * n + 3] = p.delta;

@@ -14,6 +14,12 @@ public record NrpmSpec(int k, float eps, WeightFunction function, float gamma, f
     /** Beyond this, K only costs time: the iteration has long converged. */
     public static final int MAX_K = 64;
 
+    /**
+     * The smallest eps: w' = -1/a^2 must be a float at r = 0 (a = eps), or the derivative overflows
+     * and its r = 0 case becomes 0 * inf = NaN (WeightFunctionTableTest found it below 1e-19).
+     */
+    public static final float MIN_EPS = 1e-18f;
+
     public NrpmSpec {
         if (function == null) {
             throw new InvalidSettingException("NRPM weight function must be given");
@@ -21,10 +27,9 @@ public record NrpmSpec(int k, float eps, WeightFunction function, float gamma, f
         if (k < 0 || k > MAX_K) {
             throw new InvalidSettingException("NRPM K must be in [0, " + MAX_K + "], got " + k);
         }
-        // a normal float: the GPU's reciprocal flushes subnormal inputs to zero
-        if (!(eps >= Float.MIN_NORMAL) || !Float.isFinite(eps)) {
-            throw new InvalidSettingException("NRPM eps must be a finite number >= " + Float.MIN_NORMAL
-                    + " (the smallest normal float), got " + eps);
+        if (!(eps >= MIN_EPS) || !Float.isFinite(eps)) {
+            throw new InvalidSettingException("NRPM eps must be a finite number >= " + MIN_EPS
+                    + " (1/eps^2 must fit in a float), got " + eps);
         }
         switch (function) {
             case HUBER:

@@ -12,7 +12,23 @@ package dev.nrpm.pm;
  * the reference definitions; fast kernels inline their own float32 copies and are tested against these.
  */
 public enum WeightFunction {
-    L1, HUBER, MCP, HM;
+    L1(0), HUBER(1), MCP(2), HM(3);
+
+    private final int code;
+
+    WeightFunction(int code) {
+        this.code = code;
+    }
+
+    /**
+     * The function's code in kernel parameters (NrpmParams.fn): the NRPM_WF_* constants of
+     * kernels/common.cuh, which trap on any other code. Explicit, never the ordinal, so that
+     * reordering or adding a constant cannot silently run another function on the GPU
+     * (WeightFunctionCodesTest checks both sides agree).
+     */
+    public int code() {
+        return code;
+    }
 
     /** The weight w(r), float64 reference. */
     public double weight(double r, double eps, double gamma, double delta) {

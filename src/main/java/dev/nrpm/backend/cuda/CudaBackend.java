@@ -530,7 +530,7 @@ public final class CudaBackend implements Backend {
     // ------------------------------------------------------------------ NRPM
 
     static int[] params(NrpmSpec s) {
-        return new int[] {s.k(), Float.floatToRawIntBits(s.eps()), s.function().ordinal(),
+        return new int[] {s.k(), Float.floatToRawIntBits(s.eps()), s.function().code(),
             Float.floatToRawIntBits(s.gamma()), Float.floatToRawIntBits(s.delta())};
     }
 
