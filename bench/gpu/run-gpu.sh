@@ -76,7 +76,9 @@ floor_s() {
 allowed() {
     local cap="$1"
     [ "$deadline" -gt 0 ] || { echo "$cap"; return; }
-    local left=$((deadline - (SECONDS - t_start + simulated) - later_floor - 10))
+    local elapsed=$((SECONDS - t_start))
+    [ "$plan" = 1 ] && elapsed=0   # a plan counts only the simulated stages: the same answer on any machine
+    local left=$((deadline - (elapsed + simulated) - later_floor - 10))
     [ "$left" -lt "$cap" ] && cap=$left
     echo "$cap"
 }

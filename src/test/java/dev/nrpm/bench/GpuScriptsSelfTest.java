@@ -4,7 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import dev.nrpm.testing.ChildProcess;
+import java.time.Duration;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,18 +33,14 @@ class GpuScriptsSelfTest {
     void selfTestPasses(String script) throws IOException, InterruptedException {
         Path file = Path.of("bench", script);
         Assumptions.assumeTrue(Files.isRegularFile(file), () -> file + " not found (run from the repository root)");
-        Process p;
+        ChildProcess.Result r;
         try {
-            p = new ProcessBuilder("python3", file.toString(), "--self-test").redirectErrorStream(true).start();
+            r = ChildProcess.run(new ProcessBuilder("python3", file.toString(), "--self-test"), Duration.ofSeconds(60));
         } catch (IOException e) {
             Assumptions.abort("no python3 here: " + e.getMessage());
             return;
         }
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-        }
-        assertEquals(0, p.exitValue(), script + " --self-test failed:\n" + out);
+        assertEquals(0, r.exitCode(), script + " --self-test failed:\n" + r.output());
     }
 
     /**
@@ -56,14 +52,12 @@ class GpuScriptsSelfTest {
     void deadlinePlanKeepsEveryMeasuringStage(@TempDir Path out) throws IOException, InterruptedException {
         Path script = Path.of("bench/gpu/run-gpu.sh");
         Assumptions.assumeTrue(Files.isRegularFile(script), () -> script + " not found (run from the repository root)");
-        ProcessBuilder pb = new ProcessBuilder("bash", script.toString()).redirectErrorStream(true);
+        ProcessBuilder pb = new ProcessBuilder("bash", script.toString());
         pb.environment().put("NRPM_PLAN", "1");
         pb.environment().put("NRPM_ASSUME_TORCH", "1");
         pb.environment().put("NRPM_DEADLINE_S", "570");
         pb.environment().put("OUT", out.toString());
-        Process p = pb.start();
-        String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "run-gpu.sh plan did not finish:\n" + log);
+        String log = ChildProcess.run(pb, Duration.ofSeconds(60)).output();
         String summary = Files.readString(out.resolve("summary.txt"));
         Map<String, Integer> gets = new LinkedHashMap<>();
         List<String> skipped = new ArrayList<>();

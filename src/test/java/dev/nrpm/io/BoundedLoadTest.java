@@ -4,10 +4,12 @@ import static dev.nrpm.io.Fixtures.floatsLE;
 import static dev.nrpm.io.Fixtures.tensorPickle;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,10 +29,10 @@ class BoundedLoadTest {
         String pickle = "(dp0\nS'w'\n" + tensorPickle("0", 1, 0, new int[] {50000, 50000}, new int[] {0, 0}) + "s.";
         Path file = Fixtures.torchZip(tmp.resolve("bomb.pth"), pickle, Map.of("0", floatsLE(1f)));
         assertTrue(Files.size(file) < 2000);
-        long start = System.nanoTime();
-        CheckpointException e = assertThrows(CheckpointException.class, () -> TorchReader.read(file, 1 << 20));
+        // a hang guard, not a speed test: gathering the view would take minutes and 10 GB
+        CheckpointException e = assertTimeoutPreemptively(Duration.ofSeconds(60),
+                () -> assertThrows(CheckpointException.class, () -> TorchReader.read(file, 1 << 20)));
         assertTrue(e.getMessage().contains("10000000000 bytes") && e.getMessage().contains("bomb.pth"), e.getMessage());
-        assertTrue((System.nanoTime() - start) / 1e9 < 5, "refused at once");
         // a legitimate expanded view within the bound still loads, element by element
         String small = "(dp0\nS'w'\n" + tensorPickle("0", 1, 0, new int[] {3, 4}, new int[] {0, 0}) + "s.";
         Path ok = Fixtures.torchZip(tmp.resolve("ok.pth"), small, Map.of("0", floatsLE(2.5f)));
@@ -56,9 +58,8 @@ class BoundedLoadTest {
         }
         p.append("ctorch\nFloatStorage\ns."); // a bare storage class as the value: refused, naming the key
         Path file = Fixtures.torchZip(tmp.resolve("keys.pth"), p.toString(), Map.of());
-        long start = System.nanoTime();
-        CheckpointException e = assertThrows(CheckpointException.class, () -> TorchReader.read(file));
+        CheckpointException e = assertTimeoutPreemptively(Duration.ofSeconds(60),  // a hang guard: 2^60 characters
+                () -> assertThrows(CheckpointException.class, () -> TorchReader.read(file)));
         assertTrue(e.getMessage().length() < 1000, "message of " + e.getMessage().length() + " characters");
-        assertTrue((System.nanoTime() - start) / 1e9 < 5, "refused at once");
     }
 }

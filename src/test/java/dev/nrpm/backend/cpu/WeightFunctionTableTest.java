@@ -5,14 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.nrpm.pm.NrpmSpec;
 import dev.nrpm.pm.WeightFunction;
+import dev.nrpm.testing.ChildProcess;
 import dev.nrpm.testing.TestRandom;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -127,17 +127,16 @@ class WeightFunctionTableTest {
         Path source = Path.of("src/test/cpp/weight_table.cpp");
         Assumptions.assumeTrue(Files.isRegularFile(source), () -> source + " not found (run from the repository root)");
         Path exe = dir.resolve("weight_table");
-        Process build;
+        ChildProcess.Result build;
         try {
-            build = new ProcessBuilder("g++", "-std=c++17", "-O2", "-DNRPM_EMU", "-I", "kernels",
-                    "-Wno-unknown-pragmas", "-ffp-contract=off", "-o", exe.toString(), source.toString())
-                    .redirectErrorStream(true).start();
+            build = ChildProcess.run(new ProcessBuilder("g++", "-std=c++17", "-O2", "-DNRPM_EMU", "-I", "kernels",
+                    "-Wno-unknown-pragmas", "-ffp-contract=off", "-o", exe.toString(), source.toString()),
+                    Duration.ofMinutes(2));
         } catch (IOException e) {
             Assumptions.abort("no g++ here: " + e.getMessage());
             return;
         }
-        String built = new String(build.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(build.waitFor(120, TimeUnit.SECONDS) && build.exitValue() == 0, "g++ failed:\n" + built);
+        assertEquals(0, build.exitCode(), "g++ failed:\n" + build.output());
 
         List<Case> cases = cases();
         StringBuilder in = new StringBuilder();
@@ -147,10 +146,10 @@ class WeightFunctionTableTest {
                     .append(Float.toHexString(c.r)).append('\n');
         }
         Path input = Files.writeString(dir.resolve("cases.txt"), in);
-        Process run = new ProcessBuilder(exe.toString()).redirectInput(input.toFile()).redirectErrorStream(true).start();
-        String out = new String(run.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(run.waitFor(60, TimeUnit.SECONDS), "weight_table did not finish");
-        assertEquals(0, run.exitValue(), out);
+        ChildProcess.Result run = ChildProcess.run(new ProcessBuilder(exe.toString()).redirectInput(input.toFile()),
+                Duration.ofMinutes(1));
+        String out = run.output();
+        assertEquals(0, run.exitCode(), out);
         String[] lines = out.split("\n");
         assertEquals(cases.size(), lines.length, "one line per case");
         List<String> bad = new ArrayList<>();

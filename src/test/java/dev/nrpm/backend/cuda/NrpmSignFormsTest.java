@@ -4,10 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
+import java.time.Duration;
+import dev.nrpm.testing.ChildProcess;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,18 +32,16 @@ class NrpmSignFormsTest {
     }
 
     private static String run(int seconds, String... command) throws IOException, InterruptedException {
-        Process p;
+        ChildProcess.Result r;
         try {
-            p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            r = ChildProcess.run(new ProcessBuilder(command), Duration.ofSeconds(seconds));
         } catch (IOException e) {
             Assumptions.abort("cannot run " + command[0] + " here: " + e.getMessage());
             return "";
         }
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(seconds, TimeUnit.SECONDS), command[0] + " did not finish:\n" + out);
         if (command[0].equals("g++")) {
-            assertEquals(0, p.exitValue(), "g++ failed:\n" + out);
+            assertEquals(0, r.exitCode(), "g++ failed:\n" + r.output());
         }
-        return out;
+        return r.output();
     }
 }
