@@ -40,36 +40,47 @@ __device__ __forceinline__ float jmin(float a, float b) {
     return a < b ? a : b;
 }
 
-// UnaryOp ordinals: NEG, ABS, SIGN, RELU, SIGMOID, EXP, LOG, SQRT, SQUARE, RECIPROCAL.
+// dev.nrpm.backend.UnaryOp.code() and BinaryOp.code() (ElementwiseCodesTest keeps them equal).
+#define UNARY_SIGN 0
+#define UNARY_RELU 1
+#define UNARY_SIGMOID 2
+#define UNARY_SQRT 3
+#define UNARY_SQUARE 4
+#define UNARY_RECIPROCAL 5
+#define BINARY_ADD 0
+#define BINARY_SUB 1
+#define BINARY_MUL 2
+#define BINARY_MAX 3
+#define BINARY_MIN 4
+#define BINARY_RELU_GRAD 5
+#define BINARY_SIGMOID_GRAD 6
+#define BINARY_ADD_RELU 7
+
 template <int OP>
 __device__ __forceinline__ float unary(float v) {
+    static_assert(OP >= UNARY_SIGN && OP <= UNARY_RECIPROCAL, "unknown unary op");
     switch (OP) {
-        case 0: return -v;
-        case 1: return fabsf(v);
-        case 2: return v > 0.0f ? 1.0f : (v < 0.0f ? -1.0f : v);   // Math.signum: keeps +-0 and NaN
-        case 3: return relu(v);
-        case 4: return 1.0f / (1.0f + expf(-v));
-        case 5: return expf(v);
-        case 6: return logf(v);
-        case 7: return sqrtf(v);
-        case 8: return v * v;
-        default: return 1.0f / v;
+        case UNARY_SIGN: return v > 0.0f ? 1.0f : (v < 0.0f ? -1.0f : v);   // Math.signum: keeps +-0 and NaN
+        case UNARY_RELU: return relu(v);
+        case UNARY_SIGMOID: return 1.0f / (1.0f + expf(-v));
+        case UNARY_SQRT: return sqrtf(v);
+        case UNARY_SQUARE: return v * v;
+        default: return 1.0f / v;   // UNARY_RECIPROCAL
     }
 }
 
-// BinaryOp ordinals: ADD, SUB, MUL, DIV, MAX, MIN, RELU_GRAD, SIGMOID_GRAD, ADD_RELU.
 template <int OP>
 __device__ __forceinline__ float binary(float a, float b) {
+    static_assert(OP >= BINARY_ADD && OP <= BINARY_ADD_RELU, "unknown binary op");
     switch (OP) {
-        case 0: return a + b;
-        case 1: return a - b;
-        case 2: return a * b;
-        case 3: return a / b;
-        case 4: return jmax(a, b);
-        case 5: return jmin(a, b);
-        case 6: return a > 0.0f ? b : 0.0f;
-        case 7: return b * a * (1.0f - a);
-        default: return relu(a + b);
+        case BINARY_ADD: return a + b;
+        case BINARY_SUB: return a - b;
+        case BINARY_MUL: return a * b;
+        case BINARY_MAX: return jmax(a, b);
+        case BINARY_MIN: return jmin(a, b);
+        case BINARY_RELU_GRAD: return a > 0.0f ? b : 0.0f;
+        case BINARY_SIGMOID_GRAD: return b * a * (1.0f - a);
+        default: return relu(a + b);   // BINARY_ADD_RELU
     }
 }
 
@@ -108,38 +119,33 @@ __device__ __forceinline__ long long channel_offset(long long j, int channels, i
 
 }  // namespace nrpm_elementwise
 
-// y = f(x), f the UnaryOp of ordinal op. x and y may be the same buffer.
+// y = f(x), f the UnaryOp of code op. x and y may be the same buffer.
 NRPM_KERNEL void map_fwd(int op, const float* x, float* y, long long n) {
     using namespace nrpm_elementwise;
     switch (op) {
-        case 0: map_loop<0>(x, y, n); break;
-        case 1: map_loop<1>(x, y, n); break;
-        case 2: map_loop<2>(x, y, n); break;
-        case 3: map_loop<3>(x, y, n); break;
-        case 4: map_loop<4>(x, y, n); break;
-        case 5: map_loop<5>(x, y, n); break;
-        case 6: map_loop<6>(x, y, n); break;
-        case 7: map_loop<7>(x, y, n); break;
-        case 8: map_loop<8>(x, y, n); break;
-        case 9: map_loop<9>(x, y, n); break;
-        default: break;
+        case UNARY_SIGN: map_loop<UNARY_SIGN>(x, y, n); break;
+        case UNARY_RELU: map_loop<UNARY_RELU>(x, y, n); break;
+        case UNARY_SIGMOID: map_loop<UNARY_SIGMOID>(x, y, n); break;
+        case UNARY_SQRT: map_loop<UNARY_SQRT>(x, y, n); break;
+        case UNARY_SQUARE: map_loop<UNARY_SQUARE>(x, y, n); break;
+        case UNARY_RECIPROCAL: map_loop<UNARY_RECIPROCAL>(x, y, n); break;
+        default: __trap();   // a code the host does not send
     }
 }
 
-// y = f(a, b), f the BinaryOp of ordinal op. y may alias a or b.
+// y = f(a, b), f the BinaryOp of code op. y may alias a or b.
 NRPM_KERNEL void zip_fwd(int op, const float* a, const float* b, float* y, long long n) {
     using namespace nrpm_elementwise;
     switch (op) {
-        case 0: zip_loop<0>(a, b, y, n); break;
-        case 1: zip_loop<1>(a, b, y, n); break;
-        case 2: zip_loop<2>(a, b, y, n); break;
-        case 3: zip_loop<3>(a, b, y, n); break;
-        case 4: zip_loop<4>(a, b, y, n); break;
-        case 5: zip_loop<5>(a, b, y, n); break;
-        case 6: zip_loop<6>(a, b, y, n); break;
-        case 7: zip_loop<7>(a, b, y, n); break;
-        case 8: zip_loop<8>(a, b, y, n); break;
-        default: break;
+        case BINARY_ADD: zip_loop<BINARY_ADD>(a, b, y, n); break;
+        case BINARY_SUB: zip_loop<BINARY_SUB>(a, b, y, n); break;
+        case BINARY_MUL: zip_loop<BINARY_MUL>(a, b, y, n); break;
+        case BINARY_MAX: zip_loop<BINARY_MAX>(a, b, y, n); break;
+        case BINARY_MIN: zip_loop<BINARY_MIN>(a, b, y, n); break;
+        case BINARY_RELU_GRAD: zip_loop<BINARY_RELU_GRAD>(a, b, y, n); break;
+        case BINARY_SIGMOID_GRAD: zip_loop<BINARY_SIGMOID_GRAD>(a, b, y, n); break;
+        case BINARY_ADD_RELU: zip_loop<BINARY_ADD_RELU>(a, b, y, n); break;
+        default: __trap();
     }
 }
 

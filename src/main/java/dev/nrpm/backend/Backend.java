@@ -24,9 +24,6 @@ public interface Backend {
     /** Short name used on the command line and in logs: reference, cpu, cuda. */
     String name();
 
-    /** Bits of floating-point precision of the storage and arithmetic (64 for the reference). */
-    int precisionBits();
-
     /** Waits until all queued work is done (a no-op for synchronous backends). */
     default void synchronize() {
     }

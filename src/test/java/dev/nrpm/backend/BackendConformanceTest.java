@@ -252,7 +252,7 @@ class BackendConformanceTest {
         Backend fast = Backends4Test.require(name);
         int n = rnd.between(1, 70_001);
         for (UnaryOp op : UnaryOp.values()) {
-            boolean positive = op == UnaryOp.LOG || op == UnaryOp.SQRT;
+            boolean positive = op == UnaryOp.SQRT;
             Pair x = positive ? new Pair(fast, rnd.uniformArray(n, 0.01, 5)) : random(fast, n, 2);
             Pair y = poisoned(fast, n);
             both(x, be -> be.map(op, on(be, x), on(be, y), n));
@@ -260,7 +260,7 @@ class BackendConformanceTest {
         }
         for (BinaryOp op : BinaryOp.values()) {
             Pair a = op == BinaryOp.SIGMOID_GRAD ? new Pair(fast, rnd.uniformArray(n, 0, 1)) : random(fast, n, 2);
-            Pair b = op == BinaryOp.DIV ? new Pair(fast, rnd.uniformArray(n, 0.5, 3)) : random(fast, n, 2);
+            Pair b = random(fast, n, 2);
             Pair y = poisoned(fast, n);
             both(a, be -> be.zip(op, on(be, a), on(be, b), on(be, y), n));
             y.check("zip " + op + " n=" + n);
@@ -562,7 +562,7 @@ class BackendConformanceTest {
         for (int round = 0; round < 3; round++) {
             Buffer[] set = round == 2 ? java.util.Arrays.copyOfRange(bufs, 1, count) : bufs;
             for (Buffer b : set) {
-                fast.map(dev.nrpm.backend.UnaryOp.EXP, b, b, b.length());     // non-zero again
+                fast.map(dev.nrpm.backend.UnaryOp.SIGMOID, b, b, b.length()); // non-zero again
             }
             fast.zeroBuffers(set);
             for (Buffer b : set) {

@@ -19,11 +19,6 @@ public final class CpuBackend implements Backend {
         return "cpu";
     }
 
-    @Override
-    public int precisionBits() {
-        return 32;
-    }
-
     static float[] a(Buffer b) {
         if (!(b instanceof CpuBuffer)) {
             throw new NrpmException(b == null ? "missing buffer passed to the cpu backend"

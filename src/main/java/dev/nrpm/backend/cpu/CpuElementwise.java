@@ -18,13 +18,9 @@ final class CpuElementwise {
     static void map(UnaryOp op, float[] x, float[] y, int n) {
         CpuParallel.forRange(n, GRAIN, (c, from, to) -> {
             switch (op) {
-                case NEG: for (int i = from; i < to; i++) { y[i] = -x[i]; } break;
-                case ABS: for (int i = from; i < to; i++) { y[i] = Math.abs(x[i]); } break;
                 case SIGN: for (int i = from; i < to; i++) { y[i] = Math.signum(x[i]); } break;
                 case RELU: for (int i = from; i < to; i++) { y[i] = Math.max(x[i], 0f); } break;
                 case SIGMOID: for (int i = from; i < to; i++) { y[i] = (float) (1.0 / (1.0 + Math.exp(-x[i]))); } break;
-                case EXP: for (int i = from; i < to; i++) { y[i] = (float) Math.exp(x[i]); } break;
-                case LOG: for (int i = from; i < to; i++) { y[i] = (float) Math.log(x[i]); } break;
                 case SQRT: for (int i = from; i < to; i++) { y[i] = (float) Math.sqrt(x[i]); } break;
                 case SQUARE: for (int i = from; i < to; i++) { y[i] = x[i] * x[i]; } break;
                 case RECIPROCAL: for (int i = from; i < to; i++) { y[i] = 1f / x[i]; } break;
@@ -39,7 +35,6 @@ final class CpuElementwise {
                 case ADD: for (int i = from; i < to; i++) { y[i] = a[i] + b[i]; } break;
                 case SUB: for (int i = from; i < to; i++) { y[i] = a[i] - b[i]; } break;
                 case MUL: for (int i = from; i < to; i++) { y[i] = a[i] * b[i]; } break;
-                case DIV: for (int i = from; i < to; i++) { y[i] = a[i] / b[i]; } break;
                 case MAX: for (int i = from; i < to; i++) { y[i] = Math.max(a[i], b[i]); } break;
                 case MIN: for (int i = from; i < to; i++) { y[i] = Math.min(a[i], b[i]); } break;
                 case RELU_GRAD: for (int i = from; i < to; i++) { y[i] = a[i] > 0 ? b[i] : 0f; } break;

@@ -73,11 +73,6 @@ public final class CudaBackend implements Backend {
         return name;
     }
 
-    @Override
-    public int precisionBits() {
-        return 32;
-    }
-
     /** The device this backend launches on (benchmarks read its memory figures). */
     public Device device() {
         return device;
@@ -230,12 +225,12 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void map(UnaryOp op, Buffer x, Buffer y, long n) {
-        launch1d("map_fwd", n, op.ordinal(), p(x), p(y), n);
+        launch1d("map_fwd", n, op.code(), p(x), p(y), n);
     }
 
     @Override
     public void zip(BinaryOp op, Buffer a, Buffer b, Buffer y, long n) {
-        launch1d("zip_fwd", n, op.ordinal(), p(a), p(b), p(y), n);
+        launch1d("zip_fwd", n, op.code(), p(a), p(b), p(y), n);
     }
 
     @Override

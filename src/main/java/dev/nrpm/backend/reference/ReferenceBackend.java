@@ -19,11 +19,6 @@ public final class ReferenceBackend implements Backend {
         return "reference";
     }
 
-    @Override
-    public int precisionBits() {
-        return 64;
-    }
-
     private static double[] a(Buffer b) {
         if (!(b instanceof DoubleBuffer)) {
             throw new NrpmException("buffer from another backend passed to the reference backend");
@@ -99,13 +94,9 @@ public final class ReferenceBackend implements Backend {
         for (int i = 0; i < n; i++) {
             double v = x[i];
             switch (op) {
-                case NEG: y[i] = -v; break;
-                case ABS: y[i] = Math.abs(v); break;
                 case SIGN: y[i] = Math.signum(v); break;
                 case RELU: y[i] = Math.max(v, 0); break;
                 case SIGMOID: y[i] = 1.0 / (1.0 + Math.exp(-v)); break;
-                case EXP: y[i] = Math.exp(v); break;
-                case LOG: y[i] = Math.log(v); break;
                 case SQRT: y[i] = Math.sqrt(v); break;
                 case SQUARE: y[i] = v * v; break;
                 case RECIPROCAL: y[i] = 1.0 / v; break;
@@ -126,7 +117,6 @@ public final class ReferenceBackend implements Backend {
                 case ADD: y[i] = u + v; break;
                 case SUB: y[i] = u - v; break;
                 case MUL: y[i] = u * v; break;
-                case DIV: y[i] = u / v; break;
                 case MAX: y[i] = Math.max(u, v); break;
                 case MIN: y[i] = Math.min(u, v); break;
                 case RELU_GRAD: y[i] = u > 0 ? v : 0; break;
