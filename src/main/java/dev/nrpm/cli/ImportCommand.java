@@ -2,7 +2,7 @@ package dev.nrpm.cli;
 
 import dev.nrpm.backend.Backends;
 import dev.nrpm.error.InvalidSettingException;
-import dev.nrpm.io.CheckpointWriter;
+import dev.nrpm.io.checkpoint.CheckpointWriter;
 import dev.nrpm.models.InputShape;
 import dev.nrpm.models.ModelSpec;
 import dev.nrpm.nn.Module;

@@ -3,7 +3,7 @@ package dev.nrpm.cli;
 import dev.nrpm.backend.Backend;
 import dev.nrpm.data.ImageDataset;
 import dev.nrpm.error.InvalidSettingException;
-import dev.nrpm.io.ModelCheckpoint;
+import dev.nrpm.io.checkpoint.ModelCheckpoint;
 import dev.nrpm.models.ModelSpec;
 import dev.nrpm.nn.Module;
 import dev.nrpm.nn.ParamInit;

@@ -35,8 +35,8 @@ public final class HostTensor implements TensorData {
 
     // ------------------------------------------------------------------ construction
 
-    /** Takes ownership of the bytes: package readers hand over freshly read buffers. */
-    static HostTensor wrap(DType dtype, int[] shape, byte[] littleEndian) {
+    /** Takes ownership of the bytes, without a copy: the readers hand over freshly read buffers. */
+    public static HostTensor wrap(DType dtype, int[] shape, byte[] littleEndian) {
         return new HostTensor(dtype, shape, littleEndian);
     }
 
@@ -243,7 +243,7 @@ public final class HostTensor implements TensorData {
     }
 
     /** Element count, which must fit a Java array. */
-    static int checkedSize(int[] shape) {
+    public static int checkedSize(int[] shape) {
         long n = Shape.size(shape);
         if (n > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("shape " + Shape.str(shape) + " has " + n

@@ -1,13 +1,11 @@
 /**
- * Checkpoint I/O: reading PyTorch checkpoints ({@link dev.nrpm.io.TorchReader}, zip and legacy
- * formats, through a restricted unpickler that never runs code from the file), mapping their state
- * dicts onto our modules ({@link dev.nrpm.io.StateDictLoader}), and our own checkpoints in the
- * safetensors layout ({@link dev.nrpm.io.CheckpointWriter}, {@link dev.nrpm.io.ModelCheckpoint}),
- * written atomically.
- *
- * <p>Everything read from a file lands first in host memory as {@link dev.nrpm.io.HostTensor}s, so
- * this package needs no backend and no native library; only {@link dev.nrpm.io.StateDictLoader}
- * touches a module's tensors. Every problem with a file is a {@link dev.nrpm.io.CheckpointException}
- * whose one-line message names the file (and the entry or key at fault).
+ * What every file format here shares: host tensors ({@link dev.nrpm.io.HostTensor}, with their
+ * {@link dev.nrpm.io.DType}s and half-float conversions), the one typed error for a bad file
+ * ({@link dev.nrpm.io.CheckpointException}, a one-line message naming the file and the entry or key
+ * at fault, values quoted with bounded length) and atomic writes ({@link dev.nrpm.io.AtomicFile}).
+ * The formats live in the subpackages: {@code torch} reads PyTorch checkpoints, {@code safetensors}
+ * reads and writes the safetensors layout, {@code checkpoint} binds state dicts to modules and is
+ * this engine's own checkpoint format. Everything read lands first in host memory, so none of them
+ * needs a backend or a native library.
  */
 package dev.nrpm.io;

@@ -4,7 +4,7 @@ import dev.nrpm.eval.AttackBreakdown;
 import dev.nrpm.eval.EvalReport;
 import dev.nrpm.eval.RobustnessCurve;
 import dev.nrpm.io.HostTensor;
-import dev.nrpm.io.SafetensorsWriter;
+import dev.nrpm.io.safetensors.SafetensorsWriter;
 import dev.nrpm.io.TensorData;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;

@@ -1,9 +1,9 @@
 package dev.nrpm.train;
 
 import dev.nrpm.error.InvalidSettingException;
-import dev.nrpm.io.CheckpointWriter;
+import dev.nrpm.io.checkpoint.CheckpointWriter;
 import dev.nrpm.io.HostTensor;
-import dev.nrpm.io.ModelCheckpoint;
+import dev.nrpm.io.checkpoint.ModelCheckpoint;
 import dev.nrpm.models.ModelSpec;
 import dev.nrpm.nn.Dropout;
 import dev.nrpm.nn.Module;

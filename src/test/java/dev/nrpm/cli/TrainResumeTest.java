@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.nrpm.io.HostTensor;
-import dev.nrpm.io.ModelCheckpoint;
+import dev.nrpm.io.checkpoint.ModelCheckpoint;
 import dev.nrpm.testing.Backends4Test;
 import java.io.PrintWriter;
 import java.io.StringWriter;

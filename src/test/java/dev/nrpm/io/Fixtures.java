@@ -18,19 +18,19 @@ import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.Assumptions;
 
 /** Where the fixtures are, the value formula they share with gen_torch_fixtures.py, and zip surgery. */
-final class Fixtures {
+public final class Fixtures {
     private Fixtures() {
     }
 
     /** A fixture written by test-data/gen_torch_fixtures.py (paths relative to the project root). */
-    static Path torch(String name) {
+    public static Path torch(String name) {
         Path p = Paths.get("test-data", "torch", name);
         assertTrue(Files.isRegularFile(p), "missing fixture " + p + ": run python3 test-data/gen_torch_fixtures.py");
         return p;
     }
 
     /** A real published checkpoint in ../shared/models; the test is skipped when it is not there. */
-    static Path realModel(String name) {
+    public static Path realModel(String name) {
         Path p = Paths.get("..", "shared", "models", name);
         Assumptions.assumeTrue(Files.isRegularFile(p), () -> "real checkpoint " + p.toAbsolutePath().normalize()
                 + " not present: skipping");
@@ -38,11 +38,11 @@ final class Fixtures {
     }
 
     /** value(i, salt) of the generator: multiples of 1/64, exact in float32. */
-    static float value(int i, int salt) {
+    public static float value(int i, int salt) {
         return (float) (((i * 37 + salt * 11) % 101 - 50) / 64.0);
     }
 
-    static float[] values(int n, int salt) {
+    public static float[] values(int n, int salt) {
         float[] v = new float[n];
         for (int i = 0; i < n; i++) {
             v[i] = value(i, salt);
@@ -51,7 +51,7 @@ final class Fixtures {
     }
 
     /** All entries of a zip, in order. */
-    static Map<String, byte[]> entries(Path zip) throws IOException {
+    public static Map<String, byte[]> entries(Path zip) throws IOException {
         Map<String, byte[]> out = new LinkedHashMap<>();
         try (ZipFile z = new ZipFile(zip.toFile())) {
             for (Enumeration<? extends ZipEntry> en = z.entries(); en.hasMoreElements();) {
@@ -63,7 +63,7 @@ final class Fixtures {
     }
 
     /** Writes a zip with these entries (deflated: the reader must not care how entries are stored). */
-    static Path writeZip(Path target, Map<String, byte[]> entries) throws IOException {
+    public static Path writeZip(Path target, Map<String, byte[]> entries) throws IOException {
         try (OutputStream os = Files.newOutputStream(target); ZipOutputStream zos = new ZipOutputStream(os)) {
             for (Map.Entry<String, byte[]> e : entries.entrySet()) {
                 zos.putNextEntry(new ZipEntry(e.getKey()));
@@ -75,7 +75,7 @@ final class Fixtures {
     }
 
     /** A torch zip whose data.pkl is the given pickle (protocol 0 text, latin-1) plus storage entries. */
-    static Path torchZip(Path target, String pickle, Map<String, byte[]> storages) throws IOException {
+    public static Path torchZip(Path target, String pickle, Map<String, byte[]> storages) throws IOException {
         Map<String, byte[]> e = new LinkedHashMap<>();
         e.put("archive/data.pkl", pickle.getBytes(StandardCharsets.ISO_8859_1));
         e.put("archive/byteorder", "little".getBytes(StandardCharsets.US_ASCII));
@@ -86,13 +86,13 @@ final class Fixtures {
     }
 
     /** Protocol-0 text of a float tensor via _rebuild_tensor_v2 on FloatStorage key with numel elements. */
-    static String tensorPickle(String key, int numel, int offset, int[] size, int[] stride) {
+    public static String tensorPickle(String key, int numel, int offset, int[] size, int[] stride) {
         return "ctorch._utils\n_rebuild_tensor_v2\n("
                 + "(S'storage'\nctorch\nFloatStorage\nS'" + key + "'\nS'cpu'\nI" + numel + "\ntQ"
                 + "I" + offset + "\n" + tuple(size) + tuple(stride) + "I00\n(dtR";
     }
 
-    static String tuple(int[] v) {
+    public static String tuple(int[] v) {
         StringBuilder b = new StringBuilder("(");
         for (int x : v) {
             b.append('I').append(x).append('\n');
@@ -100,7 +100,7 @@ final class Fixtures {
         return b.append('t').toString();
     }
 
-    static byte[] floatsLE(float... v) {
+    public static byte[] floatsLE(float... v) {
         java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(v.length * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         for (float x : v) {
             b.putFloat(x);
@@ -109,7 +109,7 @@ final class Fixtures {
     }
 
     /** Asserts a CheckpointException whose one-line message names the file and contains every fragment. */
-    static CheckpointException assertCheckpointError(Path file, org.junit.jupiter.api.function.Executable body,
+    public static CheckpointException assertCheckpointError(Path file, org.junit.jupiter.api.function.Executable body,
                                                      String... fragments) {
         CheckpointException e = assertThrows(CheckpointException.class, body);
         String m = e.getMessage();

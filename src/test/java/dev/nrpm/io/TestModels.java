@@ -14,30 +14,30 @@ import dev.nrpm.nn.Sequential;
  * on the reference backend. Only the names and shapes matter for loading; the ResNet tree is not
  * meant to run forward (Sequential has no residual connection).
  */
-final class TestModels {
+public final class TestModels {
     private TestModels() {
     }
 
-    static ParamInit init(long seed) {
+    public static ParamInit init(long seed) {
         return new ParamInit(Backends.get("reference"), seed);
     }
 
     /** fc1 in -> h1, fc2 h1 -> h2, fc3 h2 -> out, with biases. */
-    static Sequential mlp(int in, int h1, int h2, int out, long seed) {
+    public static Sequential mlp(int in, int h1, int h2, int out, long seed) {
         ParamInit init = init(seed);
         return new Sequential().add("fc1", new Linear(init, in, h1, true)).add("fc2", new Linear(init, h1, h2, true))
                 .add("fc3", new Linear(init, h2, out, true));
     }
 
     /** conv1 3->4 k3 (no bias), bn1, flatten, fc 4->2: the shape of zip_dataparallel.t7. */
-    static Sequential convBn(long seed) {
+    public static Sequential convBn(long seed) {
         ParamInit init = init(seed);
         return new Sequential().add("conv1", new Conv2d(init, 3, 4, 3, 1, 0, false))
                 .add("bn1", new BatchNorm2d(init, 4)).add("flat", new Flatten()).add("fc", new Linear(init, 4, 2, true));
     }
 
     /** The LeNet of lenet_mnist_model.pth (parameterised layers only). */
-    static Sequential lenet(long seed) {
+    public static Sequential lenet(long seed) {
         ParamInit init = init(seed);
         return new Sequential().add("conv1", new Conv2d(init, 1, 10, 5, 1, 0, true))
                 .add("conv2", new Conv2d(init, 10, 20, 5, 1, 0, true))
@@ -45,7 +45,7 @@ final class TestModels {
     }
 
     /** The module tree (names and shapes) of tinyresnet18_cifar10_model.t7: widths 8/16/32/64. */
-    static Module tinyResNetTree(long seed) {
+    public static Module tinyResNetTree(long seed) {
         ParamInit init = init(seed);
         Sequential root = new Sequential().add("conv1", new Conv2d(init, 3, 8, 3, 1, 1, false))
                 .add("bn1", new BatchNorm2d(init, 8));

@@ -1,5 +1,7 @@
-package dev.nrpm.io;
+package dev.nrpm.io.torch;
 
+import dev.nrpm.io.CheckpointException;
+import dev.nrpm.io.Fixtures;
 import static dev.nrpm.io.Fixtures.assertCheckpointError;
 import static dev.nrpm.io.Fixtures.floatsLE;
 import static dev.nrpm.io.Fixtures.torch;

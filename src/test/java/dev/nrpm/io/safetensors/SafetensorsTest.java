@@ -1,5 +1,10 @@
-package dev.nrpm.io;
+package dev.nrpm.io.safetensors;
 
+import dev.nrpm.io.CheckpointException;
+import dev.nrpm.io.DType;
+import dev.nrpm.io.HostTensor;
+import dev.nrpm.io.TensorData;
+import dev.nrpm.io.Fixtures;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

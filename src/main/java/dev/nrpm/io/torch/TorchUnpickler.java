@@ -1,5 +1,6 @@
-package dev.nrpm.io;
+package dev.nrpm.io.torch;
 
+import dev.nrpm.io.CheckpointException;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;

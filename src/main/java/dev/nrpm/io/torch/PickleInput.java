@@ -1,4 +1,4 @@
-package dev.nrpm.io;
+package dev.nrpm.io.torch;
 
 import java.io.ByteArrayInputStream;
 

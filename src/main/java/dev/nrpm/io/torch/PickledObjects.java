@@ -1,5 +1,8 @@
-package dev.nrpm.io;
+package dev.nrpm.io.torch;
 
+import dev.nrpm.io.CheckpointException;
+import dev.nrpm.io.DType;
+import dev.nrpm.io.HostTensor;
 import java.math.BigInteger;
 import java.nio.ByteOrder;
 import java.util.ArrayList;

@@ -1,5 +1,7 @@
-package dev.nrpm.io;
+package dev.nrpm.io.torch;
 
+import dev.nrpm.io.DType;
+import dev.nrpm.io.HostTensor;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 

@@ -1,5 +1,8 @@
-package dev.nrpm.io;
+package dev.nrpm.io.safetensors;
 
+import dev.nrpm.io.AtomicFile;
+import dev.nrpm.io.CheckpointException;
+import dev.nrpm.io.TensorData;
 import com.google.gson.stream.JsonWriter;
 import java.io.IOException;
 import java.io.OutputStream;

@@ -1,5 +1,8 @@
-package dev.nrpm.io;
+package dev.nrpm.io.checkpoint;
 
+import dev.nrpm.io.torch.TorchCheckpoint;
+import dev.nrpm.io.CheckpointException;
+import dev.nrpm.io.HostTensor;
 import dev.nrpm.nn.MatchingLayer;
 import dev.nrpm.nn.Module;
 import dev.nrpm.nn.PatternMatchingSwitch;

@@ -1,5 +1,8 @@
-package dev.nrpm.io;
+package dev.nrpm.io.safetensors;
 
+import dev.nrpm.io.CheckpointException;
+import dev.nrpm.io.DType;
+import dev.nrpm.io.HostTensor;
 import com.google.gson.Strictness;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
@@ -287,7 +290,7 @@ public final class SafetensorsReader {
     }
 
     /** Gson's messages suggest lenient parsing and carry a URL; keep only where the JSON broke. */
-    static String jsonError(Exception e) {
+    public static String jsonError(Exception e) {
         String m = String.valueOf(e.getMessage());
         java.util.regex.Matcher at = java.util.regex.Pattern.compile("line \\d+ column \\d+").matcher(m);
         if (m.startsWith("Use JsonReader.setStrictness") && at.find()) {

@@ -1,5 +1,9 @@
-package dev.nrpm.io;
+package dev.nrpm.io.checkpoint;
 
+import dev.nrpm.io.safetensors.SafetensorsContent;
+import dev.nrpm.io.safetensors.SafetensorsReader;
+import dev.nrpm.io.CheckpointException;
+import dev.nrpm.io.HostTensor;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;

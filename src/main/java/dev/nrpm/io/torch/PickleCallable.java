@@ -1,4 +1,5 @@
-package dev.nrpm.io;
+package dev.nrpm.io.torch;
+import dev.nrpm.io.CheckpointException;
 
 /**
  * A Python callable the restricted unpickler may call (REDUCE, NEWOBJ): one of the few

@@ -1,5 +1,6 @@
-package dev.nrpm.io;
+package dev.nrpm.io.safetensors;
 
+import dev.nrpm.io.HostTensor;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;

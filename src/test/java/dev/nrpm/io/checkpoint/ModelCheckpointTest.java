@@ -1,5 +1,14 @@
-package dev.nrpm.io;
+package dev.nrpm.io.checkpoint;
 
+import dev.nrpm.io.torch.TorchReader;
+import dev.nrpm.io.safetensors.SafetensorsContent;
+import dev.nrpm.io.safetensors.SafetensorsReader;
+import dev.nrpm.io.safetensors.SafetensorsWriter;
+import dev.nrpm.io.CheckpointException;
+import dev.nrpm.io.DType;
+import dev.nrpm.io.HostTensor;
+import dev.nrpm.io.Fixtures;
+import dev.nrpm.io.TestModels;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

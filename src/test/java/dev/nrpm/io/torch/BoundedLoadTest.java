@@ -1,5 +1,8 @@
-package dev.nrpm.io;
+package dev.nrpm.io.torch;
 
+import dev.nrpm.io.CheckpointException;
+import dev.nrpm.io.HostTensor;
+import dev.nrpm.io.Fixtures;
 import static dev.nrpm.io.Fixtures.floatsLE;
 import static dev.nrpm.io.Fixtures.tensorPickle;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,5 +1,7 @@
-package dev.nrpm.io;
+package dev.nrpm.io.torch;
 
+import dev.nrpm.io.CheckpointException;
+import dev.nrpm.io.DType;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;

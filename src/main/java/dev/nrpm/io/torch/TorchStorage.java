@@ -1,4 +1,6 @@
-package dev.nrpm.io;
+package dev.nrpm.io.torch;
+import dev.nrpm.io.CheckpointException;
+import dev.nrpm.io.DType;
 
 /**
  * One storage a PyTorch pickle refers to by persistent id: its key (zip entry name or legacy

@@ -1,5 +1,10 @@
-package dev.nrpm.io;
+package dev.nrpm.io.checkpoint;
 
+import dev.nrpm.io.safetensors.SafetensorsWriter;
+import dev.nrpm.io.CheckpointException;
+import dev.nrpm.io.DType;
+import dev.nrpm.io.HostTensor;
+import dev.nrpm.io.TensorData;
 import com.google.gson.Gson;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;

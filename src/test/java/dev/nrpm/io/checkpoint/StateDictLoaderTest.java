@@ -1,5 +1,10 @@
-package dev.nrpm.io;
+package dev.nrpm.io.checkpoint;
 
+import dev.nrpm.io.torch.TorchCheckpoint;
+import dev.nrpm.io.torch.TorchReader;
+import dev.nrpm.io.CheckpointException;
+import dev.nrpm.io.HostTensor;
+import dev.nrpm.io.TestModels;
 import static dev.nrpm.io.Fixtures.torch;
 import static dev.nrpm.io.Fixtures.values;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;

@@ -1,4 +1,4 @@
-package dev.nrpm.io;
+package dev.nrpm.io.checkpoint;
 
 import dev.nrpm.error.InvalidSettingException;
 import dev.nrpm.nn.MatchingLayer;

@@ -1,5 +1,6 @@
-package dev.nrpm.io;
+package dev.nrpm.io.torch;
 
+import dev.nrpm.io.Fixtures;
 import static dev.nrpm.io.Fixtures.assertCheckpointError;
 import static dev.nrpm.io.Fixtures.torch;
 import static org.junit.jupiter.api.Assertions.assertFalse;

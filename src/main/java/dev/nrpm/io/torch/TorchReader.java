@@ -1,5 +1,7 @@
-package dev.nrpm.io;
+package dev.nrpm.io.torch;
 
+import dev.nrpm.io.CheckpointException;
+import dev.nrpm.io.DType;
 import java.io.IOException;
 import java.io.InputStream;
 import java.math.BigInteger;

@@ -1,5 +1,7 @@
-package dev.nrpm.io;
+package dev.nrpm.io.checkpoint;
 
+import dev.nrpm.io.CheckpointException;
+import dev.nrpm.io.HostTensor;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
