@@ -23,6 +23,7 @@ import dev.nrpm.report.CurvePlot;
 import dev.nrpm.report.PlotSupport;
 import dev.nrpm.report.JsonReport;
 import dev.nrpm.report.TableReport;
+import dev.nrpm.train.EpochLoop;
 import dev.nrpm.train.TrainConfig;
 import dev.nrpm.train.TrainingCheckpoint;
 import java.io.PrintWriter;
@@ -96,7 +97,7 @@ final class DemoCommand implements Callable<Integer> {
         pw.println("training " + epochs + " epochs on " + train.size() + " images");
         TrainConfig cfg = new TrainConfig(epochs, 64, 0.01f, 0.9f, 0f, null, seed, false, null);
         try (Sgd sgd = new Sgd(net.namedParameters(), cfg.lr(), cfg.momentum(), 0f, false)) {
-            TrainLoop.run(pw, net, ms, be, sgd, cfg, train, test, 250, 0, null);
+            EpochLoop.run(pw, net, ms, be, sgd, cfg, train, test, 250, 0, null, Runs::progress);
         }
         Path checkpoint = out.resolve("demo-mlp.safetensors");
         TrainingCheckpoint.save(checkpoint, net, ms, null, epochs, seed, Map.of("data", "synth-mnist"));

@@ -13,6 +13,7 @@ import dev.nrpm.nn.Module;
 import dev.nrpm.nn.ParamInit;
 import dev.nrpm.optim.Sgd;
 import dev.nrpm.report.TableReport;
+import dev.nrpm.train.EpochLoop;
 import dev.nrpm.train.Paradigm;
 import dev.nrpm.train.TrainConfig;
 import dev.nrpm.train.TrainingCheckpoint;
@@ -126,7 +127,7 @@ final class ReprogramCommand implements Callable<Integer> {
                     ? " (the test split: evaluation uses samples [" + data.offset + ", " + (data.offset + eval.size()) + "))"
                     : ""));
             try (Sgd sgd = new Sgd(net.namedParameters(), cfg.lr(), cfg.momentum(), cfg.weightDecay(), false)) {
-                TrainLoop.run(pw, net, ms, be, sgd, cfg, train, null, data.batch, 0, null);
+                EpochLoop.run(pw, net, ms, be, sgd, cfg, train, null, data.batch, 0, null, Runs::progress);
             }
         }
         PatternMatchingOptions.Applied after = PatternMatchingOptions.describe(net);

@@ -9,6 +9,7 @@ import dev.nrpm.nn.Module;
 import dev.nrpm.nn.ParamInit;
 import dev.nrpm.optim.Sgd;
 import dev.nrpm.pm.LambdaMode;
+import dev.nrpm.train.EpochLoop;
 import dev.nrpm.train.TrainConfig;
 import dev.nrpm.train.TrainingCheckpoint;
 import java.io.PrintWriter;
@@ -117,7 +118,7 @@ final class TrainCommand implements Callable<Integer> {
             pw.println("model: " + ms.describe() + ", " + applied.label());
             pw.println("training on " + training.describe(train) + "; evaluating on " + eval.size() + " test samples");
             Runs.device(pw, be);
-            TrainLoop.run(pw, net, ms, be, sgd, cfg, train, eval, data.batch, first, out, run);
+            EpochLoop.run(pw, net, ms, be, sgd, cfg, train, eval, data.batch, first, out, run, Runs::progress);
         }
         pw.println("wrote " + out);
         return 0;

@@ -1,4 +1,4 @@
-package dev.nrpm.cli;
+package dev.nrpm.train;
 
 import dev.nrpm.backend.Backend;
 import dev.nrpm.data.BatchLoader;
@@ -10,32 +10,33 @@ import dev.nrpm.eval.RobustnessEvaluator;
 import dev.nrpm.models.ModelSpec;
 import dev.nrpm.nn.Module;
 import dev.nrpm.optim.Sgd;
-import dev.nrpm.train.EpochStats;
-import dev.nrpm.train.TrainConfig;
-import dev.nrpm.train.Trainer;
-import dev.nrpm.train.TrainingCheckpoint;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.function.Function;
 
-/** The epoch loop shared by train, reprogram and demo: train, report, checkpoint after each epoch. */
-final class TrainLoop {
-    private TrainLoop() {
+/**
+ * The epoch loop of train, reprogram and demo: train an epoch, report it, checkpoint it. The
+ * command line supplies the progress display (one per epoch, named by progress's argument).
+ */
+public final class EpochLoop {
+    private EpochLoop() {
     }
 
     /**
      * Trains epochs [firstEpoch, cfg.epochs()), printing each epoch and (when eval is not null) the clean
      * accuracy on it, and writing a checkpoint after each epoch when out is not null.
      */
-    static void run(PrintWriter pw, Module model, ModelSpec spec, Backend be, Sgd sgd, TrainConfig cfg,
-                    ImageDataset train, ImageDataset eval, int evalBatch, int firstEpoch, Path out) {
-        run(pw, model, spec, be, sgd, cfg, train, eval, evalBatch, firstEpoch, out, Map.of());
+    public static void run(PrintWriter pw, Module model, ModelSpec spec, Backend be, Sgd sgd, TrainConfig cfg,
+                           ImageDataset train, ImageDataset eval, int evalBatch, int firstEpoch, Path out,
+                           Function<String, BatchProgress> progress) {
+        run(pw, model, spec, be, sgd, cfg, train, eval, evalBatch, firstEpoch, out, Map.of(), progress);
     }
 
     /** As above; runMeta goes into every checkpoint (the settings a --resume must match). */
-    static void run(PrintWriter pw, Module model, ModelSpec spec, Backend be, Sgd sgd, TrainConfig cfg,
-                    ImageDataset train, ImageDataset eval, int evalBatch, int firstEpoch, Path out,
-                    Map<String, String> runMeta) {
+    public static void run(PrintWriter pw, Module model, ModelSpec spec, Backend be, Sgd sgd, TrainConfig cfg,
+                           ImageDataset train, ImageDataset eval, int evalBatch, int firstEpoch, Path out,
+                           Map<String, String> runMeta, Function<String, BatchProgress> progress) {
         BatchLoader.Builder b = BatchLoader.builder(train, cfg.batchSize()).shuffle(cfg.seed());
         if (cfg.augment()) {
             b.augment(RandomCropFlip.CIFAR);
@@ -44,7 +45,7 @@ final class TrainLoop {
         Trainer trainer = new Trainer(model, be, sgd, cfg);
         for (int epoch = firstEpoch; epoch < cfg.epochs(); epoch++) {
             EpochStats stats = trainer.trainEpoch(loader, epoch, 0,
-                    Runs.progress("epoch " + (epoch + 1) + "/" + cfg.epochs()));
+                    progress.apply("epoch " + (epoch + 1) + "/" + cfg.epochs()));
             String line = stats.toString();
             String accuracy = "";
             if (eval != null) {
