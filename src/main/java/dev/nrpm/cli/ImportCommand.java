@@ -5,6 +5,7 @@ import dev.nrpm.error.InvalidSettingException;
 import dev.nrpm.io.checkpoint.CheckpointWriter;
 import dev.nrpm.models.InputShape;
 import dev.nrpm.models.ModelSpec;
+import dev.nrpm.models.ModelZoo;
 import dev.nrpm.nn.Module;
 import dev.nrpm.nn.ParamInit;
 import java.io.PrintWriter;
@@ -72,8 +73,10 @@ final class ImportCommand implements Callable<Integer> {
     }
 
     private InputShape shape() {
-        String s = input == null ? (model.model.toLowerCase(Locale.ROOT).startsWith("resnet") ? "cifar" : "mnist")
-                : input.toLowerCase(Locale.ROOT);
+        if (input == null) {
+            return ModelZoo.family(model.model).defaultInput();
+        }
+        String s = input.toLowerCase(Locale.ROOT);
         switch (s) {
             case "mnist":
                 return InputShape.MNIST;

@@ -7,8 +7,8 @@ import picocli.CommandLine.Option;
 
 /** --model and its size options, --weights. */
 final class ModelOptions {
-    @Option(names = "--model", required = true, paramLabel = "mlp|lenet|resnet18",
-            description = "Architecture from the model zoo (see models/README.md).")
+    @Option(names = "--model", required = true, paramLabel = "NAME", completionCandidates = ModelNames.class,
+            description = "Architecture from the model zoo: ${COMPLETION-CANDIDATES} (see models/README.md).")
     String model;
 
     @Option(names = "--width", defaultValue = "64", paramLabel = "N",
@@ -27,6 +27,6 @@ final class ModelOptions {
     Path weights;
 
     ModelSpec spec(InputShape input, int classes) {
-        return new ModelSpec(model, input, classes, widths, width, relu);
+        return ModelSpec.of(model, input, classes, widths, width, relu);
     }
 }

@@ -14,6 +14,43 @@ import dev.nrpm.tensor.Tensor;
  * dropout, fc classes, log-softmax. For 1x28x28 inputs the flattened size is 320.
  */
 public final class LeNet extends Module {
+    /** The zoo's "lenet": no options; any input of at least 1x16x16 (MNIST's 1x28x28 by default). */
+    public static final ModelFamily FAMILY = new ModelFamily() {
+        @Override
+        public String name() {
+            return "lenet";
+        }
+
+        @Override
+        public String summary() {
+            return "the paper's LeNet: two 5x5 convs with max pooling, dropout, two dense layers";
+        }
+
+        @Override
+        public InputShape defaultInput() {
+            return InputShape.MNIST;
+        }
+
+        @Override
+        public ModelSpec checked(ModelSpec s) {
+            return s;
+        }
+
+        @Override
+        public Module build(ModelSpec s, ParamInit init) {
+            return new LeNet(init, s.input(), s.classes());
+        }
+
+        @Override
+        public String describe(ModelSpec s) {
+            return "lenet";
+        }
+
+        @Override
+        public void putOptions(ModelSpec s, java.util.Map<String, Object> out) {
+        }
+    };
+
     private final Conv2d conv1;
     private final Conv2d conv2;
     private final Dropout conv2Drop;

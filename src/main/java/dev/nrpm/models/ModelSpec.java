@@ -21,81 +21,61 @@ import java.util.Map;
  */
 public record ModelSpec(String name, InputShape input, int classes, int[] widths, int width, boolean relu)
         implements java.io.Serializable {
-    public static final String[] NAMES = {"mlp", "lenet", "resnet18"};
-
     public ModelSpec {
-        name = name.toLowerCase(Locale.ROOT).trim();
-        if (!Arrays.asList(NAMES).contains(name)) {
-            throw new InvalidSettingException("unknown model '" + name + "' (expected one of "
-                    + String.join(", ", NAMES) + ")");
-        }
+        name = ModelZoo.family(name).name();
         if (classes < 2) {
             throw new InvalidSettingException("a classifier needs at least 2 classes, got " + classes);
         }
-        if (name.equals("mlp")) {
-            if (widths == null) {
-                widths = new int[] {input.size(), 256, 64, classes};
-            }
-            if (widths.length < 2 || widths[0] != input.size() || widths[widths.length - 1] != classes) {
-                throw new InvalidSettingException("MLP widths " + Arrays.toString(widths) + " must start with the input size "
-                        + input.size() + " and end with the " + classes + " classes");
-            }
-            for (int w : widths) {
-                if (w < 1) {
-                    throw new InvalidSettingException("MLP widths must be positive: " + Arrays.toString(widths));
-                }
-            }
+        if (input == null) {
+            throw new InvalidSettingException("model " + name + " needs an input shape");
         }
-        if (name.equals("resnet18") && width < 1) {
-            throw new InvalidSettingException("ResNet-18 width must be >= 1, got " + width);
-        }
+    }
+
+    /** Which architecture of the zoo this is. */
+    public ModelFamily family() {
+        return ModelZoo.family(name);
+    }
+
+    /** This spec with its family's defaults filled in, checked (a spec is always used this way). */
+    private ModelSpec complete() {
+        return family().checked(this);
     }
 
     public static ModelSpec of(String name, InputShape input) {
-        return new ModelSpec(name, input, 10, null, 64, false);
+        return new ModelSpec(name, input, 10, null, 64, false).complete();
+    }
+
+    /** A spec from options, with its family's defaults filled in and checked. */
+    public static ModelSpec of(String name, InputShape input, int classes, int[] widths, int width, boolean relu) {
+        return new ModelSpec(name, input, classes, widths, width, relu).complete();
     }
 
     public ModelSpec withWidth(int w) {
-        return new ModelSpec(name, input, classes, widths, w, relu);
+        return new ModelSpec(name, input, classes, widths, w, relu).complete();
     }
 
     public ModelSpec withWidths(int[] w) {
-        return new ModelSpec(name, input, classes, w, width, relu);
+        return new ModelSpec(name, input, classes, w, width, relu);   // the family's check calls this
     }
 
     public ModelSpec withRelu(boolean r) {
-        return new ModelSpec(name, input, classes, widths, width, r);
+        return new ModelSpec(name, input, classes, widths, width, r).complete();
     }
 
     /** Builds the model with fresh weights from init (its backend and seed). */
     public Module build(ParamInit init) {
-        switch (name) {
-            case "mlp":
-                return new Mlp(init, widths, relu);
-            case "lenet":
-                return new LeNet(init, input, classes);
-            default:
-                return new ResNet18(init, input, width, classes);
-        }
+        ModelSpec s = complete();
+        return family().build(s, init);
     }
 
     /** The spec as plain values, for a checkpoint's architecture block. */
     public Map<String, Object> toMap() {
+        ModelSpec s = complete();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("model", name);
         m.put("input", List.of(input.channels(), input.height(), input.width()));
         m.put("classes", classes);
-        if (name.equals("mlp")) {
-            List<Integer> w = new ArrayList<>();
-            for (int v : widths) {
-                w.add(v);
-            }
-            m.put("widths", w);
-            m.put("relu", relu);
-        }
-        if (name.equals("resnet18")) {
-            m.put("width", width);
-        }
+        family().putOptions(s, m);
         return m;
     }
 
@@ -112,7 +92,7 @@ public record ModelSpec(String name, InputShape input, int classes, int[] widths
                     widths[i] = num(w.get(i));
                 }
             }
-            return new ModelSpec((String) m.get("model"), shape, num(m.get("classes")), widths,
+            return of((String) m.get("model"), shape, num(m.get("classes")), widths,
                     m.containsKey("width") ? num(m.get("width")) : 64, Boolean.TRUE.equals(m.get("relu")));
         } catch (ClassCastException | NullPointerException | IndexOutOfBoundsException e) {
             throw new InvalidSettingException("malformed model description " + m);
@@ -125,19 +105,7 @@ public record ModelSpec(String name, InputShape input, int classes, int[] widths
 
     /** A short human-readable description: "mlp 784-256-64-10", "resnet18 width 8". */
     public String describe() {
-        switch (name) {
-            case "mlp": {
-                StringBuilder sb = new StringBuilder("mlp ");
-                for (int i = 0; i < widths.length; i++) {
-                    sb.append(i == 0 ? "" : "-").append(widths[i]);
-                }
-                return sb.append(relu ? " relu" : "").toString();
-            }
-            case "lenet":
-                return "lenet";
-            default:
-                return "resnet18 width " + width;
-        }
+        return family().describe(complete());
     }
 
     @Override

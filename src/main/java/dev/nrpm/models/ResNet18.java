@@ -1,5 +1,6 @@
 package dev.nrpm.models;
 
+import dev.nrpm.error.InvalidSettingException;
 import dev.nrpm.nn.BatchNorm2d;
 import dev.nrpm.nn.Conv2d;
 import dev.nrpm.nn.Linear;
@@ -16,6 +17,47 @@ import dev.nrpm.tensor.Tensor;
  * widespread PyTorch CIFAR implementation (conv1, bn1, layerN.i..., linear).
  */
 public final class ResNet18 extends Module {
+    /** The zoo's "resnet18": --width (64 standard, 8 the tiny checkpoint's); CIFAR's 3x32x32 by default. */
+    public static final ModelFamily FAMILY = new ModelFamily() {
+        @Override
+        public String name() {
+            return "resnet18";
+        }
+
+        @Override
+        public String summary() {
+            return "ResNet-18 for 32x32 images, base width --width (64 standard, 8 tiny)";
+        }
+
+        @Override
+        public InputShape defaultInput() {
+            return InputShape.CIFAR;
+        }
+
+        @Override
+        public ModelSpec checked(ModelSpec s) {
+            if (s.width() < 1) {
+                throw new InvalidSettingException("ResNet-18 width must be >= 1, got " + s.width());
+            }
+            return s;
+        }
+
+        @Override
+        public Module build(ModelSpec s, ParamInit init) {
+            return new ResNet18(init, s.input(), s.width(), s.classes());
+        }
+
+        @Override
+        public String describe(ModelSpec s) {
+            return "resnet18 width " + s.width();
+        }
+
+        @Override
+        public void putOptions(ModelSpec s, java.util.Map<String, Object> out) {
+            out.put("width", s.width());
+        }
+    };
+
     private final Conv2d conv1;
     private final BatchNorm2d bn1;
     private final Sequential[] stages = new Sequential[4];
