@@ -15,39 +15,12 @@ import dev.nrpm.tensor.Tensor;
  */
 public final class LeNet extends Module {
     /** The zoo's "lenet": no options; any input of at least 1x16x16 (MNIST's 1x28x28 by default). */
-    public static final ModelFamily FAMILY = new ModelFamily() {
-        @Override
-        public String name() {
-            return "lenet";
-        }
-
-        @Override
-        public String summary() {
-            return "the paper's LeNet: two 5x5 convs with max pooling, dropout, two dense layers";
-        }
-
-        @Override
-        public InputShape defaultInput() {
-            return InputShape.MNIST;
-        }
-
-        @Override
-        public ModelSpec checked(ModelSpec s) {
-            return s;
-        }
-
+    public static final ModelFamily FAMILY = new ModelFamily("lenet",
+            "the paper's LeNet: two 5x5 convs with max pooling, dropout, two dense layers",
+            InputShape.MNIST) {
         @Override
         public Module build(ModelSpec s, ParamInit init) {
             return new LeNet(init, s.input(), s.classes());
-        }
-
-        @Override
-        public String describe(ModelSpec s) {
-            return "lenet";
-        }
-
-        @Override
-        public void putOptions(ModelSpec s, java.util.Map<String, Object> out) {
         }
     };
 

@@ -17,22 +17,9 @@ import java.util.List;
  */
 public final class Mlp extends Module {
     /** The zoo's "mlp": --widths (default input-256-64-classes, the paper's MNIST model) and --relu. */
-    public static final ModelFamily FAMILY = new ModelFamily() {
-        @Override
-        public String name() {
-            return "mlp";
-        }
-
-        @Override
-        public String summary() {
-            return "dense layers fc1..fcN over the flattened image (--widths, --relu)";
-        }
-
-        @Override
-        public InputShape defaultInput() {
-            return InputShape.MNIST;
-        }
-
+    public static final ModelFamily FAMILY = new ModelFamily("mlp",
+            "dense layers fc1..fcN over the flattened image (--widths, --relu)",
+            InputShape.MNIST) {
         @Override
         public ModelSpec checked(ModelSpec s) {
             int[] widths = s.widths() == null ? new int[] {s.input().size(), 256, 64, s.classes()} : s.widths();

@@ -7,31 +7,60 @@ import java.util.Map;
 /**
  * One architecture of the zoo, in one place: its name on the command line and in checkpoints,
  * which of {@link ModelSpec}'s options it reads, the input it expects when nobody says, how its
- * options are checked, described and written into a checkpoint, and how it is built. The zoo's list
- * is {@link ModelZoo}; the CLI, import, checkpoints and docs take it from there.
+ * options are checked, described and written into a checkpoint, and how it is built. Each model
+ * class declares its own; the zoo's list is {@link ModelZoo}, and the CLI, import, checkpoints and
+ * docs take it from there.
  */
-public interface ModelFamily {
-    /** The --model name ("mlp"). */
-    String name();
+public abstract class ModelFamily {
+    private final String name;
+    private final String summary;
+    private final InputShape defaultInput;
 
-    /** One line for --help and the docs. */
-    String summary();
+    /**
+     * @param name         the --model name ("mlp")
+     * @param summary      one line for --help and the docs
+     * @param defaultInput the input shape import assumes when --input is not given
+     */
+    protected ModelFamily(String name, String summary, InputShape defaultInput) {
+        this.name = name;
+        this.summary = summary;
+        this.defaultInput = defaultInput;
+    }
 
-    /** The input shape import assumes when --input is not given. */
-    InputShape defaultInput();
+    public final String name() {
+        return name;
+    }
+
+    public final String summary() {
+        return summary;
+    }
+
+    public final InputShape defaultInput() {
+        return defaultInput;
+    }
 
     /**
      * The spec with this family's defaults filled in (MLP widths), or an InvalidSettingException
      * naming the bad option. Options the family does not read are passed through untouched.
      */
-    ModelSpec checked(ModelSpec spec);
+    public ModelSpec checked(ModelSpec spec) {
+        return spec;
+    }
 
     /** A fresh model with weights drawn from init (its backend and seed). */
-    Module build(ModelSpec spec, ParamInit init);
+    public abstract Module build(ModelSpec spec, ParamInit init);
 
     /** "mlp 784-256-64-10", "resnet18 width 8": names the architecture in messages and reports. */
-    String describe(ModelSpec spec);
+    public String describe(ModelSpec spec) {
+        return name;
+    }
 
     /** This family's options in a checkpoint's architecture block (beside model, input, classes). */
-    void putOptions(ModelSpec spec, Map<String, Object> out);
+    public void putOptions(ModelSpec spec, Map<String, Object> out) {
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
 }

@@ -18,22 +18,9 @@ import dev.nrpm.tensor.Tensor;
  */
 public final class ResNet18 extends Module {
     /** The zoo's "resnet18": --width (64 standard, 8 the tiny checkpoint's); CIFAR's 3x32x32 by default. */
-    public static final ModelFamily FAMILY = new ModelFamily() {
-        @Override
-        public String name() {
-            return "resnet18";
-        }
-
-        @Override
-        public String summary() {
-            return "ResNet-18 for 32x32 images, base width --width (64 standard, 8 tiny)";
-        }
-
-        @Override
-        public InputShape defaultInput() {
-            return InputShape.CIFAR;
-        }
-
+    public static final ModelFamily FAMILY = new ModelFamily("resnet18",
+            "ResNet-18 for 32x32 images, base width --width (64 standard, 8 tiny)",
+            InputShape.CIFAR) {
         @Override
         public ModelSpec checked(ModelSpec s) {
             if (s.width() < 1) {

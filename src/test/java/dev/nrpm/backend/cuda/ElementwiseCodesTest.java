@@ -51,10 +51,7 @@ class ElementwiseCodesTest {
 
     @Test
     void unknownCodesTrap() {
-        Path lib = System.getProperty("nrpm.emu.lib") == null ? null : Path.of(System.getProperty("nrpm.emu.lib"));
-        String why = EmulatedDevice.probe(lib);
-        Assumptions.assumeTrue(why == null, () -> "no emulator: " + why);
-        EmulatedDevice device = new EmulatedDevice(lib);
+        EmulatedDevice device = EmulatedDevice.forTest();
         long n = 5;
         DevicePointer x = device.alloc(4 * n);
         DevicePointer y = device.alloc(4 * n);

@@ -67,6 +67,14 @@ final class EmulatedDevice implements Device {
         }
     }
 
+    /** A device on the emulator the build made (nrpm.emu.lib), or the test is skipped saying why not. */
+    static EmulatedDevice forTest() {
+        Path lib = System.getProperty("nrpm.emu.lib") == null ? null : Path.of(System.getProperty("nrpm.emu.lib"));
+        String why = probe(lib);
+        org.junit.jupiter.api.Assumptions.assumeTrue(why == null, () -> "no emulator: " + why);
+        return new EmulatedDevice(lib);
+    }
+
     /** Why the emulator cannot run here, or null. */
     static String probe(Path lib) {
         if (lib == null) {

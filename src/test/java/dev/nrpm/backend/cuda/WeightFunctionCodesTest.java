@@ -41,10 +41,7 @@ class WeightFunctionCodesTest {
 
     @Test
     void unknownCodeTrapsInTheKernel() {
-        Path lib = System.getProperty("nrpm.emu.lib") == null ? null : Path.of(System.getProperty("nrpm.emu.lib"));
-        String why = EmulatedDevice.probe(lib);
-        Assumptions.assumeTrue(why == null, () -> "no emulator: " + why);
-        EmulatedDevice device = new EmulatedDevice(lib);
+        EmulatedDevice device = EmulatedDevice.forTest();
         int batch = 2;
         int in = 3;
         int out = 2;
