@@ -13,8 +13,13 @@ public interface Attack {
     /** Name as on the command line: fgsm, pgd, pgd-l2, noise. */
     String name();
 
+    /** What the budget measures: an L-inf or L2 radius, or a noise sigma. */
+    BudgetKind budgetKind();
+
     /** What the budget measures, for plots and tables ("L-inf epsilon", "L2 epsilon", "noise sigma"). */
-    String budgetName();
+    default String budgetName() {
+        return budgetKind().title();
+    }
 
     /**
      * @param x      images (B, C, H, W) in [0, 1]
@@ -29,6 +34,12 @@ public interface Attack {
         return perturb(model, x, labels, budget, RandomDraws.batch(seed));
     }
 
-    /** Throws when a budget makes no sense for this attack. */
-    void checkBudget(double budget);
+    /** Throws when a budget makes no sense for this attack (an L-inf radius beyond 1, a negative one). */
+    default void checkBudget(double budget) {
+        if (budgetKind() == BudgetKind.LINF) {
+            Budgets.checkLinf(name(), budget);
+        } else {
+            Budgets.checkNonNegative(name(), budget);
+        }
+    }
 }

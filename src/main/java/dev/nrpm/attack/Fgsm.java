@@ -14,13 +14,8 @@ public final class Fgsm implements Attack {
     }
 
     @Override
-    public String budgetName() {
-        return "L-inf epsilon";
-    }
-
-    @Override
-    public void checkBudget(double budget) {
-        Budgets.checkLinf(name(), budget);
+    public BudgetKind budgetKind() {
+        return BudgetKind.LINF;
     }
 
     @Override

@@ -12,13 +12,8 @@ public final class GaussianNoise implements Attack {
     }
 
     @Override
-    public String budgetName() {
-        return "noise sigma";
-    }
-
-    @Override
-    public void checkBudget(double budget) {
-        Budgets.checkNonNegative(name(), budget);
+    public BudgetKind budgetKind() {
+        return BudgetKind.NOISE_SIGMA;
     }
 
     @Override

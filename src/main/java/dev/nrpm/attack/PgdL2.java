@@ -29,13 +29,8 @@ public final class PgdL2 implements Attack {
     }
 
     @Override
-    public String budgetName() {
-        return "L2 epsilon";
-    }
-
-    @Override
-    public void checkBudget(double budget) {
-        Budgets.checkNonNegative(name(), budget);
+    public BudgetKind budgetKind() {
+        return BudgetKind.L2;
     }
 
     @Override

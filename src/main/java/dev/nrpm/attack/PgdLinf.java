@@ -29,13 +29,8 @@ public final class PgdLinf implements Attack {
     }
 
     @Override
-    public String budgetName() {
-        return "L-inf epsilon";
-    }
-
-    @Override
-    public void checkBudget(double budget) {
-        Budgets.checkLinf(name(), budget);
+    public BudgetKind budgetKind() {
+        return BudgetKind.LINF;
     }
 
     @Override

@@ -96,7 +96,7 @@ class TrainingTest {
     private String divergenceWith(java.util.function.UnaryOperator<Tensor> perturb) {
         Attack attack = new Attack() {
             @Override public String name() { return "stub"; }
-            @Override public String budgetName() { return "epsilon"; }
+            @Override public dev.nrpm.attack.BudgetKind budgetKind() { return dev.nrpm.attack.BudgetKind.LINF; }
             @Override public void checkBudget(double budget) { }
             @Override public Tensor perturb(Module model, Tensor x, Tensor labels, float budget, RandomDraws draws) {
                 return perturb.apply(x);
