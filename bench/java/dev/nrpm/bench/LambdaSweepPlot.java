@@ -30,32 +30,45 @@ public final class LambdaSweepPlot {
         Path dir = Path.of(args[0]);
         Path png = Path.of(args[1]);
         double[] lambdas = {1, 0.9, 0.8, 0.7, 0.5};
-        List<Double> xs = new ArrayList<>();
-        List<double[]> rows = new ArrayList<>(); // clean, pgd, autoattack, adaptive (NaN: not run)
-        StringBuilder md = new StringBuilder("| lambda | clean (n) | PGD-20 8/255 | clean (n) | AutoAttack 8/255 | adaptive 8/255 |\n"
-                + "| --- | --- | --- | --- | --- | --- |\n");
+        // AutoAttack and adaptive ran on fewer images than PGD-20, not always as many for every lambda:
+        // every figure they are compared with is taken on the same first images (per-sample outcomes)
+        int common = Integer.MAX_VALUE;
         for (double l : lambdas) {
-            String tag = l == 1 ? "1" : String.valueOf(l);
-            JsonObject pgd = read(dir.resolve("pgd20-lambda" + tag + ".json"));
-            JsonObject aa = read(dir.resolve("autoattack-lambda" + tag + ".json"));
-            JsonObject ad = read(dir.resolve("adaptive-lambda" + tag + ".json"));
+            for (String kind : new String[] {"autoattack", "adaptive"}) {
+                JsonObject o = read(dir.resolve(kind + "-lambda" + tag(l) + ".json"));
+                if (o != null) {
+                    common = Math.min(common, o.get("n").getAsInt());
+                }
+            }
+        }
+        List<Double> xs = new ArrayList<>();
+        List<double[]> rows = new ArrayList<>(); // clean, pgd (all PGD images), autoattack, adaptive (common images)
+        StringBuilder md = new StringBuilder(String.format(Locale.ROOT,
+                "| lambda | clean | PGD-20 8/255 | clean, first %d | PGD-20, first %1$d | AutoAttack 8/255, first %1$d"
+                        + " | adaptive 8/255, first %1$d |%n| --- | --- | --- | --- | --- | --- | --- |%n",
+                common == Integer.MAX_VALUE ? 0 : common));
+        for (double l : lambdas) {
+            JsonObject pgd = read(dir.resolve("pgd20-lambda" + tag(l) + ".json"));
+            JsonObject aa = read(dir.resolve("autoattack-lambda" + tag(l) + ".json"));
+            JsonObject ad = read(dir.resolve("adaptive-lambda" + tag(l) + ".json"));
             if (pgd == null) {
                 continue;
             }
-            double[] r = {acc(pgd, 0), acc(pgd, 1), aa == null ? Double.NaN : last(aa),
-                ad == null ? Double.NaN : last(ad)};
+            double[] r = {acc(pgd, 0), acc(pgd, 1), robust(aa, common), robust(ad, common)};
             xs.add(l);
             rows.add(r);
-            md.append(String.format(Locale.ROOT, "| %s | %.1f%% (%d) | %.1f%% | %s | %s | %s |%n", tag, r[0], pgd.get("n").getAsLong(),
-                    r[1], aa == null ? "-" : String.format(Locale.ROOT, "%.1f%% (%d)", cleanOf(aa), aa.get("n").getAsLong()),
-                    pct(r[2]), pct(r[3])));
+            md.append(String.format(Locale.ROOT, "| %s | %.1f%% | %.1f%% | %s | %s | %s | %s |%n", tag(l), r[0], r[1],
+                    pct(clean(pgd, common)), pct(robust(pgd, common)), pct(r[2]), pct(r[3])));
         }
+        md.append(String.format(Locale.ROOT, "%nclean and PGD-20: the first %d images; the other columns: the first %d.%n",
+                rows.isEmpty() ? 0 : read(dir.resolve("pgd20-lambda1.json")).get("n").getAsInt(), common));
         XYChart chart = new XYChartBuilder().width(CurvePlot.WIDTH).height(CurvePlot.HEIGHT)
                 .title("tiny ResNet-18, CIFAR-10: NRPM (K=1) in the block convs, paradigm 1")
                 .xAxisTitle("lambda (1 = the original LPM network)").yAxisTitle("accuracy (%)").build();
         chart.getStyler().setYAxisMin(0.0).setYAxisMax(100.0).setLegendPosition(Styler.LegendPosition.InsideNW)
                 .setChartBackgroundColor(java.awt.Color.WHITE).setPlotBackgroundColor(java.awt.Color.WHITE);
-        String[] names = {"clean", "PGD-20, L-inf 8/255", "AutoAttack, L-inf 8/255", "adaptive, L-inf 8/255"};
+        String[] names = {"clean", "PGD-20, L-inf 8/255", "AutoAttack, L-inf 8/255 (first " + common + " images)",
+            "adaptive, L-inf 8/255 (first " + common + " images)"};
         for (int s = 0; s < names.length; s++) {
             List<Double> x = new ArrayList<>();
             List<Double> y = new ArrayList<>();
@@ -73,28 +86,44 @@ public final class LambdaSweepPlot {
         System.out.print(md);
     }
 
+    private static String tag(double lambda) {
+        return lambda == 1 ? "1" : String.valueOf(lambda);
+    }
+
+    /** Per-sample outcomes at the report's last budget. */
+    private static JsonArray outcomes(JsonObject o) {
+        JsonArray b = o.getAsJsonArray("breakdown");
+        return b.get(b.size() - 1).getAsJsonObject().getAsJsonArray("outcome");
+    }
+
+    /** Robust accuracy (%) on the first n samples at the last budget; NaN for a missing report. */
+    private static double robust(JsonObject o, int n) {
+        return o == null ? Double.NaN : share(outcomes(o), n, true);
+    }
+
+    /** Clean accuracy (%) on the first n samples. */
+    private static double clean(JsonObject o, int n) {
+        return o == null ? Double.NaN : share(outcomes(o), n, false);
+    }
+
+    private static double share(JsonArray out, int n, boolean robustOnly) {
+        if (out.size() < n) {
+            return Double.NaN;
+        }
+        long count = 0;
+        for (int i = 0; i < n; i++) {
+            String s = out.get(i).getAsString();
+            count += robustOnly ? (s.equals("robust") ? 1 : 0) : (s.equals("misclassified") ? 0 : 1);
+        }
+        return 100.0 * count / n;
+    }
+
     private static JsonObject read(Path p) throws IOException {
         return Files.exists(p) ? JsonParser.parseString(Files.readString(p)).getAsJsonObject() : null;
     }
 
     private static double acc(JsonObject o, int i) {
         return 100 * o.getAsJsonArray("accuracy").get(i).getAsDouble();
-    }
-
-    /** Robust accuracy at the last budget. */
-    private static double last(JsonObject o) {
-        JsonArray a = o.getAsJsonArray("accuracy");
-        return 100 * a.get(a.size() - 1).getAsDouble();
-    }
-
-    /** Clean accuracy of an attacked-only report: robust plus broken by the first member, from the outcomes. */
-    private static double cleanOf(JsonObject o) {
-        JsonArray out = o.getAsJsonArray("breakdown").get(0).getAsJsonObject().getAsJsonArray("outcome");
-        long correct = 0;
-        for (var e : out) {
-            correct += e.getAsString().equals("misclassified") ? 0 : 1;
-        }
-        return 100.0 * correct / out.size();
     }
 
     private static String pct(double v) {
