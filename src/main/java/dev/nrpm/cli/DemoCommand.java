@@ -93,11 +93,11 @@ final class DemoCommand implements Callable<Integer> {
         Module net = ms.build(new ParamInit(be, seed));
         pw.println("nrpm demo: " + ms.describe() + " (the paper's MNIST model, no activations) on built-in"
                 + " synthetic digits");
-        Runs.device(pw, be);
+        Console.device(pw, be);
         pw.println("training " + epochs + " epochs on " + train.size() + " images");
         TrainConfig cfg = new TrainConfig(epochs, 64, 0.01f, 0.9f, 0f, null, seed, false, null);
         try (Sgd sgd = new Sgd(net.namedParameters(), cfg.lr(), cfg.momentum(), 0f, false)) {
-            EpochLoop.run(pw, net, ms, be, sgd, cfg, train, test, 250, 0, null, Runs::progress);
+            EpochLoop.run(pw, net, ms, be, sgd, cfg, train, test, 250, 0, null, Console::progress);
         }
         Path checkpoint = out.resolve("demo-mlp.safetensors");
         TrainingCheckpoint.save(checkpoint, net, ms, null, epochs, seed, Map.of("data", "synth-mnist"));
@@ -110,10 +110,10 @@ final class DemoCommand implements Callable<Integer> {
             PatternMatchingSwitch.apply(net, List.of("*"), setting);
             PatternMatchingOptions.Applied applied = PatternMatchingOptions.describe(net);
             curves.add(RobustnessEvaluator.evaluate(applied.label(), applied.values(), net, be, test, 250, fgsm,
-                    budgets, seed, Runs.progress("eval " + applied.label())));
+                    budgets, seed, Console.progress("eval " + applied.label())));
         }
         EvalReport report = new EvalReport(ms.describe(), checkpoint.toString(), "synth-mnist test [0, " + test.size() + ")",
-                "fgsm", be.name(), Runs.since(start), curves, fgsm.budgetName(), Map.of("attack", "fgsm"), seed);
+                "fgsm", be.name(), Console.since(start), curves, fgsm.budgetName(), Map.of("attack", "fgsm"), seed);
         pw.println();
         pw.print(TableReport.render(report));
         JsonReport.write(report, out.resolve("results.json"));

@@ -106,17 +106,17 @@ final class EvalCommand implements Callable<Integer> {
         PatternMatchingOptions.Applied applied = pm.apply(net, loaded.lambdas(), LambdaMode.FIXED);
         out.println("model: " + ms.describe() + ", " + loaded.summary());
         out.println("pattern matching: " + applied.label());
-        Runs.device(out, be);
+        Console.device(out, be);
         out.println("attack: " + attack.describe(plan));
         EvalOptions opt = EvalOptions.of(data.batch, seed).withProbes(!attack.noProbes)
                 .keepingAdversarial(saveAdversarial != null);
         RobustnessCurve curve = spark == null
                 ? RobustnessEvaluator.evaluate(applied.label(), applied.values(), net, be, test, plan, attack.budgets, opt,
-                        Runs.stages())
+                        Console.stages())
                 : Distributed.evaluate(spark, shards, shardDir, new EvalSetup(ms, model.weights, pm, attack, test, opt, seed, device.device),
                         out);
         EvalReport report = new EvalReport(ms.describe(), model.weights.toString(), describeData(test),
-                attack.describe(plan), be.name(), Runs.since(start), List.of(curve), attack.budgetTitle(),
+                attack.describe(plan), be.name(), Console.since(start), List.of(curve), attack.budgetTitle(),
                 plan == null ? Map.of("attack", "none") : plan.settings(), seed);
         out.println();
         out.print(TableReport.render(report));

@@ -49,7 +49,7 @@ public final class Main implements Runnable {
         System.exit(code);
     }
 
-    /** Runs the command line with the given streams; returns the exit code. */
+    /** Console the command line with the given streams; returns the exit code. */
     public static int run(PrintWriter out, PrintWriter err, String... args) {
         CommandLine cl = new CommandLine(new Main());
         cl.setOut(out);

@@ -107,12 +107,12 @@ final class ReprogramCommand implements Callable<Integer> {
         Module net = ms.build(new ParamInit(be, seed));
         Weights.Loaded loaded = Weights.load(model.weights, net, ms);
         pw.println("model: " + ms.describe() + ", " + loaded.summary());
-        Runs.device(pw, be);
+        Console.device(pw, be);
 
         List<RobustnessCurve> curves = new ArrayList<>();
         PatternMatchingOptions.Applied before = PatternMatchingOptions.describe(net);
         curves.add(RobustnessEvaluator.evaluate(before.label() + " (original)", before.values(), net, be, eval,
-                a, attack.budgets, opt, Runs.stages()));
+                a, attack.budgets, opt, Console.stages()));
 
         List<String> layers = p.apply(net, pm.layers, pm.spec(), lambdas(net, loaded, p));
         pw.println("paradigm " + p.number() + ": NRPM in " + String.join(", ", layers));
@@ -127,17 +127,17 @@ final class ReprogramCommand implements Callable<Integer> {
                     ? " (the test split: evaluation uses samples [" + data.offset + ", " + (data.offset + eval.size()) + "))"
                     : ""));
             try (Sgd sgd = new Sgd(net.namedParameters(), cfg.lr(), cfg.momentum(), cfg.weightDecay(), false)) {
-                EpochLoop.run(pw, net, ms, be, sgd, cfg, train, null, data.batch, 0, null, Runs::progress);
+                EpochLoop.run(pw, net, ms, be, sgd, cfg, train, null, data.batch, 0, null, Console::progress);
             }
         }
         PatternMatchingOptions.Applied after = PatternMatchingOptions.describe(net);
         curves.add(RobustnessEvaluator.evaluate(after.label() + " (paradigm " + p.number() + ")", after.values(), net,
-                be, eval, a, attack.budgets, opt, Runs.stages()));
+                be, eval, a, attack.budgets, opt, Console.stages()));
         TrainingCheckpoint.save(target, net, ms, null, p.trains() ? cfg.epochs() : 0, seed,
                 Map.of("paradigm", String.valueOf(p.number()), "reprogrammed_from", model.weights.toString()));
         EvalReport report = new EvalReport(ms.describe(), model.weights.toString(),
                 data.data + " test [" + data.offset + ", " + (data.offset + eval.size()) + ")", attack.describe(a),
-                be.name(), Runs.since(start), curves, attack.budgetTitle(),
+                be.name(), Console.since(start), curves, attack.budgetTitle(),
                 a == null ? Map.of("attack", "none") : a.settings(), seed);
         pw.println();
         pw.print(TableReport.render(report));

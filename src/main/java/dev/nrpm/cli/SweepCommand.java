@@ -120,7 +120,7 @@ final class SweepCommand implements Callable<Integer> {
                 }
                 EvalSetup.Prepared p = c.setup.prepare(device);
                 RobustnessCurve curve = RobustnessEvaluator.evaluate(p.label(), p.pm(), p.model(), p.backend(), p.data(),
-                        p.plan(), budgets, c.setup.options(), Runs.stages());
+                        p.plan(), budgets, c.setup.options(), Console.stages());
                 save(cellDir, c, curve);
                 pw.println("  " + label(c.settings) + ": " + accuracies(curve));
             }

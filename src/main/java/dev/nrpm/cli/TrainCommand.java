@@ -117,8 +117,8 @@ final class TrainCommand implements Callable<Integer> {
             }
             pw.println("model: " + ms.describe() + ", " + applied.label());
             pw.println("training on " + training.describe(train) + "; evaluating on " + eval.size() + " test samples");
-            Runs.device(pw, be);
-            EpochLoop.run(pw, net, ms, be, sgd, cfg, train, eval, data.batch, first, out, run, Runs::progress);
+            Console.device(pw, be);
+            EpochLoop.run(pw, net, ms, be, sgd, cfg, train, eval, data.batch, first, out, run, Console::progress);
         }
         pw.println("wrote " + out);
         return 0;

@@ -15,7 +15,7 @@ import dev.nrpm.nn.Module;
 import dev.nrpm.nn.PatternMatchingSwitch;
 import dev.nrpm.pm.PatternMatching;
 import dev.nrpm.tensor.Tensor;
-import dev.nrpm.testing.Backends4Test;
+import dev.nrpm.testing.TestBackends;
 import dev.nrpm.testing.TestRandom;
 import dev.nrpm.testing.TrainedModels;
 import java.util.Arrays;
@@ -35,7 +35,7 @@ class AttackSanityTest {
 
     @BeforeAll
     void train() {
-        cpu = Backends4Test.require("cpu");
+        cpu = TestBackends.require("cpu");
         model = TrainedModels.mlp(cpu, 7);
         test = TrainedModels.synthDigits(Split.TEST, 400);
     }

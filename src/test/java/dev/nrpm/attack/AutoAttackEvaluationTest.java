@@ -16,7 +16,7 @@ import dev.nrpm.eval.RobustnessEvaluator;
 import dev.nrpm.nn.Module;
 import dev.nrpm.nn.PatternMatchingSwitch;
 import dev.nrpm.pm.PatternMatching;
-import dev.nrpm.testing.Backends4Test;
+import dev.nrpm.testing.TestBackends;
 import dev.nrpm.testing.TestRandom;
 import dev.nrpm.testing.TrainedModels;
 import java.util.Arrays;
@@ -36,7 +36,7 @@ class AutoAttackEvaluationTest {
 
     @BeforeAll
     void train() {
-        cpu = Backends4Test.require("cpu");
+        cpu = TestBackends.require("cpu");
         model = TrainedModels.mlp(cpu, 5);
         test = TrainedModels.synthDigits(Split.TEST, 200);
     }

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.nrpm.backend.Backend;
-import dev.nrpm.testing.Backends4Test;
+import dev.nrpm.testing.TestBackends;
 import dev.nrpm.testing.TestRandom;
 import java.util.ArrayList;
 import java.util.List;
@@ -72,7 +72,7 @@ class ClosedFormAttackTest {
      */
     @Test
     void apgdCeAndSquareReachTheExactWorstCaseOfTwoClasses() {
-        Backend be = Backends4Test.require("cpu");
+        Backend be = TestBackends.require("cpu");
         int n = 40;
         LinearWorstCase lin = new LinearWorstCase(be, rnd, n, 2);
         double eps = medianBudget(lin, n);
@@ -83,7 +83,7 @@ class ClosedFormAttackTest {
     /** The same in the L2 ball (with two classes: the L2 worst case is exact per class pair). */
     @Test
     void apgdCeReachesTheExactL2WorstCaseOfTwoClasses() {
-        Backend be = Backends4Test.require("cpu");
+        Backend be = TestBackends.require("cpu");
         int n = 40;
         LinearWorstCase lin = new LinearWorstCase(be, rnd, n, 2);
         double[] dist = new double[n];
@@ -102,7 +102,7 @@ class ClosedFormAttackTest {
      */
     @Test
     void squareL2ClaimsOnlyRealBreaksAndFindsTheEasyOnes() {
-        Backend be = Backends4Test.require("cpu");
+        Backend be = TestBackends.require("cpu");
         int n = 40;
         LinearWorstCase lin = new LinearWorstCase(be, rnd, n, 2);
         double[] dist = new double[n];
@@ -129,7 +129,7 @@ class ClosedFormAttackTest {
 
     @Test
     void fabFindsTheExactL2DistanceToTheBoundary() {
-        Backend be = Backends4Test.require("cpu");
+        Backend be = TestBackends.require("cpu");
         int n = 30;
         LinearWorstCase lin = new LinearWorstCase(be, rnd, n, 2);
         ModelClassifier model = new ModelClassifier(lin.model, be, lin.shape, lin.classes);
@@ -148,7 +148,7 @@ class ClosedFormAttackTest {
     /** One targeted run per wrong class reaches the exact worst case of every class pair. */
     @Test
     void apgdTReachesTheExactWorstCase() {
-        Backend be = Backends4Test.require("cpu");
+        Backend be = TestBackends.require("cpu");
         for (int trial = 0; trial < 2; trial++) {
             int n = 40;
             LinearWorstCase lin = new LinearWorstCase(be, rnd, n, rnd.between(4, 6));
@@ -158,7 +158,7 @@ class ClosedFormAttackTest {
 
     @Test
     void fabFindsTheExactDistanceToTheBoundary() {
-        Backend be = Backends4Test.require("cpu");
+        Backend be = TestBackends.require("cpu");
         int n = 30;
         LinearWorstCase lin = new LinearWorstCase(be, rnd, n, rnd.between(4, 6));
         ModelClassifier model = new ModelClassifier(lin.model, be, lin.shape, lin.classes);

@@ -14,7 +14,7 @@ import dev.nrpm.eval.RobustnessEvaluator;
 import dev.nrpm.nn.Module;
 import dev.nrpm.ops.F;
 import dev.nrpm.tensor.Tensor;
-import dev.nrpm.testing.Backends4Test;
+import dev.nrpm.testing.TestBackends;
 import dev.nrpm.testing.TrainedModels;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -35,7 +35,7 @@ class MaskedModelTest {
 
     @BeforeAll
     void train() {
-        cpu = Backends4Test.require("cpu");
+        cpu = TestBackends.require("cpu");
         plain = TrainedModels.mlp(cpu, 21);
         test = TrainedModels.synthDigits(Split.TEST, 60);
     }

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.nrpm.error.NonFiniteException;
 import dev.nrpm.testing.Approx;
-import dev.nrpm.testing.Backends4Test;
+import dev.nrpm.testing.TestBackends;
 import dev.nrpm.testing.TestRandom;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
@@ -26,12 +26,12 @@ class BackendConformanceTest {
     private static final double RTOL = 1e-4;
 
     static Stream<String> backends() {
-        return Backends4Test.selected();
+        return TestBackends.selected();
     }
 
     /** For semantics the reference must share too (it is the oracle of every other test). */
     static Stream<String> backendsAndReference() {
-        return Stream.concat(Stream.of("reference"), Backends4Test.selected());
+        return Stream.concat(Stream.of("reference"), TestBackends.selected());
     }
 
     private final TestRandom rnd = new TestRandom();
@@ -39,7 +39,7 @@ class BackendConformanceTest {
     /** The same values on both backends. */
     private final class Pair {
         final Backend fast;
-        final Backend ref = Backends4Test.reference();
+        final Backend ref = TestBackends.reference();
         final float[] values;
         final Buffer f;
         final Buffer r;
@@ -92,7 +92,7 @@ class BackendConformanceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
     void gemmEveryTransposeAndBeta(String name) {
-        Backend fast = Backends4Test.require(name);
+        Backend fast = TestBackends.require(name);
         for (int trial = 0; trial < 12; trial++) {
             int m = rnd.between(1, 37);
             int n = rnd.between(1, 41);
@@ -121,7 +121,7 @@ class BackendConformanceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
     void conv2dForwardAndBackward(String name) {
-        Backend fast = Backends4Test.require(name);
+        Backend fast = TestBackends.require(name);
         for (int trial = 0; trial < 8; trial++) {
             int mode = trial % 3;          // both, input only, weight only
             convForwardAndBackward(fast, randomConv(), mode != 2, mode != 1, "(mode " + mode + ")");
@@ -162,7 +162,7 @@ class BackendConformanceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
     void conv2dSameAndNearlySame(String name) {
-        Backend fast = Backends4Test.require(name);
+        Backend fast = TestBackends.require(name);
         for (int trial = 0; trial < 6; trial++) {
             int kw = 2 * rnd.between(0, 2) + 1;
             int kh = rnd.between(1, 5);
@@ -193,7 +193,7 @@ class BackendConformanceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
     void conv2dBackwardLongReduction(String name) {
-        Backend fast = Backends4Test.require(name);
+        Backend fast = TestBackends.require(name);
         ConvGeometry[] shapes = {
             new ConvGeometry(6, 1, 24, 24, 5, 3, 3, 1, 1, 1, 1),                    // R = 3456, 1 x 1 tiles
             new ConvGeometry(rnd.between(3, 7), 3, rnd.between(12, 20), rnd.between(12, 20), rnd.between(1, 70),
@@ -213,7 +213,7 @@ class BackendConformanceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("backendsAndReference")
     void reluKeepsNaN(String name) {
-        Backend fast = name.equals("reference") ? Backends4Test.reference() : Backends4Test.require(name);
+        Backend fast = name.equals("reference") ? TestBackends.reference() : TestBackends.require(name);
         float[] x = {Float.NaN, -0f, 0f, -1f, 2f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 3f};
         float[] want = new float[x.length];
         for (int i = 0; i < x.length; i++) {
@@ -249,7 +249,7 @@ class BackendConformanceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
     void elementwise(String name) {
-        Backend fast = Backends4Test.require(name);
+        Backend fast = TestBackends.require(name);
         int n = rnd.between(1, 70_001);
         for (UnaryOp op : UnaryOp.values()) {
             boolean positive = op == UnaryOp.SQRT;
@@ -285,7 +285,7 @@ class BackendConformanceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
     void countNonFinite(String name) {
-        Backend fast = Backends4Test.require(name);
+        Backend fast = TestBackends.require(name);
         int n = rnd.between(1, 50_000);
         float[] v = rnd.normal(n, 1);
         int bad = rnd.between(0, Math.min(n, 7));
@@ -311,7 +311,7 @@ class BackendConformanceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
     void requireFiniteNamesWhatItChecked(String name) {
-        Backend fast = Backends4Test.require(name);
+        Backend fast = TestBackends.require(name);
         int n = rnd.between(1, 5000);
         float[] good = rnd.normal(n, 1);
         float[] bad = good.clone();
@@ -339,7 +339,7 @@ class BackendConformanceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
     void channels(String name) {
-        Backend fast = Backends4Test.require(name);
+        Backend fast = TestBackends.require(name);
         for (int trial = 0; trial < 4; trial++) {
             int outer = rnd.between(1, 9);
             int ch = rnd.between(1, 13);
@@ -362,7 +362,7 @@ class BackendConformanceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
     void pooling(String name) {
-        Backend fast = Backends4Test.require(name);
+        Backend fast = TestBackends.require(name);
         for (int trial = 0; trial < 6; trial++) {
             int k = rnd.between(1, 4);
             int pad = rnd.between(0, k / 2);
@@ -388,7 +388,7 @@ class BackendConformanceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
     void batchNorm(String name) {
-        Backend fast = Backends4Test.require(name);
+        Backend fast = TestBackends.require(name);
         for (int trial = 0; trial < 5; trial++) {
             // the last trial: few channels of many values, so the CUDA kernels split each channel
             // into slices whose threads loop several times (CudaBackend.channelSlices)
@@ -442,7 +442,7 @@ class BackendConformanceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
     void softmaxAndNll(String name) {
-        Backend fast = Backends4Test.require(name);
+        Backend fast = TestBackends.require(name);
         int rows = rnd.between(1, 70);
         int cols = rnd.between(1, 23);
         Pair x = random(fast, rows * cols, 4);
@@ -474,7 +474,7 @@ class BackendConformanceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
     void randomStreamsMatchTheReference(String name) {
-        Backend fast = Backends4Test.require(name);
+        Backend fast = TestBackends.require(name);
         int n = rnd.between(1, 40_000);
         long seed = rnd.nextLong();
         for (int inner : new int[] {1, 7}) {
@@ -498,7 +498,7 @@ class BackendConformanceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
     void sgd(String name) {
-        Backend fast = Backends4Test.require(name);
+        Backend fast = TestBackends.require(name);
         int n = rnd.between(1, 50_000);
         for (boolean nesterov : new boolean[] {false, true}) {
             Pair p = random(fast, n, 1);
@@ -517,7 +517,7 @@ class BackendConformanceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
     void sgdStepsOverManyTensors(String name) {
-        Backend fast = Backends4Test.require(name);
+        Backend fast = TestBackends.require(name);
         int count = rnd.between(2, 9);
         Pair[][] t = new Pair[count][];
         long[] lengths = new long[count];
@@ -551,7 +551,7 @@ class BackendConformanceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
     void zeroBuffersOverManyBuffers(String name) {
-        Backend fast = Backends4Test.require(name);
+        Backend fast = TestBackends.require(name);
         int count = rnd.between(2, 9);
         Buffer[] bufs = new Buffer[count];
         for (int i = 0; i < count; i++) {

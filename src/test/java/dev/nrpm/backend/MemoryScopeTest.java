@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.nrpm.error.NrpmException;
 import dev.nrpm.ops.F;
 import dev.nrpm.tensor.Tensor;
-import dev.nrpm.testing.Backends4Test;
+import dev.nrpm.testing.TestBackends;
 import org.junit.jupiter.api.Test;
 
 /** Scoped memory and the autodiff engine's bookkeeping, on the CPU (GC'd memory behaves like device memory). */
@@ -18,7 +18,7 @@ class MemoryScopeTest {
 
     @Test
     void closingAScopeReleasesWhatWasMadeInItAndOnlyThat() {
-        Backend be = Backends4Test.require("cpu");
+        Backend be = TestBackends.require("cpu");
         Tensor param = Tensor.of(be, new float[] {1, 2, 3}, 3).requiresGrad(true);
         Tensor kept;
         Tensor inside;
@@ -40,7 +40,7 @@ class MemoryScopeTest {
 
     @Test
     void scopesNestAndMustCloseInOrder() {
-        Backend be = Backends4Test.reference();
+        Backend be = TestBackends.reference();
         MemoryScope outer = MemoryScope.open();
         MemoryScope inner = MemoryScope.open();
         Tensor t = Tensor.zeros(be, 4);
@@ -54,7 +54,7 @@ class MemoryScopeTest {
 
     @Test
     void backwardFreesTheGraphAndIntermediateGradients() {
-        Backend be = Backends4Test.reference();
+        Backend be = TestBackends.reference();
         Tensor x = Tensor.of(be, new float[] {1, -2, 3}, 3).requiresGrad(true);
         Tensor h = F.relu(x);
         Tensor kept = F.scale(h, 2f).retainGrad();
@@ -71,7 +71,7 @@ class MemoryScopeTest {
 
     @Test
     void gradientsAccumulateAcrossUsesAndBackwardCalls() {
-        Backend be = Backends4Test.reference();
+        Backend be = TestBackends.reference();
         Tensor x = Tensor.of(be, new float[] {1.5f}, 1).requiresGrad(true);
         F.sum(F.add(F.mul(x, x), x)).backward();   // d/dx (x^2 + x) = 2x + 1
         assertEquals(4f, x.grad().item(), 1e-6f);

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.nrpm.io.HostTensor;
 import dev.nrpm.io.checkpoint.ModelCheckpoint;
-import dev.nrpm.testing.Backends4Test;
+import dev.nrpm.testing.TestBackends;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -38,7 +38,7 @@ class TrainResumeTest {
     }
 
     static Stream<String> devices() {
-        return Backends4Test.selected().filter(name -> name.equals("cpu") || name.equals("cuda"));
+        return TestBackends.selected().filter(name -> name.equals("cpu") || name.equals("cuda"));
     }
 
     private static String[] train(String device, Path out, int epochs, boolean resume) {
@@ -55,7 +55,7 @@ class TrainResumeTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("devices")
     void aResumedRunEndsWhereTheUninterruptedOneDoes(String device) {
-        Backends4Test.require(device);
+        TestBackends.require(device);
         Path straight = tmp.resolve("straight.safetensors");
         Path stopped = tmp.resolve("stopped.safetensors");
         run(train(device, straight, 2, false));

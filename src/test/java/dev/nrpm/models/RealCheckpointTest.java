@@ -19,7 +19,7 @@ import dev.nrpm.nn.ParamInit;
 import dev.nrpm.nn.PatternMatchingSwitch;
 import dev.nrpm.pm.PatternMatching;
 import dev.nrpm.tensor.Tensor;
-import dev.nrpm.testing.Backends4Test;
+import dev.nrpm.testing.TestBackends;
 import dev.nrpm.testing.TestRandom;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -63,7 +63,7 @@ class RealCheckpointTest {
 
     @Test
     void mlpReachesItsAccuracyOnRealDigits() {
-        Backend cpu = Backends4Test.require("cpu");
+        Backend cpu = TestBackends.require("cpu");
         ImageDataset data = first1000();
         Module mlp = load(cpu, "mlp3_mnist_model.pth", ModelSpec.of("mlp", InputShape.MNIST));
         double acc = cleanAccuracy(mlp, cpu, data);
@@ -72,7 +72,7 @@ class RealCheckpointTest {
 
     @Test
     void lenetReachesItsAccuracyOnRealDigits() {
-        Backend cpu = Backends4Test.require("cpu");
+        Backend cpu = TestBackends.require("cpu");
         ImageDataset data = first1000();
         Module lenet = load(cpu, "lenet_mnist_model.pth", ModelSpec.of("lenet", InputShape.MNIST));
         double acc = cleanAccuracy(lenet, cpu, data);
@@ -86,13 +86,13 @@ class RealCheckpointTest {
     /** No CIFAR-10 test set here: the tiny ResNet loads, runs, and agrees with the float64 oracle. */
     @Test
     void tinyResnetLoadsAndRunsOnEveryBackend() {
-        Backend cpu = Backends4Test.require("cpu");
+        Backend cpu = TestBackends.require("cpu");
         ModelSpec spec = ModelSpec.of("resnet18", InputShape.CIFAR).withWidth(8);
         Module onCpu = load(cpu, "tinyresnet18_cifar10_model.t7", spec).eval();
-        Module onRef = load(Backends4Test.reference(), "tinyresnet18_cifar10_model.t7", spec).eval();
+        Module onRef = load(TestBackends.reference(), "tinyresnet18_cifar10_model.t7", spec).eval();
         float[] x = new TestRandom().uniformArray(2 * 3 * 32 * 32, 0, 1);
         float[] a = onCpu.forward(Tensor.of(cpu, x, 2, 3, 32, 32)).toFloatArray();
-        float[] b = onRef.forward(Tensor.of(Backends4Test.reference(), x, 2, 3, 32, 32)).toFloatArray();
+        float[] b = onRef.forward(Tensor.of(TestBackends.reference(), x, 2, 3, 32, 32)).toFloatArray();
         assertEquals(20, a.length);
         dev.nrpm.testing.Approx.assertClose("tiny ResNet logits", b, a, 1e-3, 1e-3);
     }

@@ -18,7 +18,7 @@ import dev.nrpm.pm.PatternMatching;
 import dev.nrpm.pm.WeightFunction;
 import dev.nrpm.tensor.Tensor;
 import dev.nrpm.testing.Approx;
-import dev.nrpm.testing.Backends4Test;
+import dev.nrpm.testing.TestBackends;
 import dev.nrpm.testing.GradCheck;
 import dev.nrpm.testing.TestRandom;
 import java.util.List;
@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
 /** Pattern matching as a layer property: switching, lambda modes, freezing, and errors that name the layer. */
 class PatternMatchingLayerTest {
     private final TestRandom rnd = new TestRandom();
-    private final Backend ref = Backends4Test.reference();
+    private final Backend ref = TestBackends.reference();
 
     /** fc1 (6 -> 5), relu, conv-free MLP with a conv block: enough to exercise both layer kinds. */
     private static final class Net extends Module {
@@ -136,7 +136,7 @@ class PatternMatchingLayerTest {
 
     @Test
     void frozenParametersGetNoGradientWhileOthersDo() {
-        Backend cpu = Backends4Test.require("cpu");
+        Backend cpu = TestBackends.require("cpu");
         Net net = new Net(new ParamInit(cpu, 6));
         PatternMatchingSwitch.apply(net, List.of("*"), new PatternMatching(NrpmSpec.l1(1, 1e-3f), LambdaMode.SIGMOID, 0.5f));
         net.setRequiresGrad(false);
@@ -153,7 +153,7 @@ class PatternMatchingLayerTest {
     /** A whole small network with every layer in NRPM, CPU against the reference, values and gradients. */
     @Test
     void networkOnCpuMatchesTheReference() {
-        Backend cpu = Backends4Test.require("cpu");
+        Backend cpu = TestBackends.require("cpu");
         long seed = rnd.nextLong();
         Net a = new Net(new ParamInit(cpu, seed));
         Net b = new Net(new ParamInit(ref, seed));

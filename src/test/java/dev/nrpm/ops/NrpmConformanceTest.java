@@ -10,7 +10,7 @@ import dev.nrpm.pm.PatternMatching;
 import dev.nrpm.pm.WeightFunction;
 import dev.nrpm.tensor.Tensor;
 import dev.nrpm.testing.Approx;
-import dev.nrpm.testing.Backends4Test;
+import dev.nrpm.testing.TestBackends;
 import dev.nrpm.testing.TestRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -30,11 +30,11 @@ class NrpmConformanceTest {
     private static final int[] KS = {0, 1, 3, 5};
 
     static Stream<String> backends() {
-        return Backends4Test.selected();
+        return TestBackends.selected();
     }
 
     private final TestRandom rnd = new TestRandom();
-    private final Backend ref = Backends4Test.reference();
+    private final Backend ref = TestBackends.reference();
 
     private NrpmSpec spec(WeightFunction fn, int k) {
         float eps = rnd.pick(new Float[] {1e-3f, 1e-2f, 5e-5f});
@@ -211,7 +211,7 @@ class NrpmConformanceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
     void denseAgainstOracle(String name) {
-        Backend fast = Backends4Test.require(name);
+        Backend fast = TestBackends.require(name);
         for (WeightFunction fn : WeightFunction.values()) {
             for (int k : KS) {
                 int b = rnd.between(1, 9);
@@ -238,7 +238,7 @@ class NrpmConformanceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
     void convAgainstOracle(String name) {
-        Backend fast = Backends4Test.require(name);
+        Backend fast = TestBackends.require(name);
         for (WeightFunction fn : WeightFunction.values()) {
             for (int k : KS) {
                 int ks = rnd.between(1, 5);
@@ -277,7 +277,7 @@ class NrpmConformanceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
     void denseLargeBatchAgainstOracle(String name) {
-        Backend fast = Backends4Test.require(name);
+        Backend fast = TestBackends.require(name);
         for (WeightFunction fn : new WeightFunction[] {WeightFunction.L1, WeightFunction.HUBER}) {
             // K = 1: this test is about the split reduction; the float32 conditioning of many steps
             // over hundreds of thousands of terms is the other tests' subject
@@ -299,7 +299,7 @@ class NrpmConformanceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
     void unitWeightsReduceToLpm(String name) {
-        Backend fast = Backends4Test.require(name);
+        Backend fast = TestBackends.require(name);
         int b = rnd.between(1, 8);
         int d = rnd.between(1, 300);
         int o = rnd.between(1, 40);
@@ -316,7 +316,7 @@ class NrpmConformanceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
     void degenerateInputsStayFinite(String name) {
-        Backend fast = Backends4Test.require(name);
+        Backend fast = TestBackends.require(name);
         for (WeightFunction fn : WeightFunction.values()) {
             NrpmSpec spec = spec(fn, 3);
             int b = 3;
@@ -359,7 +359,7 @@ class NrpmConformanceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
     void fusedKernelsNeverMaterializeTheTerms(String name) {
-        Backend fast = Backends4Test.require(name);
+        Backend fast = TestBackends.require(name);
         // cuda is emulated too in surefire's fake-driver execution, which sets nrpm.fakecuda.lib
         boolean emulated = name.equals("cuda-emu") || System.getProperty("nrpm.fakecuda.lib") != null;
         org.junit.jupiter.api.Assumptions.assumeFalse(emulated,

@@ -7,7 +7,7 @@ import dev.nrpm.backend.Backend;
 import dev.nrpm.pm.NrpmSpec;
 import dev.nrpm.pm.WeightFunction;
 import dev.nrpm.tensor.Tensor;
-import dev.nrpm.testing.Backends4Test;
+import dev.nrpm.testing.TestBackends;
 import dev.nrpm.testing.GradCheck;
 import dev.nrpm.testing.TestRandom;
 import org.junit.jupiter.api.RepeatedTest;
@@ -22,7 +22,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 class ReferenceGradientTest {
     private static final double TOL = 1e-5;
-    private final Backend ref = Backends4Test.reference();
+    private final Backend ref = TestBackends.reference();
     private final TestRandom rnd = new TestRandom();
 
     @RepeatedTest(3)

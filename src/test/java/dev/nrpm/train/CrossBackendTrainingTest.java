@@ -15,7 +15,7 @@ import dev.nrpm.nn.ParamInit;
 import dev.nrpm.nn.PatternMatchingSwitch;
 import dev.nrpm.pm.PatternMatching;
 import dev.nrpm.tensor.Tensor;
-import dev.nrpm.testing.Backends4Test;
+import dev.nrpm.testing.TestBackends;
 import dev.nrpm.testing.TrainedModels;
 import java.util.List;
 import java.util.Map;
@@ -31,7 +31,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class CrossBackendTrainingTest {
     static Stream<String> backends() {
-        return Backends4Test.selected();
+        return TestBackends.selected();
     }
 
     private static final double LOSS_TOL = 1e-4;
@@ -66,8 +66,8 @@ class CrossBackendTrainingTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
     void stepsAgreeWithTheReference(String name) {
-        Backend fast = Backends4Test.require(name);
-        Backend ref = Backends4Test.reference();
+        Backend fast = TestBackends.require(name);
+        Backend ref = TestBackends.reference();
         for (String model : new String[] {"mlp", "lenet", "resnet18"}) {
             for (boolean nrpm : new boolean[] {false, true}) {
                 for (boolean adversarial : new boolean[] {false, true}) {

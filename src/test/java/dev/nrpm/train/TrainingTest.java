@@ -22,7 +22,7 @@ import dev.nrpm.nn.ParamInit;
 import dev.nrpm.optim.LrSchedule;
 import dev.nrpm.pm.NrpmSpec;
 import dev.nrpm.tensor.Tensor;
-import dev.nrpm.testing.Backends4Test;
+import dev.nrpm.testing.TestBackends;
 import dev.nrpm.testing.TrainedModels;
 import java.util.List;
 import java.util.Map;
@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
 
 /** Training loops and the three reprogramming paradigms, on small synthetic problems. */
 class TrainingTest {
-    private final Backend cpu = Backends4Test.require("cpu");
+    private final Backend cpu = TestBackends.require("cpu");
     private final ImageDataset train = TrainedModels.synthDigits(Split.TRAIN, 1200);
 
     private Module mlp(long seed) {

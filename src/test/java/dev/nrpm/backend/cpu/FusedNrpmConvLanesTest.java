@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.nrpm.backend.ConvGeometry;
 import dev.nrpm.pm.NrpmSpec;
 import dev.nrpm.pm.WeightFunction;
-import dev.nrpm.testing.Backends4Test;
+import dev.nrpm.testing.TestBackends;
 import dev.nrpm.testing.TestRandom;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -22,7 +22,7 @@ class FusedNrpmConvLanesTest {
 
     @Test
     void pixelLanesMatchChannelLanes() {
-        Backends4Test.require("cpu");
+        TestBackends.require("cpu");
         for (int trial = 0; trial < 12; trial++) {
             WeightFunction fn = WeightFunction.values()[trial % WeightFunction.values().length];
             NrpmSpec spec = new NrpmSpec(rnd.between(1, 3), 1e-3f, fn, 1.5f, 0.05f);

@@ -7,7 +7,7 @@ import dev.nrpm.pm.NrpmSpec;
 import dev.nrpm.pm.WeightFunction;
 import dev.nrpm.tensor.Tensor;
 import dev.nrpm.testing.Approx;
-import dev.nrpm.testing.Backends4Test;
+import dev.nrpm.testing.TestBackends;
 import dev.nrpm.testing.TestRandom;
 import org.junit.jupiter.api.Test;
 
@@ -17,8 +17,8 @@ class MaterializedNrpmTest {
 
     @Test
     void denseAndConvMatchTheOracle() {
-        Backends4Test.require("cpu");
-        Backend ref = Backends4Test.reference();
+        TestBackends.require("cpu");
+        Backend ref = TestBackends.reference();
         for (WeightFunction fn : WeightFunction.values()) {
             NrpmSpec spec = new NrpmSpec(rnd.between(1, 3), 1e-3f, fn, 1.5f, 0.05f);
             float lambda = (float) rnd.uniform(0, 1);

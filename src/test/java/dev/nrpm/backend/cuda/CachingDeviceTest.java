@@ -14,7 +14,7 @@ import dev.nrpm.nn.Module;
 import dev.nrpm.nn.ParamInit;
 import dev.nrpm.nn.PatternMatchingSwitch;
 import dev.nrpm.pm.PatternMatching;
-import dev.nrpm.testing.Backends4Test;
+import dev.nrpm.testing.TestBackends;
 import dev.nrpm.testing.TrainedModels;
 import dev.nrpm.train.TrainConfig;
 import java.nio.file.Path;
@@ -89,7 +89,7 @@ class CachingDeviceTest {
         String lib = System.getProperty("nrpm.emu.lib");
         Assumptions.assumeTrue(EmulatedDevice.probe(lib == null ? null : Path.of(lib)) == null,
                 "the kernel emulator is not built here");
-        Backend plain = Backends4Test.require("cuda-emu");
+        Backend plain = TestBackends.require("cuda-emu");
         CachingDevice cache = new CachingDevice(new EmulatedDevice(Path.of(lib)));
         Backend cached = new CudaBackend(cache, "cuda-emu-cached");
         float[][] weights = new float[2][];

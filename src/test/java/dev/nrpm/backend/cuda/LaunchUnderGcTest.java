@@ -5,7 +5,7 @@ import dev.nrpm.ops.F;
 import dev.nrpm.pm.NrpmSpec;
 import dev.nrpm.tensor.Tensor;
 import dev.nrpm.testing.Approx;
-import dev.nrpm.testing.Backends4Test;
+import dev.nrpm.testing.TestBackends;
 import dev.nrpm.testing.TestRandom;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -22,8 +22,8 @@ class LaunchUnderGcTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"cuda-emu", "cuda"})
     void launchesSurviveCollections(String name) throws InterruptedException {
-        Backend fast = Backends4Test.require(name);
-        Backend ref = Backends4Test.reference();
+        Backend fast = TestBackends.require(name);
+        Backend ref = TestBackends.reference();
         Thread collector = new Thread(() -> {
             while (!Thread.currentThread().isInterrupted()) {
                 System.gc();

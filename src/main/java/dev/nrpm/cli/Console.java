@@ -6,9 +6,9 @@ import dev.nrpm.eval.ProgressSink;
 import dev.nrpm.report.Progress;
 import java.io.PrintWriter;
 
-/** Small pieces every command uses: progress bars over batches, timing, the device line. */
-final class Runs {
-    private Runs() {
+/** What every command shows while it runs: progress bars over batches and stages, timing, the device line. */
+final class Console {
+    private Console() {
     }
 
     /** A progress bar for a loop over batches (quiet unless stdout is a terminal). */

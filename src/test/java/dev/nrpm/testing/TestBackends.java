@@ -9,8 +9,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 
 /** The backends a test can run on: the reference always, the fast ones where they are usable. */
-public final class Backends4Test {
-    private Backends4Test() {
+public final class TestBackends {
+    private TestBackends() {
     }
 
     public static Backend reference() {
