@@ -23,7 +23,7 @@ final class InputGradient {
         try (MemoryScope step = MemoryScope.open(); FrozenParameters frozen = FrozenParameters.of(model)) {
             Tensor input = Tensor.wrap(be, x.buffer(), x.shape()).requiresGrad(true);
             // log-softmax is idempotent, so models that already end in one (LeNet) get the same loss
-            Tensor logits = NonFiniteTrace.forward(model, input, "the attack's gradient").tensor();
+            Tensor logits = NonFiniteTrace.forwardOnDevice(model, input, "the attack's gradient");
             Tensor loss = F.sum(F.nll(F.logSoftmax(logits), labels));
             loss.backward();
             be.copy(input.gradBuffer(), out, x.size());

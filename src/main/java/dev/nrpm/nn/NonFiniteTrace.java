@@ -60,6 +60,23 @@ public final class NonFiniteTrace {
         return new Output(out, values);
     }
 
+    /**
+     * model.forward(input) for a hot loop (an attack's gradient step): the output is checked on the
+     * device without copying it to the host, so a backend that defers its checks (CUDA) reports NaN
+     * or infinite values at its next download instead of here; on the CPU they are diagnosed here as
+     * in {@link #forward}.
+     */
+    public static Tensor forwardOnDevice(Module model, Tensor input, String context) {
+        try {
+            Tensor out = model.forward(input);
+            out.backend().requireFinite(out.buffer(), out.size(), context + ": the model's output");
+            return out;
+        } catch (NonFiniteException e) {
+            throw diagnose(model, input, e.getMessage().startsWith(context) ? e.getMessage()
+                    : context + ": " + e.getMessage());
+        }
+    }
+
     private static NonFiniteException diagnose(Module model, Tensor input, String what) {
         long badInputs = input.backend().countNonFinite(input.buffer(), input.size());
         if (badInputs > 0) {

@@ -8,6 +8,7 @@ import dev.nrpm.autograd.GradMode;
 import dev.nrpm.backend.Backend;
 import dev.nrpm.backend.Backends;
 import dev.nrpm.error.NonFiniteException;
+import dev.nrpm.attack.PgdLinf;
 import dev.nrpm.eval.Predictions;
 import dev.nrpm.ops.F;
 import dev.nrpm.pm.PatternMatching;
@@ -89,6 +90,17 @@ class NonFiniteTraceTest {
         NonFiniteException e = assertThrows(NonFiniteException.class, () -> Predictions.of(net, images(3)));
         assertTrue(e.getMessage().contains("the first layer to produce them is conv1 (Conv2d"), e.getMessage());
         assertTrue(e.getMessage().startsWith("predictions: fc1: input to NRPM"), e.getMessage());
+    }
+
+    @Test
+    void anAttacksGradientStepNamesTheLayerToo() {
+        Net net = net();
+        fill(net.conv1.weight(), 3e38f);
+        Tensor labels = Tensor.of(be, new float[] {0, 1, 3}, 3);
+        NonFiniteException e = assertThrows(NonFiniteException.class,
+                () -> new PgdLinf(2, 0.01f, false).perturb(net, images(3), labels, 0.03f, 5L));
+        assertTrue(e.getMessage().startsWith("the attack's gradient: "), e.getMessage());
+        assertTrue(e.getMessage().contains("the first layer to produce them is conv1 (Conv2d"), e.getMessage());
     }
 
     @Test
