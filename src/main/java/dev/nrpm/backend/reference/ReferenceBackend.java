@@ -8,7 +8,6 @@ import dev.nrpm.backend.CounterRng;
 import dev.nrpm.backend.PoolGeometry;
 import dev.nrpm.backend.UnaryOp;
 import dev.nrpm.error.NrpmException;
-import dev.nrpm.error.ShapeException;
 import dev.nrpm.pm.NrpmSpec;
 
 /** Plain float64 loops for every primitive of {@link Backend}; single-threaded, obviously right. */
@@ -19,19 +18,19 @@ public final class ReferenceBackend implements Backend {
         return "reference";
     }
 
-    private static double[] a(Buffer b) {
+    static double[] a(Buffer b) {
         if (!(b instanceof DoubleBuffer)) {
             throw new NrpmException("buffer from another backend passed to the reference backend");
         }
         return ((DoubleBuffer) b).array();
     }
 
-    private static double[] orNull(Buffer b) {
+    static double[] orNull(Buffer b) {
         return b == null ? null : a(b);
     }
 
     /** A gradient output that the primitive then adds into: zeroed first unless it accumulates. */
-    private static double[] gradOut(Buffer b, boolean accumulate) {
+    static double[] gradOut(Buffer b, boolean accumulate) {
         double[] v = orNull(b);
         if (v != null && !accumulate) {
             java.util.Arrays.fill(v, 0.0);
@@ -223,404 +222,84 @@ public final class ReferenceBackend implements Backend {
         }
     }
 
-    // ------------------------------------------------------------------ convolution
+    // ------------------------------------------------------------------ convolution: ReferenceConv
 
     @Override
     public void conv2d(ConvGeometry g, Buffer xb, Buffer wb, Buffer yb) {
-        double[] x = a(xb);
-        double[] w = a(wb);
-        double[] y = a(yb);
-        int ho = g.outH();
-        int wo = g.outW();
-        for (int b = 0; b < g.batch(); b++) {
-            for (int o = 0; o < g.outC(); o++) {
-                for (int py = 0; py < ho; py++) {
-                    for (int px = 0; px < wo; px++) {
-                        double s = 0;
-                        for (int c = 0; c < g.inC(); c++) {
-                            for (int i = 0; i < g.kH(); i++) {
-                                for (int j = 0; j < g.kW(); j++) {
-                                    int iy = py * g.strideH() - g.padH() + i;
-                                    int ix = px * g.strideW() - g.padW() + j;
-                                    if (iy >= 0 && iy < g.inH() && ix >= 0 && ix < g.inW()) {
-                                        s += w[((o * g.inC() + c) * g.kH() + i) * g.kW() + j]
-                                                * x[((b * g.inC() + c) * g.inH() + iy) * g.inW() + ix];
-                                    }
-                                }
-                            }
-                        }
-                        y[((b * g.outC() + o) * ho + py) * wo + px] = s;
-                    }
-                }
-            }
-        }
+        ReferenceConv.conv2d(g, xb, wb, yb);
     }
 
     @Override
     public void conv2dBackward(ConvGeometry g, Buffer xb, Buffer wb, Buffer gyb, Buffer gxb, boolean accumulateGx,
                                Buffer gwb) {
-        convBackward(g, a(gyb), a(wb), a(xb), gradOut(gxb, accumulateGx), orNull(gwb));
+        ReferenceConv.conv2dBackward(g, xb, wb, gyb, gxb, accumulateGx, gwb);
     }
 
-    private static void convBackward(ConvGeometry g, double[] gy, double[] w, double[] x, double[] gx, double[] gw) {
-        int ho = g.outH();
-        int wo = g.outW();
-        for (int b = 0; b < g.batch(); b++) {
-            for (int o = 0; o < g.outC(); o++) {
-                for (int py = 0; py < ho; py++) {
-                    for (int px = 0; px < wo; px++) {
-                        double gv = gy[((b * g.outC() + o) * ho + py) * wo + px];
-                        for (int c = 0; c < g.inC(); c++) {
-                            for (int i = 0; i < g.kH(); i++) {
-                                for (int j = 0; j < g.kW(); j++) {
-                                    int iy = py * g.strideH() - g.padH() + i;
-                                    int ix = px * g.strideW() - g.padW() + j;
-                                    if (iy < 0 || iy >= g.inH() || ix < 0 || ix >= g.inW()) {
-                                        continue;
-                                    }
-                                    int wi = ((o * g.inC() + c) * g.kH() + i) * g.kW() + j;
-                                    int xi = ((b * g.inC() + c) * g.inH() + iy) * g.inW() + ix;
-                                    if (gx != null) {
-                                        gx[xi] += gv * w[wi];
-                                    }
-                                    if (gw != null) {
-                                        gw[wi] += gv * x[xi];
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /** Unfolds x into patches (batch * pixels, D), padded positions as zeros. */
-    static double[] unfold(ConvGeometry g, double[] x) {
-        int p = g.outH() * g.outW();
-        int d = g.patchSize();
-        double[] cols = new double[Math.toIntExact((long) g.batch() * p * d)];
-        for (int b = 0; b < g.batch(); b++) {
-            for (int py = 0; py < g.outH(); py++) {
-                for (int px = 0; px < g.outW(); px++) {
-                    int row = (b * p + py * g.outW() + px) * d;
-                    for (int c = 0; c < g.inC(); c++) {
-                        for (int i = 0; i < g.kH(); i++) {
-                            for (int j = 0; j < g.kW(); j++) {
-                                int iy = py * g.strideH() - g.padH() + i;
-                                int ix = px * g.strideW() - g.padW() + j;
-                                if (iy >= 0 && iy < g.inH() && ix >= 0 && ix < g.inW()) {
-                                    cols[row + (c * g.kH() + i) * g.kW() + j] =
-                                            x[((b * g.inC() + c) * g.inH() + iy) * g.inW() + ix];
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        return cols;
-    }
-
-    /** Adds patch gradients (batch * pixels, D) back into gx (B, C, H, W); padded positions drop. */
-    static void fold(ConvGeometry g, double[] cols, double[] gx) {
-        int p = g.outH() * g.outW();
-        int d = g.patchSize();
-        for (int b = 0; b < g.batch(); b++) {
-            for (int py = 0; py < g.outH(); py++) {
-                for (int px = 0; px < g.outW(); px++) {
-                    int row = (b * p + py * g.outW() + px) * d;
-                    for (int c = 0; c < g.inC(); c++) {
-                        for (int i = 0; i < g.kH(); i++) {
-                            for (int j = 0; j < g.kW(); j++) {
-                                int iy = py * g.strideH() - g.padH() + i;
-                                int ix = px * g.strideW() - g.padW() + j;
-                                if (iy >= 0 && iy < g.inH() && ix >= 0 && ix < g.inW()) {
-                                    gx[((b * g.inC() + c) * g.inH() + iy) * g.inW() + ix] +=
-                                            cols[row + (c * g.kH() + i) * g.kW() + j];
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    // ------------------------------------------------------------------ pooling
+    // ------------------------------------------------------------------ pooling: ReferencePooling
 
     @Override
     public void maxPool2d(PoolGeometry g, Buffer xb, Buffer yb) {
-        double[] x = a(xb);
-        double[] y = a(yb);
-        forEachWindow(g, (plane, out, first, cells) -> {
-            double best = Double.NEGATIVE_INFINITY;
-            for (int c : cells) {
-                best = Math.max(best, x[first + c]);
-            }
-            y[out] = best;
-        });
+        ReferencePooling.maxPool2d(g, xb, yb);
     }
 
     @Override
     public void maxPool2dBackward(PoolGeometry g, Buffer xb, Buffer gyb, Buffer gxb, boolean accumulate) {
-        double[] x = a(xb);
-        double[] gy = a(gyb);
-        double[] gx = gradOut(gxb, accumulate);
-        forEachWindow(g, (plane, out, first, cells) -> {
-            int arg = -1;
-            double best = Double.NEGATIVE_INFINITY;
-            for (int c : cells) {
-                if (arg < 0 || x[first + c] > best) {
-                    best = x[first + c];
-                    arg = c;
-                }
-            }
-            gx[first + arg] += gy[out];
-        });
+        ReferencePooling.maxPool2dBackward(g, xb, gyb, gxb, accumulate);
     }
 
     @Override
     public void avgPool2d(PoolGeometry g, Buffer xb, Buffer yb) {
-        double[] x = a(xb);
-        double[] y = a(yb);
-        double area = g.kH() * g.kW();
-        forEachWindow(g, (plane, out, first, cells) -> {
-            double s = 0;
-            for (int c : cells) {
-                s += x[first + c];
-            }
-            y[out] = s / area;
-        });
+        ReferencePooling.avgPool2d(g, xb, yb);
     }
 
     @Override
     public void avgPool2dBackward(PoolGeometry g, Buffer gyb, Buffer gxb, boolean accumulate) {
-        double[] gy = a(gyb);
-        double[] gx = gradOut(gxb, accumulate);
-        double area = g.kH() * g.kW();
-        forEachWindow(g, (plane, out, first, cells) -> {
-            for (int c : cells) {
-                gx[first + c] += gy[out] / area;
-            }
-        });
+        ReferencePooling.avgPool2dBackward(g, gyb, gxb, accumulate);
     }
 
-    private interface WindowVisitor {
-        /** cells: offsets (from first) of the window's in-bounds input cells, row-major. */
-        void visit(int plane, int out, int first, int[] cells);
-    }
-
-    private static void forEachWindow(PoolGeometry g, WindowVisitor v) {
-        int ho = g.outH();
-        int wo = g.outW();
-        for (int pl = 0; pl < g.planes(); pl++) {
-            int first = pl * g.inH() * g.inW();
-            for (int py = 0; py < ho; py++) {
-                for (int px = 0; px < wo; px++) {
-                    java.util.List<Integer> cells = new java.util.ArrayList<>();
-                    for (int i = 0; i < g.kH(); i++) {
-                        for (int j = 0; j < g.kW(); j++) {
-                            int iy = py * g.strideH() - g.padH() + i;
-                            int ix = px * g.strideW() - g.padW() + j;
-                            if (iy >= 0 && iy < g.inH() && ix >= 0 && ix < g.inW()) {
-                                cells.add(iy * g.inW() + ix);
-                            }
-                        }
-                    }
-                    v.visit(pl, (pl * ho + py) * wo + px, first, cells.stream().mapToInt(Integer::intValue).toArray());
-                }
-            }
-        }
-    }
-
-    // ------------------------------------------------------------------ batch norm
+    // ------------------------------------------------------------------ batch norm: ReferenceBatchNorm
 
     @Override
     public void batchNormTrain(int n, int c, int hw, Buffer xb, Buffer gammab, Buffer betab,
                                Buffer runMeanb, Buffer runVarb, float momentum, float eps,
                                Buffer yb, Buffer saveMeanb, Buffer saveInvStdb, boolean relu) {
-        long m = (long) n * hw;
-        if (m < 2) {
-            throw new ShapeException("batch norm in training mode needs more than one value per channel, got " + m);
-        }
-        double[] x = a(xb);
-        double[] y = a(yb);
-        for (int ch = 0; ch < c; ch++) {
-            double mean = 0;
-            for (int b = 0; b < n; b++) {
-                for (int i = 0; i < hw; i++) {
-                    mean += x[(b * c + ch) * hw + i];
-                }
-            }
-            mean /= m;
-            double var = 0;
-            for (int b = 0; b < n; b++) {
-                for (int i = 0; i < hw; i++) {
-                    double dv = x[(b * c + ch) * hw + i] - mean;
-                    var += dv * dv;
-                }
-            }
-            var /= m;
-            double inv = 1.0 / Math.sqrt(var + eps);
-            double gm = a(gammab)[ch];
-            double bt = a(betab)[ch];
-            for (int b = 0; b < n; b++) {
-                for (int i = 0; i < hw; i++) {
-                    int idx = (b * c + ch) * hw + i;
-                    y[idx] = relu((x[idx] - mean) * inv * gm + bt, relu);
-                }
-            }
-            a(saveMeanb)[ch] = mean;
-            a(saveInvStdb)[ch] = inv;
-            a(runMeanb)[ch] = (1 - momentum) * a(runMeanb)[ch] + momentum * mean;
-            a(runVarb)[ch] = (1 - momentum) * a(runVarb)[ch] + momentum * var * m / (m - 1);
-        }
-    }
-
-    /** v, or its {@link UnaryOp#RELU} (as map computes it here: NaN stays NaN) when relu. */
-    private static double relu(double v, boolean relu) {
-        return relu ? Math.max(v, 0) : v;
+        ReferenceBatchNorm.batchNormTrain(n, c, hw, xb, gammab, betab, runMeanb, runVarb, momentum, eps, yb, saveMeanb, saveInvStdb, relu);
     }
 
     @Override
     public void batchNormEval(int n, int c, int hw, Buffer xb, Buffer gammab, Buffer betab,
                               Buffer runMeanb, Buffer runVarb, float eps, Buffer yb, Buffer saveInvStdb,
                               boolean relu) {
-        double[] x = a(xb);
-        double[] y = a(yb);
-        for (int ch = 0; ch < c; ch++) {
-            double inv = 1.0 / Math.sqrt(a(runVarb)[ch] + eps);
-            double mean = a(runMeanb)[ch];
-            double gm = a(gammab)[ch];
-            double bt = a(betab)[ch];
-            for (int b = 0; b < n; b++) {
-                for (int i = 0; i < hw; i++) {
-                    int idx = (b * c + ch) * hw + i;
-                    y[idx] = relu((x[idx] - mean) * inv * gm + bt, relu);
-                }
-            }
-            if (saveInvStdb != null) {
-                a(saveInvStdb)[ch] = inv;
-            }
-        }
+        ReferenceBatchNorm.batchNormEval(n, c, hw, xb, gammab, betab, runMeanb, runVarb, eps, yb, saveInvStdb, relu);
     }
 
     @Override
     public void batchNormBackward(int n, int c, int hw, Buffer xb, Buffer gammab, Buffer meanb, Buffer invStdb,
                                   boolean batchStats, Buffer gyb, Buffer reluOutb, Buffer gxb, boolean accumulateGx,
                                   Buffer gGammab, Buffer gBetab) {
-        double[] x = a(xb);
-        double[] gy = a(gyb);
-        if (reluOutb != null) {     // the ReLU's gradient first: gy where the output is positive
-            double[] out = a(reluOutb);
-            gy = gy.clone();
-            for (int i = 0; i < gy.length; i++) {
-                gy[i] = out[i] > 0 ? gy[i] : 0;
-            }
-        }
-        double[] gx = gradOut(gxb, accumulateGx);
-        double m = (double) n * hw;
-        for (int ch = 0; ch < c; ch++) {
-            double mean = a(meanb)[ch];
-            double inv = a(invStdb)[ch];
-            double gm = a(gammab)[ch];
-            double sumGy = 0;
-            double sumGyXhat = 0;
-            for (int b = 0; b < n; b++) {
-                for (int i = 0; i < hw; i++) {
-                    int idx = (b * c + ch) * hw + i;
-                    sumGy += gy[idx];
-                    sumGyXhat += gy[idx] * (x[idx] - mean) * inv;
-                }
-            }
-            if (gGammab != null) {
-                a(gGammab)[ch] += sumGyXhat;
-            }
-            if (gBetab != null) {
-                a(gBetab)[ch] += sumGy;
-            }
-            if (gx == null) {
-                continue;
-            }
-            for (int b = 0; b < n; b++) {
-                for (int i = 0; i < hw; i++) {
-                    int idx = (b * c + ch) * hw + i;
-                    if (batchStats) {
-                        double xhat = (x[idx] - mean) * inv;
-                        gx[idx] += gm * inv / m * (m * gy[idx] - sumGy - xhat * sumGyXhat);
-                    } else {
-                        gx[idx] += gy[idx] * gm * inv;
-                    }
-                }
-            }
-        }
+        ReferenceBatchNorm.batchNormBackward(n, c, hw, xb, gammab, meanb, invStdb, batchStats, gyb, reluOutb, gxb, accumulateGx, gGammab, gBetab);
     }
 
-    // ------------------------------------------------------------------ softmax and loss
+    // ------------------------------------------------------------------ softmax and loss: ReferenceLoss
 
     @Override
     public void logSoftmax(Buffer xb, Buffer yb, int rows, int cols) {
-        double[] x = a(xb);
-        double[] y = a(yb);
-        for (int r = 0; r < rows; r++) {
-            double max = Double.NEGATIVE_INFINITY;
-            for (int j = 0; j < cols; j++) {
-                max = Math.max(max, x[r * cols + j]);
-            }
-            double s = 0;
-            for (int j = 0; j < cols; j++) {
-                s += Math.exp(x[r * cols + j] - max);
-            }
-            double lse = max + Math.log(s);
-            for (int j = 0; j < cols; j++) {
-                y[r * cols + j] = x[r * cols + j] - lse;
-            }
-        }
+        ReferenceLoss.logSoftmax(xb, yb, rows, cols);
     }
 
     @Override
     public void logSoftmaxBackward(Buffer yb, Buffer gyb, Buffer gxb, int rows, int cols, boolean accumulate) {
-        double[] y = a(yb);
-        double[] gy = a(gyb);
-        double[] gx = gradOut(gxb, accumulate);
-        for (int r = 0; r < rows; r++) {
-            double s = 0;
-            for (int j = 0; j < cols; j++) {
-                s += gy[r * cols + j];
-            }
-            for (int j = 0; j < cols; j++) {
-                gx[r * cols + j] += gy[r * cols + j] - Math.exp(y[r * cols + j]) * s;
-            }
-        }
+        ReferenceLoss.logSoftmaxBackward(yb, gyb, gxb, rows, cols, accumulate);
     }
 
     @Override
     public void nllLoss(Buffer logpb, Buffer labelsb, Buffer outb, int rows, int cols) {
-        double[] logp = a(logpb);
-        double[] labels = a(labelsb);
-        double[] out = a(outb);
-        for (int r = 0; r < rows; r++) {
-            out[r] = -logp[r * cols + label(labels[r], cols)];
-        }
+        ReferenceLoss.nllLoss(logpb, labelsb, outb, rows, cols);
     }
 
     @Override
     public void nllLossBackward(Buffer goutb, Buffer labelsb, Buffer glogpb, int rows, int cols, boolean accumulate) {
-        double[] gout = a(goutb);
-        double[] labels = a(labelsb);
-        double[] glogp = gradOut(glogpb, accumulate);
-        for (int r = 0; r < rows; r++) {
-            glogp[r * cols + label(labels[r], cols)] -= gout[r];
-        }
-    }
-
-    private static int label(double v, int cols) {
-        int l = (int) v;
-        if (l != v || l < 0 || l >= cols) {
-            throw new ShapeException("label " + v + " is not a class index in [0, " + cols + ")");
-        }
-        return l;
+        ReferenceLoss.nllLossBackward(goutb, labelsb, glogpb, rows, cols, accumulate);
     }
 
     // ------------------------------------------------------------------ randomness
@@ -695,7 +374,7 @@ public final class ReferenceBackend implements Backend {
         conv2d(g, x, w, z0);
         int p = g.outH() * g.outW();
         int rows = g.batch() * p;
-        double[] cols = unfold(g, a(x));
+        double[] cols = ReferenceConv.unfold(g, a(x));
         double[] z0Rows = toRows(g, a(z0));
         double[] zK = new double[rows * g.outC()];
         double[] stRows = state == null ? null : new double[(int) spec.stateLength((long) rows * g.outC())];
@@ -731,16 +410,16 @@ public final class ReferenceBackend implements Backend {
         for (int i = 0; i < n; i++) {
             gzK[i] = (1 - lam) * gyRows[i];
         }
-        double[] cols = unfold(g, a(x));
+        double[] cols = ReferenceConv.unfold(g, a(x));
         double[] gcols = gx == null ? null : new double[cols.length];
         double[] chainRows = new double[n];
         ReferenceNrpm.backward(spec, rows, g.patchSize(), g.outC(), cols, a(w), stRows, gzK, gcols, orNull(gw), chainRows);
         double[] gxv = gradOut(gx, accumulateGx);
         if (gxv != null) {
-            fold(g, gcols, gxv);
+            ReferenceConv.fold(g, gcols, gxv);
         }
         double[] gz0 = finishBackward(spec, n, lam, gyv, st, fromRows(g, chainRows), orNull(gLambda));
-        convBackward(g, gz0, a(w), a(x), gxv, orNull(gw));   // the LPM sum z0 = conv2d(x, w)
+        ReferenceConv.convBackward(g, gz0, a(w), a(x), gxv, orNull(gw));   // the LPM sum z0 = conv2d(x, w)
     }
 
     /** y = lambda * z0 + (1 - lambda) * zK + bias[o], layout (batch, out, inner). */
