@@ -67,6 +67,9 @@ for stage in $STAGES; do
           --lr "${P2_LR:-0.05}" --adversarial pgd --train-steps 7 --train-budget 8/255 --train-step-size 2/255 \
           "${PGD20[@]}" --out "$P2_CKPT" --overwrite --json "$OUT/paradigm2$P2_TAG-pgd20.json" >> "$OUT/log.txt" 2>&1 ;;
     p2aa)
+      log "LPM: autoattack on test[5000:$((5000 + N_AA))], the images paradigm 2 is scored on"
+      "${NRPM[@]}" eval "${MODEL[@]}" --pm lpm --offset 5000 --limit "$N_AA" --attack autoattack --budgets 8/255 \
+          --json "$OUT/autoattack-lpm-test5000.json" >> "$OUT/log.txt" 2>&1
       log "paradigm 2$P2_TAG: autoattack on test[5000:$((5000 + N_AA))]"
       "${NRPM[@]}" eval --model resnet18 --width 8 --weights "$P2_CKPT" --data cifar10 \
           --data-dir "$SHARED/data/cifar10" --no-download --quiet --pm saved --offset 5000 --limit "$N_AA" \
