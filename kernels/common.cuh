@@ -70,7 +70,7 @@ struct PoolShape {
     int planes, inH, inW, kH, kW, strideH, strideW, padH, padW, outH, outW;
 };
 
-// NRPM settings (dev.nrpm.pm.NrpmSpec); fn is a weight function code, NRPM_WF_* below.
+// NRPM settings (dev.nrpm.matching.NrpmSpec); fn is a weight function code, NRPM_WF_* below.
 struct NrpmParams {
     int k;
     float eps;
@@ -104,7 +104,7 @@ __device__ __forceinline__ float rng_normal(unsigned long long seed, unsigned lo
 }
 
 // ------------------------------------------------------------------ NRPM weight functions
-// NrpmParams.fn: dev.nrpm.pm.WeightFunction.code() (WeightFunctionCodesTest keeps the two the same).
+// NrpmParams.fn: dev.nrpm.matching.WeightFunction.code() (WeightFunctionCodesTest keeps the two the same).
 // nrpm_fused.cuh defines the functions and traps on any other code.
 #define NRPM_WF_L1 0
 #define NRPM_WF_HUBER 1

@@ -6,8 +6,8 @@ import dev.nrpm.backend.Backends;
 import dev.nrpm.backend.ConvGeometry;
 import dev.nrpm.backend.MemoryScope;
 import dev.nrpm.backend.cpu.MaterializedNrpm;
-import dev.nrpm.ops.F;
-import dev.nrpm.pm.NrpmSpec;
+import dev.nrpm.ops.Ops;
+import dev.nrpm.matching.NrpmSpec;
 import dev.nrpm.tensor.Tensor;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -130,7 +130,7 @@ public class CpuNrpmBench {
     @Benchmark
     public float[] lpm() {
         try (MemoryScope s = MemoryScope.open(); GradMode.Guard g = GradMode.noGrad()) {
-            Tensor y = conv ? F.conv2d(x, w, b, stride(), pad()) : F.linear(x, w, b);
+            Tensor y = conv ? Ops.conv2d(x, w, b, stride(), pad()) : Ops.linear(x, w, b);
             return y.toFloatArray();
         }
     }
@@ -138,7 +138,7 @@ public class CpuNrpmBench {
     @Benchmark
     public float[] nrpmFused() {
         try (MemoryScope s = MemoryScope.open(); GradMode.Guard g = GradMode.noGrad()) {
-            Tensor y = conv ? F.nrpmConv2d(spec, x, w, b, lambda, stride(), pad()) : F.nrpmLinear(spec, x, w, b, lambda);
+            Tensor y = conv ? Ops.nrpmConv2d(spec, x, w, b, lambda, stride(), pad()) : Ops.nrpmLinear(spec, x, w, b, lambda);
             return y.toFloatArray();
         }
     }
@@ -176,11 +176,11 @@ public class CpuNrpmBench {
             Tensor lam = lambda.detach().requiresGrad(robust);
             Tensor y;
             if (conv) {
-                y = robust ? F.nrpmConv2d(spec, xs, ws, bs, lam, stride(), pad()) : F.conv2d(xs, ws, bs, stride(), pad());
+                y = robust ? Ops.nrpmConv2d(spec, xs, ws, bs, lam, stride(), pad()) : Ops.conv2d(xs, ws, bs, stride(), pad());
             } else {
-                y = robust ? F.nrpmLinear(spec, xs, ws, bs, lam) : F.linear(xs, ws, bs);
+                y = robust ? Ops.nrpmLinear(spec, xs, ws, bs, lam) : Ops.linear(xs, ws, bs);
             }
-            F.sum(y).backward();
+            Ops.sum(y).backward();
             float v = xs.grad().toFloatArray()[0] + ws.grad().toFloatArray()[0];
             if (robust) {
                 v += lam.grad().toFloatArray()[0];

@@ -4,8 +4,8 @@ import dev.nrpm.autograd.GradMode;
 import dev.nrpm.backend.Backend;
 import dev.nrpm.backend.Backends;
 import dev.nrpm.backend.MemoryScope;
-import dev.nrpm.ops.F;
-import dev.nrpm.pm.NrpmSpec;
+import dev.nrpm.ops.Ops;
+import dev.nrpm.matching.NrpmSpec;
 import dev.nrpm.tensor.Tensor;
 import java.util.Arrays;
 import java.util.List;
@@ -98,9 +98,9 @@ final class GpuLayer {
 
     private Tensor apply(boolean robust, Tensor xs, Tensor ws, Tensor bs, Tensor ls) {
         if (c.conv) {
-            return robust ? F.nrpmConv2d(spec, xs, ws, bs, ls, c.stride, c.pad) : F.conv2d(xs, ws, bs, c.stride, c.pad);
+            return robust ? Ops.nrpmConv2d(spec, xs, ws, bs, ls, c.stride, c.pad) : Ops.conv2d(xs, ws, bs, c.stride, c.pad);
         }
-        return robust ? F.nrpmLinear(spec, xs, ws, bs, ls) : F.linear(xs, ws, bs);
+        return robust ? Ops.nrpmLinear(spec, xs, ws, bs, ls) : Ops.linear(xs, ws, bs);
     }
 
     void forward(boolean robust) {
@@ -117,7 +117,7 @@ final class GpuLayer {
             Tensor ws = w.detach().requiresGrad(true);
             Tensor bs = b.detach().requiresGrad(true);
             Tensor ls = lambda.detach().requiresGrad(true);
-            F.sum(apply(robust, xs, ws, bs, ls)).backward();
+            Ops.sum(apply(robust, xs, ws, bs, ls)).backward();
             x.backend().synchronize();
             for (Tensor t : new Tensor[] {xs, ws, bs, ls}) {
                 t.releaseGrad();

@@ -16,7 +16,7 @@ import dev.nrpm.nn.Module;
 import dev.nrpm.nn.ParamInit;
 import dev.nrpm.nn.PatternMatchingSwitch;
 import dev.nrpm.optim.Sgd;
-import dev.nrpm.pm.PatternMatching;
+import dev.nrpm.matching.PatternMatching;
 import dev.nrpm.train.AdversarialSetting;
 import dev.nrpm.train.TrainConfig;
 import dev.nrpm.train.Trainer;

@@ -6,7 +6,7 @@ import dev.nrpm.backend.MemoryScope;
 import dev.nrpm.nn.FrozenParameters;
 import dev.nrpm.nn.Module;
 import dev.nrpm.nn.NonFiniteTrace;
-import dev.nrpm.ops.F;
+import dev.nrpm.ops.Ops;
 import dev.nrpm.tensor.Tensor;
 
 /** The gradient of the summed cross-entropy loss with respect to the input images. */
@@ -24,7 +24,7 @@ final class InputGradient {
             Tensor input = Tensor.wrap(be, x.buffer(), x.shape()).requiresGrad(true);
             // log-softmax is idempotent, so models that already end in one (LeNet) get the same loss
             Tensor logits = NonFiniteTrace.forwardOnDevice(model, input, "the attack's gradient");
-            Tensor loss = F.sum(F.nll(F.logSoftmax(logits), labels));
+            Tensor loss = Ops.sum(Ops.nll(Ops.logSoftmax(logits), labels));
             loss.backward();
             be.copy(input.gradBuffer(), out, x.size());
             input.releaseGrad();

@@ -2,7 +2,7 @@ package dev.nrpm.backend;
 
 import dev.nrpm.error.NonFiniteException;
 
-import dev.nrpm.pm.NrpmSpec;
+import dev.nrpm.matching.NrpmSpec;
 
 /**
  * The contract every backend implements: memory, plus the primitives that MLP, LeNet, ResNet-18,

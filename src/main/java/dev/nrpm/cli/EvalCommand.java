@@ -11,7 +11,7 @@ import dev.nrpm.eval.RobustnessEvaluator;
 import dev.nrpm.models.ModelSpec;
 import dev.nrpm.nn.Module;
 import dev.nrpm.nn.ParamInit;
-import dev.nrpm.pm.LambdaMode;
+import dev.nrpm.matching.LambdaMode;
 import dev.nrpm.report.AdversarialFile;
 import dev.nrpm.report.TableReport;
 import java.io.PrintWriter;

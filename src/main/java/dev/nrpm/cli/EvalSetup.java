@@ -9,7 +9,7 @@ import dev.nrpm.eval.EvalOptions;
 import dev.nrpm.models.ModelSpec;
 import dev.nrpm.nn.Module;
 import dev.nrpm.nn.ParamInit;
-import dev.nrpm.pm.LambdaMode;
+import dev.nrpm.matching.LambdaMode;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;

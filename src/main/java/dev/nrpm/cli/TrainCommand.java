@@ -8,7 +8,7 @@ import dev.nrpm.models.ModelSpec;
 import dev.nrpm.nn.Module;
 import dev.nrpm.nn.ParamInit;
 import dev.nrpm.optim.Sgd;
-import dev.nrpm.pm.LambdaMode;
+import dev.nrpm.matching.LambdaMode;
 import dev.nrpm.train.EpochLoop;
 import dev.nrpm.train.TrainConfig;
 import dev.nrpm.train.TrainingCheckpoint;

@@ -5,7 +5,7 @@ import dev.nrpm.nn.Conv2d;
 import dev.nrpm.nn.Module;
 import dev.nrpm.nn.ParamInit;
 import dev.nrpm.nn.Sequential;
-import dev.nrpm.ops.F;
+import dev.nrpm.ops.Ops;
 import dev.nrpm.tensor.Tensor;
 
 /**
@@ -37,6 +37,6 @@ public final class BasicBlock extends Module {
     public Tensor forward(Tensor x) {
         Tensor h = bn1.forwardRelu(conv1.forward(x));
         h = bn2.forward(conv2.forward(h));
-        return F.addRelu(h, shortcut == null ? x : shortcut.forward(x));
+        return Ops.addRelu(h, shortcut == null ? x : shortcut.forward(x));
     }
 }

@@ -5,7 +5,7 @@ import dev.nrpm.nn.Dropout;
 import dev.nrpm.nn.Linear;
 import dev.nrpm.nn.Module;
 import dev.nrpm.nn.ParamInit;
-import dev.nrpm.ops.F;
+import dev.nrpm.ops.Ops;
 import dev.nrpm.tensor.Tensor;
 
 /**
@@ -47,9 +47,9 @@ public final class LeNet extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-        Tensor h = F.relu(F.maxPool2d(conv1.forward(x), 2, 2, 0));
-        h = F.relu(F.maxPool2d(conv2Drop.forward(conv2.forward(h)), 2, 2, 0));
-        h = F.relu(fc1.forward(F.flatten(h)));
-        return F.logSoftmax(fc2.forward(fc1Drop.forward(h)));
+        Tensor h = Ops.relu(Ops.maxPool2d(conv1.forward(x), 2, 2, 0));
+        h = Ops.relu(Ops.maxPool2d(conv2Drop.forward(conv2.forward(h)), 2, 2, 0));
+        h = Ops.relu(fc1.forward(Ops.flatten(h)));
+        return Ops.logSoftmax(fc2.forward(fc1Drop.forward(h)));
     }
 }

@@ -6,7 +6,7 @@ import dev.nrpm.error.InvalidSettingException;
 import dev.nrpm.nn.Linear;
 import dev.nrpm.nn.Module;
 import dev.nrpm.nn.ParamInit;
-import dev.nrpm.ops.F;
+import dev.nrpm.ops.Ops;
 import dev.nrpm.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
@@ -76,11 +76,11 @@ public final class Mlp extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-        Tensor h = F.flatten(x);
+        Tensor h = Ops.flatten(x);
         for (int i = 0; i < layers.size(); i++) {
             h = layers.get(i).forward(h);
             if (relu && i + 1 < layers.size()) {
-                h = F.relu(h);
+                h = Ops.relu(h);
             }
         }
         return h;

@@ -7,7 +7,7 @@ import dev.nrpm.nn.Linear;
 import dev.nrpm.nn.Module;
 import dev.nrpm.nn.ParamInit;
 import dev.nrpm.nn.Sequential;
-import dev.nrpm.ops.F;
+import dev.nrpm.ops.Ops;
 import dev.nrpm.tensor.Tensor;
 
 /**
@@ -75,7 +75,7 @@ public final class ResNet18 extends Module {
             h = stage.forward(h);
         }
         // global average pooling: the final map is 4x4 for 32x32 inputs (and for 28x28)
-        h = F.avgPool2d(h, h.dim(2), 1, 0);
-        return linear.forward(F.flatten(h));
+        h = Ops.avgPool2d(h, h.dim(2), 1, 0);
+        return linear.forward(Ops.flatten(h));
     }
 }

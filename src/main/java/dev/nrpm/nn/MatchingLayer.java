@@ -1,9 +1,9 @@
 package dev.nrpm.nn;
 
 import dev.nrpm.backend.Backend;
-import dev.nrpm.ops.F;
-import dev.nrpm.pm.LambdaMode;
-import dev.nrpm.pm.PatternMatching;
+import dev.nrpm.ops.Ops;
+import dev.nrpm.matching.LambdaMode;
+import dev.nrpm.matching.PatternMatching;
 import dev.nrpm.tensor.Tensor;
 
 /**
@@ -91,7 +91,7 @@ public abstract class MatchingLayer extends Module {
             case LEARNABLE:
                 return param("lambda");
             default:
-                return F.sigmoid(param("lambda"));
+                return Ops.sigmoid(param("lambda"));
         }
     }
 

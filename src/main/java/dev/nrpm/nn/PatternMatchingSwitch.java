@@ -1,9 +1,9 @@
 package dev.nrpm.nn;
 
 import dev.nrpm.error.InvalidSettingException;
-import dev.nrpm.pm.LambdaMode;
-import dev.nrpm.pm.NrpmSpec;
-import dev.nrpm.pm.PatternMatching;
+import dev.nrpm.matching.LambdaMode;
+import dev.nrpm.matching.NrpmSpec;
+import dev.nrpm.matching.PatternMatching;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

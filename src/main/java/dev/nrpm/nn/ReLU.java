@@ -1,11 +1,11 @@
 package dev.nrpm.nn;
 
-import dev.nrpm.ops.F;
+import dev.nrpm.ops.Ops;
 import dev.nrpm.tensor.Tensor;
 
 public final class ReLU extends Module {
     @Override
     public Tensor forward(Tensor x) {
-        return F.relu(x);
+        return Ops.relu(x);
     }
 }

@@ -1,8 +1,8 @@
 package dev.nrpm.nn;
 
-import dev.nrpm.pm.LambdaMode;
-import dev.nrpm.pm.NrpmSpec;
-import dev.nrpm.pm.PatternMatching;
+import dev.nrpm.matching.LambdaMode;
+import dev.nrpm.matching.NrpmSpec;
+import dev.nrpm.matching.PatternMatching;
 import java.util.LinkedHashMap;
 import java.util.Map;
 

@@ -4,7 +4,7 @@ import dev.nrpm.autograd.Autograd;
 import dev.nrpm.backend.Backend;
 import dev.nrpm.backend.Buffer;
 import dev.nrpm.backend.ConvGeometry;
-import dev.nrpm.pm.NrpmSpec;
+import dev.nrpm.matching.NrpmSpec;
 import dev.nrpm.tensor.GradSink;
 import dev.nrpm.tensor.Tensor;
 

@@ -3,7 +3,7 @@ package dev.nrpm.ops;
 import dev.nrpm.autograd.Autograd;
 import dev.nrpm.backend.Backend;
 import dev.nrpm.backend.Buffer;
-import dev.nrpm.pm.NrpmSpec;
+import dev.nrpm.matching.NrpmSpec;
 import dev.nrpm.tensor.GradSink;
 import dev.nrpm.tensor.Tensor;
 

@@ -9,7 +9,7 @@ import dev.nrpm.error.NonFiniteException;
 import dev.nrpm.eval.BatchProgress;
 import dev.nrpm.eval.Predictions;
 import dev.nrpm.nn.Module;
-import dev.nrpm.ops.F;
+import dev.nrpm.ops.Ops;
 import dev.nrpm.optim.Sgd;
 import dev.nrpm.tensor.Tensor;
 
@@ -50,7 +50,7 @@ public final class Trainer {
                     x = attacked(x, y, epoch, batch.number(), total);
                 }
                 Tensor out = model.forward(x);
-                Tensor loss = F.crossEntropy(out, y);
+                Tensor loss = Ops.crossEntropy(out, y);
                 float value = loss.item();
                 if (!Float.isFinite(value)) {
                     throw new NonFiniteException("training diverged: loss " + value + " at epoch " + (epoch + 1)

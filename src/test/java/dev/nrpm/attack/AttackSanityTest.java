@@ -13,7 +13,7 @@ import dev.nrpm.eval.RobustnessCurve;
 import dev.nrpm.eval.RobustnessEvaluator;
 import dev.nrpm.nn.Module;
 import dev.nrpm.nn.PatternMatchingSwitch;
-import dev.nrpm.pm.PatternMatching;
+import dev.nrpm.matching.PatternMatching;
 import dev.nrpm.tensor.Tensor;
 import dev.nrpm.testing.TestBackends;
 import dev.nrpm.testing.TestRandom;

@@ -12,7 +12,7 @@ import dev.nrpm.eval.ProgressSink;
 import dev.nrpm.eval.RobustnessCurve;
 import dev.nrpm.eval.RobustnessEvaluator;
 import dev.nrpm.nn.Module;
-import dev.nrpm.ops.F;
+import dev.nrpm.ops.Ops;
 import dev.nrpm.tensor.Tensor;
 import dev.nrpm.testing.TestBackends;
 import dev.nrpm.testing.TrainedModels;
@@ -55,7 +55,7 @@ class MaskedModelTest {
                 v[i] = Math.round(v[i] * 4) / 4f;
             }
             Tensor q = Tensor.of(x.backend(), v, x.shape());
-            return inner.forward(F.add(q, F.scale(x, 0f)));
+            return inner.forward(Ops.add(q, Ops.scale(x, 0f)));
         }
     }
 

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.nrpm.error.NrpmException;
-import dev.nrpm.ops.F;
+import dev.nrpm.ops.Ops;
 import dev.nrpm.tensor.Tensor;
 import dev.nrpm.testing.TestBackends;
 import org.junit.jupiter.api.Test;
@@ -23,10 +23,10 @@ class MemoryScopeTest {
         Tensor kept;
         Tensor inside;
         try (MemoryScope scope = MemoryScope.open()) {
-            inside = F.scale(param, 2f);
-            Tensor loss = F.sum(F.mul(inside, inside));
+            inside = Ops.scale(param, 2f);
+            Tensor loss = Ops.sum(Ops.mul(inside, inside));
             loss.backward();
-            kept = F.scale(param, 3f).keep();
+            kept = Ops.scale(param, 3f).keep();
             assertTrue(scope.liveBuffers() > 0);
         }
         assertTrue(inside.buffer().isReleased(), "made in the scope: released");
@@ -56,16 +56,16 @@ class MemoryScopeTest {
     void backwardFreesTheGraphAndIntermediateGradients() {
         Backend be = TestBackends.reference();
         Tensor x = Tensor.of(be, new float[] {1, -2, 3}, 3).requiresGrad(true);
-        Tensor h = F.relu(x);
-        Tensor kept = F.scale(h, 2f).retainGrad();
-        Tensor loss = F.sum(kept);
+        Tensor h = Ops.relu(x);
+        Tensor kept = Ops.scale(h, 2f).retainGrad();
+        Tensor loss = Ops.sum(kept);
         loss.backward();
         assertNull(h.grad(), "intermediate gradients are released after use");
         assertNotNull(kept.grad(), "unless retained");
         assertEquals(2f, x.grad().toFloatArray()[0]);
         assertEquals(0f, x.grad().toFloatArray()[1]);
         assertThrows(NrpmException.class, loss::backward, "the graph is freed after backward");
-        assertThrows(NrpmException.class, () -> F.relu(x).backward(), "non-scalar needs a seed");
+        assertThrows(NrpmException.class, () -> Ops.relu(x).backward(), "non-scalar needs a seed");
         assertThrows(NrpmException.class, () -> Tensor.zeros(be, 1).backward(), "nothing to differentiate");
     }
 
@@ -73,9 +73,9 @@ class MemoryScopeTest {
     void gradientsAccumulateAcrossUsesAndBackwardCalls() {
         Backend be = TestBackends.reference();
         Tensor x = Tensor.of(be, new float[] {1.5f}, 1).requiresGrad(true);
-        F.sum(F.add(F.mul(x, x), x)).backward();   // d/dx (x^2 + x) = 2x + 1
+        Ops.sum(Ops.add(Ops.mul(x, x), x)).backward();   // d/dx (x^2 + x) = 2x + 1
         assertEquals(4f, x.grad().item(), 1e-6f);
-        F.sum(F.scale(x, 3f)).backward();
+        Ops.sum(Ops.scale(x, 3f)).backward();
         assertEquals(7f, x.grad().item(), 1e-6f);
         x.zeroGrad();
         assertEquals(0f, x.grad().item());

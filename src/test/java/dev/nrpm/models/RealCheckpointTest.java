@@ -17,7 +17,7 @@ import dev.nrpm.io.torch.TorchReader;
 import dev.nrpm.nn.Module;
 import dev.nrpm.nn.ParamInit;
 import dev.nrpm.nn.PatternMatchingSwitch;
-import dev.nrpm.pm.PatternMatching;
+import dev.nrpm.matching.PatternMatching;
 import dev.nrpm.tensor.Tensor;
 import dev.nrpm.testing.TestBackends;
 import dev.nrpm.testing.TestRandom;

@@ -10,8 +10,8 @@ import dev.nrpm.backend.Backends;
 import dev.nrpm.error.NonFiniteException;
 import dev.nrpm.attack.PgdLinf;
 import dev.nrpm.eval.Predictions;
-import dev.nrpm.ops.F;
-import dev.nrpm.pm.PatternMatching;
+import dev.nrpm.ops.Ops;
+import dev.nrpm.matching.PatternMatching;
 import dev.nrpm.tensor.Tensor;
 import dev.nrpm.testing.TestRandom;
 import java.util.Arrays;
@@ -43,7 +43,7 @@ class NonFiniteTraceTest {
         @Override
         public Tensor forward(Tensor x) {
             Tensor h = bn1.forwardRelu(conv1.forward(x));
-            return fc2.forward(F.relu(fc1.forward(F.flatten(h))));
+            return fc2.forward(Ops.relu(fc1.forward(Ops.flatten(h))));
         }
     }
 

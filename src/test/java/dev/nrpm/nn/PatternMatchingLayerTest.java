@@ -11,11 +11,11 @@ import dev.nrpm.backend.Backend;
 import dev.nrpm.error.InvalidSettingException;
 import dev.nrpm.error.NonFiniteException;
 import dev.nrpm.error.ShapeException;
-import dev.nrpm.ops.F;
-import dev.nrpm.pm.LambdaMode;
-import dev.nrpm.pm.NrpmSpec;
-import dev.nrpm.pm.PatternMatching;
-import dev.nrpm.pm.WeightFunction;
+import dev.nrpm.ops.Ops;
+import dev.nrpm.matching.LambdaMode;
+import dev.nrpm.matching.NrpmSpec;
+import dev.nrpm.matching.PatternMatching;
+import dev.nrpm.matching.WeightFunction;
 import dev.nrpm.tensor.Tensor;
 import dev.nrpm.testing.Approx;
 import dev.nrpm.testing.TestBackends;
@@ -43,8 +43,8 @@ class PatternMatchingLayerTest {
 
         @Override
         public Tensor forward(Tensor x) {
-            Tensor h = F.relu(conv1.forward(x));
-            return fc2.forward(F.relu(fc1.forward(F.flatten(h))));
+            Tensor h = Ops.relu(conv1.forward(x));
+            return fc2.forward(Ops.relu(fc1.forward(Ops.flatten(h))));
         }
     }
 
@@ -114,7 +114,7 @@ class PatternMatchingLayerTest {
             Tensor x = Tensor.of(ref, GradCheck.gaussian(rnd, 64, 1), 2, 2, 4, 4);
             Tensor seed = Tensor.of(ref, GradCheck.gaussian(rnd, 8, 1), 2, 4);
             Tensor raw = net.fc1.param("lambda");
-            F.sum(F.mul(net.forward(x), seed)).backward();
+            Ops.sum(Ops.mul(net.forward(x), seed)).backward();
             double analytic = raw.grad().toDoubleArray()[0];
             double v = raw.toDoubleArray()[0];
             double h = 1e-6;
@@ -122,7 +122,7 @@ class PatternMatchingLayerTest {
             for (int i = 0; i < 2; i++) {
                 raw.assign(Tensor.of(ref, new double[] {v + (i == 0 ? h : -h)}, 1));
                 try (var g = dev.nrpm.autograd.GradMode.noGrad()) {
-                    losses[i] = F.sum(F.mul(net.forward(x), seed)).toDoubleArray()[0];
+                    losses[i] = Ops.sum(Ops.mul(net.forward(x), seed)).toDoubleArray()[0];
                 }
             }
             double numeric = (losses[0] - losses[1]) / (2 * h);
@@ -142,7 +142,7 @@ class PatternMatchingLayerTest {
         net.setRequiresGrad(false);
         net.fc1.param("lambda").requiresGrad(true);
         Tensor x = input(cpu, rnd.normal(64, 1)).requiresGrad(true);
-        F.sum(net.forward(x)).backward();
+        Ops.sum(net.forward(x)).backward();
         assertNull(net.fc1.weight().grad(), "frozen weight");
         assertNull(net.conv1.weight().grad(), "frozen weight");
         assertNotNull(net.fc1.param("lambda").grad(), "trainable lambda");
@@ -162,8 +162,8 @@ class PatternMatchingLayerTest {
                     new PatternMatching(NrpmSpec.l1(3, 1e-3f), LambdaMode.LEARNABLE, 0.3f));
         }
         float[] x = rnd.normal(64, 1);
-        F.sum(a.forward(input(cpu, x))).backward();
-        F.sum(b.forward(input(ref, x))).backward();
+        Ops.sum(a.forward(input(cpu, x))).backward();
+        Ops.sum(b.forward(input(ref, x))).backward();
         for (String name : b.namedParameters().keySet()) {
             Approx.assertClose(name + " gradient " + rnd.tag(), b.namedParameters().get(name).grad().toFloatArray(),
                     a.namedParameters().get(name).grad().toFloatArray(), 1e-4, 1e-3);

@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.nrpm.backend.Backend;
-import dev.nrpm.pm.NrpmSpec;
-import dev.nrpm.pm.PatternMatching;
-import dev.nrpm.pm.WeightFunction;
+import dev.nrpm.matching.NrpmSpec;
+import dev.nrpm.matching.PatternMatching;
+import dev.nrpm.matching.WeightFunction;
 import dev.nrpm.tensor.Tensor;
 import dev.nrpm.testing.Approx;
 import dev.nrpm.testing.TestBackends;
@@ -84,11 +84,11 @@ class NrpmConformanceTest {
                                   Layer layer) {
         Tensor[] t = leaves(be, vals, shapes);
         if (prior != null) {
-            F.sum(F.mul(t[0], Tensor.of(be, prior, shapes[0]))).backward();
+            Ops.sum(Ops.mul(t[0], Tensor.of(be, prior, shapes[0]))).backward();
         }
         Tensor y = layer.apply(t[0], t[1], t[2], t[3]);
         double[] out = y.toDoubleArray();
-        F.sum(F.mul(y, Tensor.of(be, seed, y.shape()))).backward();
+        Ops.sum(Ops.mul(y, Tensor.of(be, seed, y.shape()))).backward();
         double[][] res = new double[5][];
         res[0] = out;
         for (int i = 0; i < 4; i++) {
@@ -230,7 +230,7 @@ class NrpmConformanceTest {
                     bias ? values(o, 0.5, false) : null, {(float) rnd.uniform(0, 1)}};
                 int[][] shapes = {{b, d}, {o, d}, {o}, {1}};
                 compare("dense " + fn + " K=" + k + " B=" + b + " D=" + d + " O=" + o + " sparse=" + sparse
-                        + " eps=" + spec.eps(), fast, vals, shapes, (x, w, bb, l) -> F.nrpmLinear(spec, x, w, bb, l));
+                        + " eps=" + spec.eps(), fast, vals, shapes, (x, w, bb, l) -> Ops.nrpmLinear(spec, x, w, bb, l));
             }
         }
     }
@@ -264,7 +264,7 @@ class NrpmConformanceTest {
                 int[][] shapes = {{b, c, h, w}, {o, c, ks, ks}, {o}, {1}};
                 compare("conv " + fn + " K=" + k + " in " + b + "x" + c + "x" + h + "x" + w + " O=" + o + " k" + ks
                         + " s" + stride + " p" + pad + " sparse=" + sparse, fast, vals, shapes,
-                        (x, ww, bb, l) -> F.nrpmConv2d(spec, x, ww, bb, l, stride, pad));
+                        (x, ww, bb, l) -> Ops.nrpmConv2d(spec, x, ww, bb, l, stride, pad));
             }
         }
     }
@@ -291,7 +291,7 @@ class NrpmConformanceTest {
                 {(float) rnd.uniform(0, 1)}};
             int[][] shapes = {{b, d}, {o, d}, {o}, {1}};
             compare("dense " + fn + " K=" + k + " B=" + b + " D=" + d + " O=" + o + " sparse=" + sparse, fast, vals, shapes,
-                    (x, w, bb, l) -> F.nrpmLinear(spec, x, w, bb, l));
+                    (x, w, bb, l) -> Ops.nrpmLinear(spec, x, w, bb, l));
         }
     }
 
@@ -306,9 +306,9 @@ class NrpmConformanceTest {
         Tensor x = Tensor.of(fast, values(b * d, 1, false), b, d);
         Tensor w = Tensor.of(fast, values(o * d, 0.1, false), o, d);
         Tensor bias = Tensor.of(fast, values(o, 1, false), o);
-        Tensor lpm = F.linear(x, w, bias);
+        Tensor lpm = Ops.linear(x, w, bias);
         NrpmSpec unit = new NrpmSpec(rnd.between(1, 5), 1e-3f, WeightFunction.HUBER, 4f, 1e9f);
-        Tensor nrpm = F.nrpmLinear(unit, x, w, bias, Tensor.scalar(fast, 0f));
+        Tensor nrpm = Ops.nrpmLinear(unit, x, w, bias, Tensor.scalar(fast, 0f));
         Approx.assertClose("unit weights " + rnd.tag(), lpm.toFloatArray(), nrpm.toFloatArray(), 1e-4, 1e-4);
     }
 
@@ -331,8 +331,8 @@ class NrpmConformanceTest {
                     Tensor x = Tensor.of(fast, xv, b, d).requiresGrad(true);
                     Tensor w = Tensor.of(fast, wv, o, d).requiresGrad(true);
                     Tensor l = Tensor.scalar(fast, 0.3f).requiresGrad(true);
-                    Tensor y = F.nrpmLinear(spec, x, w, null, l);
-                    F.sum(y).backward();
+                    Tensor y = Ops.nrpmLinear(spec, x, w, null, l);
+                    Ops.sum(y).backward();
                     for (Tensor t : new Tensor[] {y, x.grad(), w.grad(), l.grad()}) {
                         for (float v : t.toFloatArray()) {
                             assertTrue(Float.isFinite(v), fn + ": non-finite value with degenerate input");
@@ -340,8 +340,8 @@ class NrpmConformanceTest {
                     }
                     Tensor xc = Tensor.of(fast, java.util.Arrays.copyOf(xv, 2 * 3 * 5 * 5), 2, 3, 5, 5).requiresGrad(true);
                     Tensor wc = Tensor.of(fast, java.util.Arrays.copyOf(wv, 4 * 3 * 3 * 3), 4, 3, 3, 3).requiresGrad(true);
-                    Tensor yc = F.nrpmConv2d(spec, xc, wc, null, l, 1, 1);
-                    F.sum(yc).backward();
+                    Tensor yc = Ops.nrpmConv2d(spec, xc, wc, null, l, 1, 1);
+                    Ops.sum(yc).backward();
                     for (Tensor t : new Tensor[] {yc, xc.grad(), wc.grad()}) {
                         for (float v : t.toFloatArray()) {
                             assertTrue(Float.isFinite(v), fn + ": non-finite conv value with degenerate input");
@@ -370,8 +370,8 @@ class NrpmConformanceTest {
         int b = (int) Math.ceil(1.5 * Runtime.getRuntime().maxMemory() / (4.0 * o * d));
         Tensor x = Tensor.of(fast, values(b * d, 1, true), b, d).requiresGrad(true);
         Tensor w = Tensor.of(fast, values(o * d, 0.01, false), o, d).requiresGrad(true);
-        Tensor y = F.nrpmLinear(PatternMatching.nrpm(1, 1e-3f, 0.5f).spec(), x, w, null, Tensor.scalar(fast, 0.5f));
-        F.sum(y).backward();
+        Tensor y = Ops.nrpmLinear(PatternMatching.nrpm(1, 1e-3f, 0.5f).spec(), x, w, null, Tensor.scalar(fast, 0.5f));
+        Ops.sum(y).backward();
         assertFalse(Float.isNaN(x.grad().toFloatArray()[0]));
         assertFalse(Float.isNaN(w.grad().toFloatArray()[0]));
     }

@@ -4,8 +4,8 @@ import static dev.nrpm.testing.GradCheck.gaussian;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.nrpm.backend.Backend;
-import dev.nrpm.pm.NrpmSpec;
-import dev.nrpm.pm.WeightFunction;
+import dev.nrpm.matching.NrpmSpec;
+import dev.nrpm.matching.WeightFunction;
 import dev.nrpm.tensor.Tensor;
 import dev.nrpm.testing.TestBackends;
 import dev.nrpm.testing.GradCheck;
@@ -33,7 +33,7 @@ class ReferenceGradientTest {
         GradCheck.check("linear", rnd, ref,
                 new double[][] {gaussian(rnd, b * d, 1), gaussian(rnd, o * d, 1), gaussian(rnd, o, 1)},
                 new int[][] {{b, d}, {o, d}, {o}},
-                t -> F.linear(t[0], t[1], t[2]), 40, TOL);
+                t -> Ops.linear(t[0], t[1], t[2]), 40, TOL);
     }
 
     @RepeatedTest(3)
@@ -49,7 +49,7 @@ class ReferenceGradientTest {
         GradCheck.check("conv2d k" + k + " s" + stride + " p" + pad, rnd, ref,
                 new double[][] {gaussian(rnd, b * c * h * w, 1), gaussian(rnd, o * c * k * k, 1), gaussian(rnd, o, 1)},
                 new int[][] {{b, c, h, w}, {o, c, k, k}, {o}},
-                t -> F.conv2d(t[0], t[1], t[2], stride, pad), 40, TOL);
+                t -> Ops.conv2d(t[0], t[1], t[2], stride, pad), 40, TOL);
     }
 
     @ParameterizedTest
@@ -64,7 +64,7 @@ class ReferenceGradientTest {
             GradCheck.check("nrpm linear " + fn + " K=" + k + " D=" + d, rnd, ref,
                     new double[][] {gaussian(rnd, b * d, 1), gaussian(rnd, o * d, 1), gaussian(rnd, o, 1), {lambda}},
                     new int[][] {{b, d}, {o, d}, {o}, {1}},
-                    t -> F.nrpmLinear(spec, t[0], t[1], t[2], t[3]), 30, TOL);
+                    t -> Ops.nrpmLinear(spec, t[0], t[1], t[2], t[3]), 30, TOL);
         }
     }
 
@@ -86,7 +86,7 @@ class ReferenceGradientTest {
                     new double[][] {gaussian(rnd, b * c * h * w, 1), gaussian(rnd, o * c * ks * ks, 1),
                         gaussian(rnd, o, 1), {lambda}},
                     new int[][] {{b, c, h, w}, {o, c, ks, ks}, {o}, {1}},
-                    t -> F.nrpmConv2d(spec, t[0], t[1], t[2], t[3], stride, pad), 30, TOL);
+                    t -> Ops.nrpmConv2d(spec, t[0], t[1], t[2], t[3], stride, pad), 30, TOL);
         }
     }
 
@@ -123,8 +123,8 @@ class ReferenceGradientTest {
             GradCheck.check("batch norm training=" + training + " relu=" + relu, rnd, ref,
                     new double[][] {gaussian(rnd, n * c * h * w, 1), gaussian(rnd, c, 1), gaussian(rnd, c, 1)},
                     new int[][] {{n, c, h, w}, {c}, {c}},
-                    t -> relu ? F.batchNormRelu(t[0], t[1], t[2], mean, runVar, training, 0.1f, 1e-5f)
-                              : F.batchNorm(t[0], t[1], t[2], mean, runVar, training, 0.1f, 1e-5f), 40, TOL);
+                    t -> relu ? Ops.batchNormRelu(t[0], t[1], t[2], mean, runVar, training, 0.1f, 1e-5f)
+                              : Ops.batchNorm(t[0], t[1], t[2], mean, runVar, training, 0.1f, 1e-5f), 40, TOL);
         }
     }
 
@@ -137,9 +137,9 @@ class ReferenceGradientTest {
         double[] prior = gaussian(rnd, n, 1);
         Tensor a = Tensor.of(ref, av, n).requiresGrad(true);
         Tensor b = Tensor.of(ref, bv, n).requiresGrad(true);
-        F.sum(F.mul(a, Tensor.of(ref, prior, n))).backward();     // a.grad = prior
-        F.sum(F.mul(b, Tensor.of(ref, prior, n))).backward();     // b.grad = prior
-        F.sum(F.addRelu(a, b)).backward();
+        Ops.sum(Ops.mul(a, Tensor.of(ref, prior, n))).backward();     // a.grad = prior
+        Ops.sum(Ops.mul(b, Tensor.of(ref, prior, n))).backward();     // b.grad = prior
+        Ops.sum(Ops.addRelu(a, b)).backward();
         double[] ga = a.grad().toDoubleArray();
         double[] gb = b.grad().toDoubleArray();
         for (int i = 0; i < n; i++) {
@@ -154,24 +154,24 @@ class ReferenceGradientTest {
         int n = rnd.between(3, 12);
         int[][] one = {{n}};
         int[][] two = {{n}, {n}};
-        GradCheck.check("relu", rnd, ref, new double[][] {gaussian(rnd, n, 1)}, one, t -> F.relu(t[0]), 40, TOL);
-        GradCheck.check("sigmoid", rnd, ref, new double[][] {gaussian(rnd, n, 2)}, one, t -> F.sigmoid(t[0]), 40, TOL);
+        GradCheck.check("relu", rnd, ref, new double[][] {gaussian(rnd, n, 1)}, one, t -> Ops.relu(t[0]), 40, TOL);
+        GradCheck.check("sigmoid", rnd, ref, new double[][] {gaussian(rnd, n, 2)}, one, t -> Ops.sigmoid(t[0]), 40, TOL);
         GradCheck.check("add", rnd, ref, new double[][] {gaussian(rnd, n, 1), gaussian(rnd, n, 1)}, two,
-                t -> F.add(t[0], t[1]), 40, TOL);
+                t -> Ops.add(t[0], t[1]), 40, TOL);
         GradCheck.check("sub", rnd, ref, new double[][] {gaussian(rnd, n, 1), gaussian(rnd, n, 1)}, two,
-                t -> F.sub(t[0], t[1]), 40, TOL);
+                t -> Ops.sub(t[0], t[1]), 40, TOL);
         GradCheck.check("add_relu", rnd, ref, new double[][] {gaussian(rnd, n, 1), gaussian(rnd, n, 1)}, two,
-                t -> F.addRelu(t[0], t[1]), 40, TOL);
+                t -> Ops.addRelu(t[0], t[1]), 40, TOL);
         GradCheck.check("add_relu of a tensor with itself", rnd, ref, new double[][] {gaussian(rnd, n, 1)}, one,
-                t -> F.addRelu(t[0], t[0]), 40, TOL);
+                t -> Ops.addRelu(t[0], t[0]), 40, TOL);
 
         GradCheck.check("mul", rnd, ref, new double[][] {gaussian(rnd, n, 1), gaussian(rnd, n, 1)}, two,
-                t -> F.mul(t[0], t[1]), 40, TOL);
+                t -> Ops.mul(t[0], t[1]), 40, TOL);
         GradCheck.check("mul by itself", rnd, ref, new double[][] {gaussian(rnd, n, 1)}, one,
-                t -> F.mul(t[0], t[0]), 40, TOL);
-        GradCheck.check("scale", rnd, ref, new double[][] {gaussian(rnd, n, 1)}, one, t -> F.scale(t[0], -1.7f), 40, TOL);
-        GradCheck.check("sum", rnd, ref, new double[][] {gaussian(rnd, n, 1)}, one, t -> F.sum(t[0]), 40, TOL);
-        GradCheck.check("mean", rnd, ref, new double[][] {gaussian(rnd, n, 1)}, one, t -> F.mean(t[0]), 40, TOL);
+                t -> Ops.mul(t[0], t[0]), 40, TOL);
+        GradCheck.check("scale", rnd, ref, new double[][] {gaussian(rnd, n, 1)}, one, t -> Ops.scale(t[0], -1.7f), 40, TOL);
+        GradCheck.check("sum", rnd, ref, new double[][] {gaussian(rnd, n, 1)}, one, t -> Ops.sum(t[0]), 40, TOL);
+        GradCheck.check("mean", rnd, ref, new double[][] {gaussian(rnd, n, 1)}, one, t -> Ops.mean(t[0]), 40, TOL);
     }
 
     @Test
@@ -182,15 +182,15 @@ class ReferenceGradientTest {
         int w = rnd.between(4, 7);
         int[][] shape = {{b, c, h, w}};
         GradCheck.check("max pool 2", rnd, ref, new double[][] {gaussian(rnd, b * c * h * w, 1)}, shape,
-                t -> F.maxPool2d(t[0], 2, 2, 0), 60, TOL);
+                t -> Ops.maxPool2d(t[0], 2, 2, 0), 60, TOL);
         GradCheck.check("max pool 3 s2 p1", rnd, ref, new double[][] {gaussian(rnd, b * c * h * w, 1)}, shape,
-                t -> F.maxPool2d(t[0], 3, 2, 1), 60, TOL);
+                t -> Ops.maxPool2d(t[0], 3, 2, 1), 60, TOL);
         GradCheck.check("avg pool 2", rnd, ref, new double[][] {gaussian(rnd, b * c * h * w, 1)}, shape,
-                t -> F.avgPool2d(t[0], 2, 2, 0), 60, TOL);
+                t -> Ops.avgPool2d(t[0], 2, 2, 0), 60, TOL);
         GradCheck.check("avg pool 3 s1 p1", rnd, ref, new double[][] {gaussian(rnd, b * c * h * w, 1)}, shape,
-                t -> F.avgPool2d(t[0], 3, 1, 1), 60, TOL);
+                t -> Ops.avgPool2d(t[0], 3, 1, 1), 60, TOL);
         GradCheck.check("flatten", rnd, ref, new double[][] {gaussian(rnd, b * c * h * w, 1)}, shape,
-                t -> F.flatten(t[0]), 60, TOL);
+                t -> Ops.flatten(t[0]), 60, TOL);
     }
 
     @Test
@@ -200,9 +200,9 @@ class ReferenceGradientTest {
         long seed = rnd.nextLong();
         int[][] shape = {{b, c, 3, 2}};
         GradCheck.check("dropout", rnd, ref, new double[][] {gaussian(rnd, b * c * 6, 1)}, shape,
-                t -> F.dropout(t[0], 0.4f, seed), 60, TOL);
+                t -> Ops.dropout(t[0], 0.4f, seed), 60, TOL);
         GradCheck.check("dropout2d", rnd, ref, new double[][] {gaussian(rnd, b * c * 6, 1)}, shape,
-                t -> F.dropout2d(t[0], 0.5f, seed), 60, TOL);
+                t -> Ops.dropout2d(t[0], 0.5f, seed), 60, TOL);
     }
 
     @Test
@@ -216,10 +216,10 @@ class ReferenceGradientTest {
         Tensor lab = Tensor.of(ref, labels, rows);
         int[][] shape = {{rows, cols}};
         GradCheck.check("log softmax", rnd, ref, new double[][] {gaussian(rnd, rows * cols, 2)}, shape,
-                t -> F.logSoftmax(t[0]), 40, TOL);
+                t -> Ops.logSoftmax(t[0]), 40, TOL);
         GradCheck.check("nll", rnd, ref, new double[][] {gaussian(rnd, rows * cols, 2)}, shape,
-                t -> F.nll(t[0], lab), 40, TOL);
+                t -> Ops.nll(t[0], lab), 40, TOL);
         GradCheck.check("cross entropy", rnd, ref, new double[][] {gaussian(rnd, rows * cols, 2)}, shape,
-                t -> F.crossEntropy(t[0], lab), 40, TOL);
+                t -> Ops.crossEntropy(t[0], lab), 40, TOL);
     }
 }

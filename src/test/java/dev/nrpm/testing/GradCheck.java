@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.nrpm.autograd.GradMode;
 import dev.nrpm.backend.Backend;
-import dev.nrpm.ops.F;
+import dev.nrpm.ops.Ops;
 import dev.nrpm.tensor.Tensor;
 import java.util.function.Function;
 
@@ -36,7 +36,7 @@ public final class GradCheck {
             weights[i] = rnd.gaussian();
         }
         Tensor r = Tensor.of(ref, weights, out.shape());
-        F.sum(F.mul(out, r)).backward();
+        Ops.sum(Ops.mul(out, r)).backward();
         for (int i = 0; i < values.length; i++) {
             Tensor grad = inputs[i].grad();
             assertNotNull(grad, what + ": input " + i + " received no gradient (" + rnd.tag() + ")");

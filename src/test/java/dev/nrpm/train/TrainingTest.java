@@ -20,7 +20,7 @@ import dev.nrpm.models.ModelSpec;
 import dev.nrpm.nn.Module;
 import dev.nrpm.nn.ParamInit;
 import dev.nrpm.optim.LrSchedule;
-import dev.nrpm.pm.NrpmSpec;
+import dev.nrpm.matching.NrpmSpec;
 import dev.nrpm.tensor.Tensor;
 import dev.nrpm.testing.TestBackends;
 import dev.nrpm.testing.TrainedModels;

@@ -9,7 +9,7 @@ import dev.nrpm.backend.Precision;
 import dev.nrpm.backend.UnaryOp;
 import dev.nrpm.error.NrpmException;
 import dev.nrpm.error.ShapeException;
-import dev.nrpm.pm.NrpmSpec;
+import dev.nrpm.matching.NrpmSpec;
 
 /** float32 on the heap; see the package documentation for which work goes where. */
 public final class CpuBackend implements Backend {

@@ -1,8 +1,8 @@
 package dev.nrpm.backend.cpu;
 
 import dev.nrpm.backend.ConvGeometry;
-import dev.nrpm.pm.NrpmSpec;
-import dev.nrpm.pm.WeightFunction;
+import dev.nrpm.matching.NrpmSpec;
+import dev.nrpm.matching.WeightFunction;
 
 /**
  * Convolutional NRPM on the CPU, fused with implicit im2col: the patch of one output pixel

@@ -1,6 +1,6 @@
 package dev.nrpm.backend.cpu;
 
-import dev.nrpm.pm.NrpmSpec;
+import dev.nrpm.matching.NrpmSpec;
 
 /**
  * Dense NRPM on the CPU, fused: memory is O(inputs + weights + outputs + state), never B x O x D.

@@ -1,7 +1,7 @@
 package dev.nrpm.backend.cpu;
 
 import dev.nrpm.backend.ConvGeometry;
-import dev.nrpm.pm.NrpmSpec;
+import dev.nrpm.matching.NrpmSpec;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.convolution.Convolution;

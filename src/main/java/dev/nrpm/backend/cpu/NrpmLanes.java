@@ -1,6 +1,6 @@
 package dev.nrpm.backend.cpu;
 
-import dev.nrpm.pm.NrpmSpec;
+import dev.nrpm.matching.NrpmSpec;
 
 /**
  * The inner loops of the fused NRPM kernels, one per weight function, written so that C2 turns

@@ -1,6 +1,6 @@
 package dev.nrpm.backend.cpu;
 
-import dev.nrpm.pm.NrpmSpec;
+import dev.nrpm.matching.NrpmSpec;
 
 /**
  * The backward pass of one NRPM output (NRPM.md section 4), from the state its forward pass kept:

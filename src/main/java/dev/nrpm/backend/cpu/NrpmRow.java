@@ -1,6 +1,6 @@
 package dev.nrpm.backend.cpu;
 
-import dev.nrpm.pm.NrpmSpec;
+import dev.nrpm.matching.NrpmSpec;
 
 /**
  * The K reweighting steps for one "row" of outputs that share their input terms: a dense input row

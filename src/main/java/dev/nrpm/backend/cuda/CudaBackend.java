@@ -10,7 +10,7 @@ import dev.nrpm.backend.UnaryOp;
 import dev.nrpm.error.NonFiniteException;
 import dev.nrpm.error.NrpmException;
 import dev.nrpm.error.ShapeException;
-import dev.nrpm.pm.NrpmSpec;
+import dev.nrpm.matching.NrpmSpec;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -8,7 +8,7 @@ import dev.nrpm.backend.CounterRng;
 import dev.nrpm.backend.PoolGeometry;
 import dev.nrpm.backend.UnaryOp;
 import dev.nrpm.error.NrpmException;
-import dev.nrpm.pm.NrpmSpec;
+import dev.nrpm.matching.NrpmSpec;
 
 /** Plain float64 loops for every primitive of {@link Backend}; single-threaded, obviously right. */
 public final class ReferenceBackend implements Backend {

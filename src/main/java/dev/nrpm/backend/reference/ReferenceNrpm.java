@@ -1,7 +1,7 @@
 package dev.nrpm.backend.reference;
 
-import dev.nrpm.pm.NrpmSpec;
-import dev.nrpm.pm.WeightFunction;
+import dev.nrpm.matching.NrpmSpec;
+import dev.nrpm.matching.WeightFunction;
 
 /**
  * NRPM in float64, materialized the way NRPM.md section 5 describes the public code: the whole

@@ -3,7 +3,7 @@ package dev.nrpm.io.checkpoint;
 import dev.nrpm.error.InvalidSettingException;
 import dev.nrpm.nn.MatchingLayer;
 import dev.nrpm.nn.Module;
-import dev.nrpm.pm.PatternMatching;
+import dev.nrpm.matching.PatternMatching;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;

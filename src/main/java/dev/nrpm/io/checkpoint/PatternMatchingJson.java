@@ -5,10 +5,10 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
 import dev.nrpm.error.InvalidSettingException;
-import dev.nrpm.pm.LambdaMode;
-import dev.nrpm.pm.NrpmSpec;
-import dev.nrpm.pm.PatternMatching;
-import dev.nrpm.pm.WeightFunction;
+import dev.nrpm.matching.LambdaMode;
+import dev.nrpm.matching.NrpmSpec;
+import dev.nrpm.matching.PatternMatching;
+import dev.nrpm.matching.WeightFunction;
 import java.util.Locale;
 import java.util.Set;
 

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.nrpm.backend.ConvGeometry;
-import dev.nrpm.pm.NrpmSpec;
-import dev.nrpm.pm.WeightFunction;
+import dev.nrpm.matching.NrpmSpec;
+import dev.nrpm.matching.WeightFunction;
 import dev.nrpm.testing.TestBackends;
 import dev.nrpm.testing.TestRandom;
 import org.junit.jupiter.api.Assumptions;

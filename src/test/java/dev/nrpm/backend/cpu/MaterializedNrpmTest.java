@@ -2,9 +2,9 @@ package dev.nrpm.backend.cpu;
 
 import dev.nrpm.backend.Backend;
 import dev.nrpm.backend.ConvGeometry;
-import dev.nrpm.ops.F;
-import dev.nrpm.pm.NrpmSpec;
-import dev.nrpm.pm.WeightFunction;
+import dev.nrpm.ops.Ops;
+import dev.nrpm.matching.NrpmSpec;
+import dev.nrpm.matching.WeightFunction;
 import dev.nrpm.tensor.Tensor;
 import dev.nrpm.testing.Approx;
 import dev.nrpm.testing.TestBackends;
@@ -29,7 +29,7 @@ class MaterializedNrpmTest {
             float[] w = rnd.normal(o * d, 0.3);
             float[] bias = rnd.normal(o, 1);
             float[] got = MaterializedNrpm.dense(spec, b, d, o, x, w, lambda, bias);
-            float[] want = F.nrpmLinear(spec, Tensor.of(ref, x, b, d), Tensor.of(ref, w, o, d),
+            float[] want = Ops.nrpmLinear(spec, Tensor.of(ref, x, b, d), Tensor.of(ref, w, o, d),
                     Tensor.of(ref, bias, o), Tensor.scalar(ref, lambda)).toFloatArray();
             Approx.assertClose("materialized dense " + fn + " " + rnd.tag(), want, got, 1e-4, 1e-3);
 
@@ -38,7 +38,7 @@ class MaterializedNrpmTest {
             float[] wc = rnd.normal((int) g.weightSize(), 0.3);
             float[] bc = rnd.normal(3, 1);
             float[] gotc = MaterializedNrpm.conv(spec, g, xc, wc, lambda, bc);
-            float[] wantc = F.nrpmConv2d(spec, Tensor.of(ref, xc, 2, 2, 7, 6), Tensor.of(ref, wc, 3, 2, 3, 3),
+            float[] wantc = Ops.nrpmConv2d(spec, Tensor.of(ref, xc, 2, 2, 7, 6), Tensor.of(ref, wc, 3, 2, 3, 3),
                     Tensor.of(ref, bc, 3), Tensor.scalar(ref, lambda), 2, 1).toFloatArray();
             Approx.assertClose("materialized conv " + fn + " " + rnd.tag(), wantc, gotc, 1e-4, 1e-3);
         }

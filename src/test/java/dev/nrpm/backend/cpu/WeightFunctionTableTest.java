@@ -3,8 +3,8 @@ package dev.nrpm.backend.cpu;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.nrpm.pm.NrpmSpec;
-import dev.nrpm.pm.WeightFunction;
+import dev.nrpm.matching.NrpmSpec;
+import dev.nrpm.matching.WeightFunction;
 import dev.nrpm.testing.ChildProcess;
 import dev.nrpm.testing.TestRandom;
 import java.io.IOException;

@@ -13,7 +13,7 @@ import dev.nrpm.models.ModelSpec;
 import dev.nrpm.nn.Module;
 import dev.nrpm.nn.ParamInit;
 import dev.nrpm.nn.PatternMatchingSwitch;
-import dev.nrpm.pm.PatternMatching;
+import dev.nrpm.matching.PatternMatching;
 import dev.nrpm.testing.TestBackends;
 import dev.nrpm.testing.TrainedModels;
 import dev.nrpm.train.TrainConfig;

@@ -1,8 +1,8 @@
 package dev.nrpm.backend.cuda;
 
 import dev.nrpm.backend.Backend;
-import dev.nrpm.ops.F;
-import dev.nrpm.pm.NrpmSpec;
+import dev.nrpm.ops.Ops;
+import dev.nrpm.matching.NrpmSpec;
 import dev.nrpm.tensor.Tensor;
 import dev.nrpm.testing.Approx;
 import dev.nrpm.testing.TestBackends;
@@ -40,9 +40,9 @@ class LaunchUnderGcTest {
             for (int i = 0; i < 200; i++) {
                 float[] x = rnd.normal(2 * 3 * 6 * 6, 1);
                 float[] w = rnd.normal(4 * 3 * 3 * 3, 0.3);
-                float[] got = F.nrpmConv2d(spec, Tensor.of(fast, x, 2, 3, 6, 6), Tensor.of(fast, w, 4, 3, 3, 3), null,
+                float[] got = Ops.nrpmConv2d(spec, Tensor.of(fast, x, 2, 3, 6, 6), Tensor.of(fast, w, 4, 3, 3, 3), null,
                         Tensor.scalar(fast, 0.5f), 1, 1).toFloatArray();
-                float[] want = F.nrpmConv2d(spec, Tensor.of(ref, x, 2, 3, 6, 6), Tensor.of(ref, w, 4, 3, 3, 3), null,
+                float[] want = Ops.nrpmConv2d(spec, Tensor.of(ref, x, 2, 3, 6, 6), Tensor.of(ref, w, 4, 3, 3, 3), null,
                         Tensor.scalar(ref, 0.5f), 1, 1).toFloatArray();
                 Approx.assertClose(name + " launch " + i + " " + rnd.tag(), want, got, 1e-4, 1e-3);
             }

@@ -1,4 +1,4 @@
-package dev.nrpm.pm;
+package dev.nrpm.matching;
 
 /**
  * How NRPM reweights a term from its residual r = t - z/D (NRPM.md section 2), with a = |r| + eps:

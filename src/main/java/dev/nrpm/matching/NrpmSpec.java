@@ -1,4 +1,4 @@
-package dev.nrpm.pm;
+package dev.nrpm.matching;
 
 import dev.nrpm.error.InvalidSettingException;
 

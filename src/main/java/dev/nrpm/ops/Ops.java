@@ -1,14 +1,14 @@
 package dev.nrpm.ops;
 
-import dev.nrpm.pm.NrpmSpec;
+import dev.nrpm.matching.NrpmSpec;
 import dev.nrpm.tensor.Tensor;
 
 /**
  * The differentiable operations in one place, like torch.nn.functional. Every method records its
  * backward rule when grad mode is on and an input requires a gradient.
  */
-public final class F {
-    private F() {
+public final class Ops {
+    private Ops() {
     }
 
     public static Tensor linear(Tensor x, Tensor w, Tensor b) {

@@ -1,4 +1,4 @@
-package dev.nrpm.pm;
+package dev.nrpm.matching;
 
 /** How a layer's lambda (the LPM share of y = lambda*z_LPM + (1-lambda)*z_NRPM) is held. */
 public enum LambdaMode {
