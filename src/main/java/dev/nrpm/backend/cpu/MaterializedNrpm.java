@@ -46,7 +46,8 @@ public final class MaterializedNrpm {
         return z0.mul(lambda).addi(z.mul(1 - lambda));
     }
 
-    private static INDArray weights(NrpmSpec s, INDArray a) {
+    /** w for a = |r| + eps, elementwise (package-private: WeightFunctionTableTest checks it). */
+    static INDArray weights(NrpmSpec s, INDArray a) {
         switch (s.function()) {
             case L1:
                 return a.rdivi(1.0);

@@ -22,7 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
  * at the awkward residuals: r = 0 and -0, tiny and huge r, and a few ulps either side of every
  * clamp (Huber's |r| + eps = delta, MCP's 1/a - 1/gamma = eps, HM's v = eps and v = 1), for tiny to
  * large eps, plus random residuals. Implementations: the CPU's scalar helpers and its lane loops
- * (NrpmLanes), and the GPU's nrpm_wq (kernels/nrpm_fused.cuh compiled for the host by g++).
+ * (NrpmLanes), the materialized formulation's (MaterializedNrpm, ND4J), and the GPU's nrpm_wq
+ * (kernels/nrpm_fused.cuh compiled for the host by g++).
  *
  * <p>A float32 value passes when it lies within the definition's range over the residuals whose
  * a = |r| + eps is within a factor 1 +- 4e-6 of this one's, give or take 2e-5 relative: float32
@@ -116,6 +117,22 @@ class WeightFunctionTableTest {
                 if (m != null) {
                     bad.add(m);
                 }
+            }
+        }
+        assertTrue(bad.isEmpty(), bad.size() + " mismatches (" + rnd.tag() + "), first:\n"
+                + String.join("\n", bad.subList(0, Math.min(8, bad.size()))));
+    }
+
+    @Test
+    void materializedFormulationMatchesTheDefinition() {
+        List<String> bad = new ArrayList<>();
+        for (Case c : cases()) {
+            float a = Math.abs(c.r) + c.eps;              // as MaterializedNrpm forms it, in float32
+            float w = MaterializedNrpm.weights(c.spec(), org.nd4j.linalg.factory.Nd4j.create(new float[] {a}, new long[] {1}, 'c'))
+                    .getFloat(0);
+            String m = mismatch("MaterializedNrpm.weights", c, false, w);
+            if (m != null) {
+                bad.add(m);
             }
         }
         assertTrue(bad.isEmpty(), bad.size() + " mismatches (" + rnd.tag() + "), first:\n"
