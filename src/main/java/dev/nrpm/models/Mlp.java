@@ -21,18 +21,18 @@ public final class Mlp extends Module {
             "dense layers fc1..fcN over the flattened image (--widths, --relu)",
             InputShape.MNIST) {
         @Override
-        public ModelSpec checked(ModelSpec s) {
-            int[] widths = s.widths() == null ? new int[] {s.input().size(), 256, 64, s.classes()} : s.widths();
-            if (widths.length < 2 || widths[0] != s.input().size() || widths[widths.length - 1] != s.classes()) {
-                throw new InvalidSettingException("MLP widths " + Arrays.toString(widths) + " must start with the input size "
-                        + s.input().size() + " and end with the " + s.classes() + " classes");
+        public int[] checkOptions(InputShape input, int classes, int[] widths, int width) {
+            int[] w = widths == null ? new int[] {input.size(), 256, 64, classes} : widths;
+            if (w.length < 2 || w[0] != input.size() || w[w.length - 1] != classes) {
+                throw new InvalidSettingException("MLP widths " + Arrays.toString(w) + " must start with the input size "
+                        + input.size() + " and end with the " + classes + " classes");
             }
-            for (int w : widths) {
-                if (w < 1) {
-                    throw new InvalidSettingException("MLP widths must be positive: " + Arrays.toString(widths));
+            for (int v : w) {
+                if (v < 1) {
+                    throw new InvalidSettingException("MLP widths must be positive: " + Arrays.toString(w));
                 }
             }
-            return widths == s.widths() ? s : s.withWidths(widths);
+            return w;
         }
 
         @Override

@@ -40,11 +40,12 @@ public abstract class ModelFamily {
     }
 
     /**
-     * The spec with this family's defaults filled in (MLP widths), or an InvalidSettingException
-     * naming the bad option. Options the family does not read are passed through untouched.
+     * Checks this family's options (an InvalidSettingException naming the bad one) and returns the
+     * MLP layer widths with the default filled in; families without widths return them as given.
+     * ModelSpec's constructor calls it, so every spec is complete and valid.
      */
-    public ModelSpec checked(ModelSpec spec) {
-        return spec;
+    public int[] checkOptions(InputShape input, int classes, int[] widths, int width) {
+        return widths;
     }
 
     /** A fresh model with weights drawn from init (its backend and seed). */

@@ -29,6 +29,7 @@ public record ModelSpec(String name, InputShape input, int classes, int[] widths
         if (input == null) {
             throw new InvalidSettingException("model " + name + " needs an input shape");
         }
+        widths = ModelZoo.family(name).checkOptions(input, classes, widths, width);
     }
 
     /** Which architecture of the zoo this is. */
@@ -36,46 +37,39 @@ public record ModelSpec(String name, InputShape input, int classes, int[] widths
         return ModelZoo.family(name);
     }
 
-    /** This spec with its family's defaults filled in, checked (a spec is always used this way). */
-    private ModelSpec complete() {
-        return family().checked(this);
-    }
-
     public static ModelSpec of(String name, InputShape input) {
-        return new ModelSpec(name, input, 10, null, 64, false).complete();
+        return new ModelSpec(name, input, 10, null, 64, false);
     }
 
-    /** A spec from options, with its family's defaults filled in and checked. */
+    /** A spec from options (the constructor fills in the family's defaults and checks them). */
     public static ModelSpec of(String name, InputShape input, int classes, int[] widths, int width, boolean relu) {
-        return new ModelSpec(name, input, classes, widths, width, relu).complete();
+        return new ModelSpec(name, input, classes, widths, width, relu);
     }
 
     public ModelSpec withWidth(int w) {
-        return new ModelSpec(name, input, classes, widths, w, relu).complete();
+        return new ModelSpec(name, input, classes, widths, w, relu);
     }
 
     public ModelSpec withWidths(int[] w) {
-        return new ModelSpec(name, input, classes, w, width, relu);   // the family's check calls this
+        return new ModelSpec(name, input, classes, w, width, relu);
     }
 
     public ModelSpec withRelu(boolean r) {
-        return new ModelSpec(name, input, classes, widths, width, r).complete();
+        return new ModelSpec(name, input, classes, widths, width, r);
     }
 
     /** Builds the model with fresh weights from init (its backend and seed). */
     public Module build(ParamInit init) {
-        ModelSpec s = complete();
-        return family().build(s, init);
+        return family().build(this, init);
     }
 
     /** The spec as plain values, for a checkpoint's architecture block. */
     public Map<String, Object> toMap() {
-        ModelSpec s = complete();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("model", name);
         m.put("input", List.of(input.channels(), input.height(), input.width()));
         m.put("classes", classes);
-        family().putOptions(s, m);
+        family().putOptions(this, m);
         return m;
     }
 
@@ -105,7 +99,7 @@ public record ModelSpec(String name, InputShape input, int classes, int[] widths
 
     /** A short human-readable description: "mlp 784-256-64-10", "resnet18 width 8". */
     public String describe() {
-        return family().describe(complete());
+        return family().describe(this);
     }
 
     @Override

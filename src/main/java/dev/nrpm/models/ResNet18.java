@@ -22,11 +22,11 @@ public final class ResNet18 extends Module {
             "ResNet-18 for 32x32 images, base width --width (64 standard, 8 tiny)",
             InputShape.CIFAR) {
         @Override
-        public ModelSpec checked(ModelSpec s) {
-            if (s.width() < 1) {
-                throw new InvalidSettingException("ResNet-18 width must be >= 1, got " + s.width());
+        public int[] checkOptions(InputShape input, int classes, int[] widths, int width) {
+            if (width < 1) {
+                throw new InvalidSettingException("ResNet-18 width must be >= 1, got " + width);
             }
-            return s;
+            return widths;
         }
 
         @Override
