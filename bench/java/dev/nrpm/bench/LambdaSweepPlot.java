@@ -43,6 +43,7 @@ public final class LambdaSweepPlot {
         }
         List<Double> xs = new ArrayList<>();
         List<double[]> rows = new ArrayList<>(); // clean, pgd (all PGD images), autoattack, adaptive (common images)
+        int pgdImages = 0;
         StringBuilder md = new StringBuilder(String.format(Locale.ROOT,
                 "| lambda | clean | PGD-20 8/255 | clean, first %d | PGD-20, first %1$d | AutoAttack 8/255, first %1$d"
                         + " | adaptive 8/255, first %1$d |%n| --- | --- | --- | --- | --- | --- | --- |%n",
@@ -54,6 +55,7 @@ public final class LambdaSweepPlot {
             if (pgd == null) {
                 continue;
             }
+            pgdImages = pgd.get("n").getAsInt();
             double[] r = {acc(pgd, 0), acc(pgd, 1), robust(aa, common), robust(ad, common)};
             xs.add(l);
             rows.add(r);
@@ -61,7 +63,7 @@ public final class LambdaSweepPlot {
                     pct(clean(pgd, common)), pct(robust(pgd, common)), pct(r[2]), pct(r[3])));
         }
         md.append(String.format(Locale.ROOT, "%nclean and PGD-20: the first %d images; the other columns: the first %d.%n",
-                rows.isEmpty() ? 0 : read(dir.resolve("pgd20-lambda1.json")).get("n").getAsInt(), common));
+                pgdImages, common));
         XYChart chart = new XYChartBuilder().width(CurvePlot.WIDTH).height(CurvePlot.HEIGHT)
                 .title("tiny ResNet-18, CIFAR-10: NRPM (K=1) in the block convs, paradigm 1")
                 .xAxisTitle("lambda (1 = the original LPM network)").yAxisTitle("accuracy (%)").build();
