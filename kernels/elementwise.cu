@@ -1,6 +1,6 @@
 #include "common.cuh"
 
-// elementwise.cu: the memory-bound primitives of CudaBackend: unary and binary maps, axpby,
+// elementwise.cu: the memory-bound primitives of the CUDA backend (CudaElementwise): unary and binary maps, axpby,
 // affine clamp, the non-finite count, per-channel broadcasts and sums, SGD, dropout and the
 // counter-based random fills. Semantics follow ReferenceBackend (float64) evaluated in float32.
 //
@@ -275,7 +275,7 @@ NRPM_KERNEL void sgd_step(float* p, const float* g, float* v, long long n, float
     GRID_STRIDE_LOOP(i, n) nrpm_sgd_update(p, g, v, i, lr, momentum, wd, nesterov);
 }
 
-// The parameters of a whole model in one launch: table (CudaBackend's AddressTable) holds, per
+// The parameters of a whole model in one launch: table (the CUDA backend's AddressTable) holds, per
 // tensor t, the addresses of p, g, v and the length n as four 64-bit words; blockIdx.y = t, and
 // blocks along x stride over that tensor's n. The same update as sgd_step.
 NRPM_KERNEL void sgd_multi(const unsigned long long* table, float lr, float momentum, float wd, int nesterov) {

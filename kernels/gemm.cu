@@ -1,7 +1,7 @@
 #include "common.cuh"
 #include "tiled_mainloop.cuh"
 
-// gemm.cu: the dense matrix product of CudaBackend.gemm (every linear layer and its gradients).
+// gemm.cu: the dense matrix product of CudaGemm (every linear layer and its gradients).
 //
 // Layouts, row-major:
 //   C (m, n) = alpha op(A) op(B) + beta C

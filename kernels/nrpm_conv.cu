@@ -1,5 +1,5 @@
 // nrpm_conv.cu: fused NRPM for 2-D convolutions (NRPM.md), implicit im2col. Backend primitives
-// nrpmConv2d / nrpmConv2dBackward of CudaBackend (the per-output chain is nrpm_chain, in
+// nrpmConv2d / nrpmConv2dBackward (CudaNrpm) (the per-output chain is nrpm_chain, in
 // nrpm_dense.cu).
 //
 // Layouts (NCHW, row-major), P = outH outW pixels, D = inC kH kW terms per output:

@@ -1,5 +1,5 @@
 // nrpm_dense.cu: fused NRPM for dense layers (NRPM.md), and the per-output backward chain that
-// dense and conv share. Backend primitives nrpmDense / nrpmDenseBackward of CudaBackend.
+// dense and conv share. Backend primitives nrpmDense / nrpmDenseBackward (CudaNrpm).
 //
 // Layouts (row-major):
 //   x (B, D), w (O, D), y (B, O), bias (O) or 0, lambda (1); z0 = x w^T (B, O) is the LPM sum

@@ -391,7 +391,7 @@ class BackendConformanceTest {
         Backend fast = TestBackends.require(name);
         for (int trial = 0; trial < 5; trial++) {
             // the last trial: few channels of many values, so the CUDA kernels split each channel
-            // into slices whose threads loop several times (CudaBackend.channelSlices)
+            // into slices whose threads loop several times (CudaBatchNorm.channelSlices)
             boolean manyValues = trial == 4;
             int n = manyValues ? rnd.between(3, 6) : rnd.between(1, 5);
             int c = manyValues ? rnd.between(1, 3) : rnd.between(1, 9);

@@ -23,9 +23,9 @@ final class AddressTable {
 
     /**
      * The table for columns[0..2][t] (a column may be null: address 0) and lengths[t]; launches the
-     * entries it has to write through launcher. columns are not kept.
+     * entries it has to write through writer. columns are not kept.
      */
-    DevicePointer of(Buffer[][] columns, long[] lengths, Function<Buffer, DevicePointer> address, Launcher launcher) {
+    DevicePointer of(Buffer[][] columns, long[] lengths, Function<Buffer, DevicePointer> address, EntryWriter writer) {
         int count = lengths.length;
         Buffer[] k = new Buffer[3 * count];
         for (int t = 0; t < count; t++) {
@@ -39,7 +39,7 @@ final class AddressTable {
             }
             table = device.alloc(32L * Math.max(count, 1));
             for (int t = 0; t < count; t++) {
-                launcher.launch(table, t, address.apply(k[3 * t]), address.apply(k[3 * t + 1]),
+                writer.write(table, t, address.apply(k[3 * t]), address.apply(k[3 * t + 1]),
                         address.apply(k[3 * t + 2]), lengths[t]);
             }
             key = k;
@@ -49,7 +49,7 @@ final class AddressTable {
     }
 
     /** Writes entry t (address_table_set). */
-    interface Launcher {
-        void launch(DevicePointer table, int t, DevicePointer a, DevicePointer b, DevicePointer c, long n);
+    interface EntryWriter {
+        void write(DevicePointer table, int t, DevicePointer a, DevicePointer b, DevicePointer c, long n);
     }
 }

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
  */
 class KernelAbiTest {
     private static final Path KERNELS = Path.of("kernels");
-    private static final Path BACKEND = Path.of("src/main/java/dev/nrpm/backend/cuda/CudaBackend.java");
+    private static final Path BACKEND = Path.of("src/main/java/dev/nrpm/backend/cuda");
 
     /** Name -> parameter count of every kernel entry point in kernels/. */
     static Map<String, Integer> definitions() throws IOException {
@@ -46,10 +46,16 @@ class KernelAbiTest {
         return out;
     }
 
-    /** Name -> kernel argument count of every launch with a literal name in the CUDA backend. */
+    /** Name -> kernel argument count of every launch with a literal name in the CUDA backend (all its files). */
     static Map<String, Integer> launches() throws IOException {
         Map<String, Integer> out = new TreeMap<>();
-        String text = stripComments(Files.readString(BACKEND));
+        StringBuilder all = new StringBuilder();
+        try (Stream<Path> files = Files.list(BACKEND)) {
+            for (Path f : (Iterable<Path>) files.filter(p -> p.toString().endsWith(".java")).sorted()::iterator) {
+                all.append(stripComments(Files.readString(f))).append('\n');
+            }
+        }
+        String text = all.toString();
         Matcher m = Pattern.compile("launch(1d|2d|3d|SplitK)\\(").matcher(text);
         Matcher literal = Pattern.compile("\"(\\w+)\"").matcher("");
         while (m.find()) {
@@ -106,7 +112,7 @@ class KernelAbiTest {
         Map<String, Integer> calls = launches();
         Map<String, Integer> docs = documented();
         assertTrue(defs.size() > 20 && calls.size() > 20, "found " + defs.size() + " kernels, " + calls.size() + " launches");
-        assertEquals(defs.keySet(), calls.keySet(), "kernels in kernels/ vs launches in CudaBackend");
+        assertEquals(defs.keySet(), calls.keySet(), "kernels in kernels/ vs launches in backend/cuda");
         assertEquals(defs.keySet(), docs.keySet(), "kernels in kernels/ vs kernels/README.md's ABI table");
         assertEquals(defs, calls, "parameter counts: kernels vs launches");
         assertEquals(defs, docs, "parameter counts: kernels vs kernels/README.md");
