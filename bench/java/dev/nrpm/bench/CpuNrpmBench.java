@@ -130,7 +130,7 @@ public class CpuNrpmBench {
     @Benchmark
     public float[] lpm() {
         try (MemoryScope s = MemoryScope.open(); GradMode.Guard g = GradMode.noGrad()) {
-            Tensor y = conv ? Ops.conv2d(x, w, b, stride(), pad()) : Ops.linear(x, w, b);
+            Tensor y = conv ? Ops.conv2d(x, w, b, stride(), pad()) : Ops.dense(x, w, b);
             return y.toFloatArray();
         }
     }
@@ -138,7 +138,7 @@ public class CpuNrpmBench {
     @Benchmark
     public float[] nrpmFused() {
         try (MemoryScope s = MemoryScope.open(); GradMode.Guard g = GradMode.noGrad()) {
-            Tensor y = conv ? Ops.nrpmConv2d(spec, x, w, b, lambda, stride(), pad()) : Ops.nrpmLinear(spec, x, w, b, lambda);
+            Tensor y = conv ? Ops.nrpmConv2d(spec, x, w, b, lambda, stride(), pad()) : Ops.nrpmDense(spec, x, w, b, lambda);
             return y.toFloatArray();
         }
     }
@@ -178,7 +178,7 @@ public class CpuNrpmBench {
             if (conv) {
                 y = robust ? Ops.nrpmConv2d(spec, xs, ws, bs, lam, stride(), pad()) : Ops.conv2d(xs, ws, bs, stride(), pad());
             } else {
-                y = robust ? Ops.nrpmLinear(spec, xs, ws, bs, lam) : Ops.linear(xs, ws, bs);
+                y = robust ? Ops.nrpmDense(spec, xs, ws, bs, lam) : Ops.dense(xs, ws, bs);
             }
             Ops.sum(y).backward();
             float v = xs.grad().toFloatArray()[0] + ws.grad().toFloatArray()[0];

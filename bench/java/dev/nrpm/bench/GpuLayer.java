@@ -100,7 +100,7 @@ final class GpuLayer {
         if (c.conv) {
             return robust ? Ops.nrpmConv2d(spec, xs, ws, bs, ls, c.stride, c.pad) : Ops.conv2d(xs, ws, bs, c.stride, c.pad);
         }
-        return robust ? Ops.nrpmLinear(spec, xs, ws, bs, ls) : Ops.linear(xs, ws, bs);
+        return robust ? Ops.nrpmDense(spec, xs, ws, bs, ls) : Ops.dense(xs, ws, bs);
     }
 
     void forward(boolean robust) {

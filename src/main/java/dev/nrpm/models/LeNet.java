@@ -2,7 +2,7 @@ package dev.nrpm.models;
 
 import dev.nrpm.nn.Conv2d;
 import dev.nrpm.nn.Dropout;
-import dev.nrpm.nn.Linear;
+import dev.nrpm.nn.Dense;
 import dev.nrpm.nn.Module;
 import dev.nrpm.nn.ParamInit;
 import dev.nrpm.ops.Ops;
@@ -27,9 +27,9 @@ public final class LeNet extends Module {
     private final Conv2d conv1;
     private final Conv2d conv2;
     private final Dropout conv2Drop;
-    private final Linear fc1;
+    private final Dense fc1;
     private final Dropout fc1Drop;
-    private final Linear fc2;
+    private final Dense fc2;
 
     public LeNet(ParamInit init, InputShape input, int classes) {
         conv1 = addChild("conv1", new Conv2d(init, input.channels(), 10, 5, 1, 0, true));
@@ -40,9 +40,9 @@ public final class LeNet extends Module {
         if (h < 1 || w < 1) {
             throw new IllegalArgumentException("LeNet needs inputs of at least 16x16, got " + input);
         }
-        fc1 = addChild("fc1", new Linear(init, 20 * h * w, 50, true));
+        fc1 = addChild("fc1", new Dense(init, 20 * h * w, 50, true));
         fc1Drop = addChild("fc1_drop", new Dropout(init, 0.5f));
-        fc2 = addChild("fc2", new Linear(init, 50, classes, true));
+        fc2 = addChild("fc2", new Dense(init, 50, classes, true));
     }
 
     @Override

@@ -3,7 +3,7 @@ package dev.nrpm.models;
 import java.util.Map;
 import java.util.Arrays;
 import dev.nrpm.error.InvalidSettingException;
-import dev.nrpm.nn.Linear;
+import dev.nrpm.nn.Dense;
 import dev.nrpm.nn.Module;
 import dev.nrpm.nn.ParamInit;
 import dev.nrpm.ops.Ops;
@@ -60,7 +60,7 @@ public final class Mlp extends Module {
         }
     };
 
-    private final List<Linear> layers = new ArrayList<>();
+    private final List<Dense> layers = new ArrayList<>();
     private final boolean relu;
 
     /** widths: input size first, classes last, e.g. {784, 256, 64, 10}. */
@@ -70,7 +70,7 @@ public final class Mlp extends Module {
         }
         this.relu = relu;
         for (int i = 0; i + 1 < widths.length; i++) {
-            layers.add(addChild("fc" + (i + 1), new Linear(init, widths[i], widths[i + 1], true)));
+            layers.add(addChild("fc" + (i + 1), new Dense(init, widths[i], widths[i + 1], true)));
         }
     }
 

@@ -3,7 +3,7 @@ package dev.nrpm.models;
 import dev.nrpm.error.InvalidSettingException;
 import dev.nrpm.nn.BatchNorm2d;
 import dev.nrpm.nn.Conv2d;
-import dev.nrpm.nn.Linear;
+import dev.nrpm.nn.Dense;
 import dev.nrpm.nn.Module;
 import dev.nrpm.nn.ParamInit;
 import dev.nrpm.nn.Sequential;
@@ -12,7 +12,7 @@ import dev.nrpm.tensor.Tensor;
 
 /**
  * ResNet-18 for small images: a 3x3 stride-1 stem (no max-pool), four stages of two basic blocks
- * with widths w, 2w, 4w, 8w and strides 1, 2, 2, 2, global average pooling, a linear classifier.
+ * with widths w, 2w, 4w, 8w and strides 1, 2, 2, 2, global average pooling, a dense classifier (state-dict name "linear").
  * w = 64 is the standard model, w = 8 the "tiny" one of ../shared/models. Names follow the
  * widespread PyTorch CIFAR implementation (conv1, bn1, layerN.i..., linear).
  */
@@ -48,7 +48,7 @@ public final class ResNet18 extends Module {
     private final Conv2d conv1;
     private final BatchNorm2d bn1;
     private final Sequential[] stages = new Sequential[4];
-    private final Linear linear;
+    private final Dense classifier;
 
     public ResNet18(ParamInit init, InputShape input, int width, int classes) {
         if (width < 1) {
@@ -65,7 +65,7 @@ public final class ResNet18 extends Module {
                     .add("1", new BasicBlock(init, out, out, 1)));
             in = out;
         }
-        linear = addChild("linear", new Linear(init, in, classes, true));
+        classifier = addChild("linear", new Dense(init, in, classes, true));
     }
 
     @Override
@@ -76,6 +76,6 @@ public final class ResNet18 extends Module {
         }
         // global average pooling: the final map is 4x4 for 32x32 inputs (and for 28x28)
         h = Ops.avgPool2d(h, h.dim(2), 1, 0);
-        return linear.forward(Ops.flatten(h));
+        return classifier.forward(Ops.flatten(h));
     }
 }

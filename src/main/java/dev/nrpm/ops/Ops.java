@@ -11,16 +11,16 @@ public final class Ops {
     private Ops() {
     }
 
-    public static Tensor linear(Tensor x, Tensor w, Tensor b) {
-        return LinearOp.apply(null, x, w, b);
+    public static Tensor dense(Tensor x, Tensor w, Tensor b) {
+        return DenseOp.apply(null, x, w, b);
     }
 
     public static Tensor conv2d(Tensor x, Tensor w, Tensor b, int stride, int pad) {
         return Conv2dOp.apply(null, x, w, b, stride, pad);
     }
 
-    public static Tensor nrpmLinear(NrpmSpec spec, Tensor x, Tensor w, Tensor b, Tensor lambda) {
-        return NrpmLinearOp.apply(null, spec, x, w, b, lambda);
+    public static Tensor nrpmDense(NrpmSpec spec, Tensor x, Tensor w, Tensor b, Tensor lambda) {
+        return NrpmDenseOp.apply(null, spec, x, w, b, lambda);
     }
 
     public static Tensor nrpmConv2d(NrpmSpec spec, Tensor x, Tensor w, Tensor b, Tensor lambda, int stride, int pad) {

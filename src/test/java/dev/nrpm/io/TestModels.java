@@ -4,7 +4,7 @@ import dev.nrpm.backend.Backends;
 import dev.nrpm.nn.BatchNorm2d;
 import dev.nrpm.nn.Conv2d;
 import dev.nrpm.nn.Flatten;
-import dev.nrpm.nn.Linear;
+import dev.nrpm.nn.Dense;
 import dev.nrpm.nn.Module;
 import dev.nrpm.nn.ParamInit;
 import dev.nrpm.nn.Sequential;
@@ -25,15 +25,15 @@ public final class TestModels {
     /** fc1 in -> h1, fc2 h1 -> h2, fc3 h2 -> out, with biases. */
     public static Sequential mlp(int in, int h1, int h2, int out, long seed) {
         ParamInit init = init(seed);
-        return new Sequential().add("fc1", new Linear(init, in, h1, true)).add("fc2", new Linear(init, h1, h2, true))
-                .add("fc3", new Linear(init, h2, out, true));
+        return new Sequential().add("fc1", new Dense(init, in, h1, true)).add("fc2", new Dense(init, h1, h2, true))
+                .add("fc3", new Dense(init, h2, out, true));
     }
 
     /** conv1 3->4 k3 (no bias), bn1, flatten, fc 4->2: the shape of zip_dataparallel.t7. */
     public static Sequential convBn(long seed) {
         ParamInit init = init(seed);
         return new Sequential().add("conv1", new Conv2d(init, 3, 4, 3, 1, 0, false))
-                .add("bn1", new BatchNorm2d(init, 4)).add("flat", new Flatten()).add("fc", new Linear(init, 4, 2, true));
+                .add("bn1", new BatchNorm2d(init, 4)).add("flat", new Flatten()).add("fc", new Dense(init, 4, 2, true));
     }
 
     /** The LeNet of lenet_mnist_model.pth (parameterised layers only). */
@@ -41,7 +41,7 @@ public final class TestModels {
         ParamInit init = init(seed);
         return new Sequential().add("conv1", new Conv2d(init, 1, 10, 5, 1, 0, true))
                 .add("conv2", new Conv2d(init, 10, 20, 5, 1, 0, true))
-                .add("fc1", new Linear(init, 320, 50, true)).add("fc2", new Linear(init, 50, 10, true));
+                .add("fc1", new Dense(init, 320, 50, true)).add("fc2", new Dense(init, 50, 10, true));
     }
 
     /** The module tree (names and shapes) of tinyresnet18_cifar10_model.t7: widths 8/16/32/64. */
@@ -68,6 +68,6 @@ public final class TestModels {
             }
             root.add("layer" + (l + 1), layer);
         }
-        return root.add("linear", new Linear(init, 64, 10, true));
+        return root.add("linear", new Dense(init, 64, 10, true));
     }
 }

@@ -30,14 +30,14 @@ class NonFiniteTraceTest {
     private static final class Net extends Module {
         final Conv2d conv1;
         final BatchNorm2d bn1;
-        final Linear fc1;
-        final Linear fc2;
+        final Dense fc1;
+        final Dense fc2;
 
         Net(ParamInit init) {
             conv1 = addChild("conv1", new Conv2d(init, 2, 3, 3, 1, 1, true));
             bn1 = addChild("bn1", new BatchNorm2d(init, 3));
-            fc1 = addChild("fc1", new Linear(init, 3 * 4 * 4, 5, true));
-            fc2 = addChild("fc2", new Linear(init, 5, 4, false));
+            fc1 = addChild("fc1", new Dense(init, 3 * 4 * 4, 5, true));
+            fc2 = addChild("fc2", new Dense(init, 5, 4, false));
         }
 
         @Override
@@ -120,7 +120,7 @@ class NonFiniteTraceTest {
         fill(net.fc2.weight(), 3e38f);
         NonFiniteException e = assertThrows(NonFiniteException.class, () -> Predictions.of(net, images(4)));
         assertTrue(e.getMessage().startsWith("predictions: the model's output holds"), e.getMessage());
-        assertTrue(e.getMessage().contains("the first layer to produce them is fc2 (Linear"), e.getMessage());
+        assertTrue(e.getMessage().contains("the first layer to produce them is fc2 (Dense"), e.getMessage());
     }
 
     @Test

@@ -32,13 +32,13 @@ class PatternMatchingLayerTest {
     /** fc1 (6 -> 5), relu, conv-free MLP with a conv block: enough to exercise both layer kinds. */
     private static final class Net extends Module {
         final Conv2d conv1;
-        final Linear fc1;
-        final Linear fc2;
+        final Dense fc1;
+        final Dense fc2;
 
         Net(ParamInit init) {
             conv1 = addChild("conv1", new Conv2d(init, 2, 3, 3, 1, 1, true));
-            fc1 = addChild("fc1", new Linear(init, 3 * 4 * 4, 5, true));
-            fc2 = addChild("fc2", new Linear(init, 5, 4, false));
+            fc1 = addChild("fc1", new Dense(init, 3 * 4 * 4, 5, true));
+            fc2 = addChild("fc2", new Dense(init, 5, 4, false));
         }
 
         @Override

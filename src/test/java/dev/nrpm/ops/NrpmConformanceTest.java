@@ -230,7 +230,7 @@ class NrpmConformanceTest {
                     bias ? values(o, 0.5, false) : null, {(float) rnd.uniform(0, 1)}};
                 int[][] shapes = {{b, d}, {o, d}, {o}, {1}};
                 compare("dense " + fn + " K=" + k + " B=" + b + " D=" + d + " O=" + o + " sparse=" + sparse
-                        + " eps=" + spec.eps(), fast, vals, shapes, (x, w, bb, l) -> Ops.nrpmLinear(spec, x, w, bb, l));
+                        + " eps=" + spec.eps(), fast, vals, shapes, (x, w, bb, l) -> Ops.nrpmDense(spec, x, w, bb, l));
             }
         }
     }
@@ -291,7 +291,7 @@ class NrpmConformanceTest {
                 {(float) rnd.uniform(0, 1)}};
             int[][] shapes = {{b, d}, {o, d}, {o}, {1}};
             compare("dense " + fn + " K=" + k + " B=" + b + " D=" + d + " O=" + o + " sparse=" + sparse, fast, vals, shapes,
-                    (x, w, bb, l) -> Ops.nrpmLinear(spec, x, w, bb, l));
+                    (x, w, bb, l) -> Ops.nrpmDense(spec, x, w, bb, l));
         }
     }
 
@@ -306,9 +306,9 @@ class NrpmConformanceTest {
         Tensor x = Tensor.of(fast, values(b * d, 1, false), b, d);
         Tensor w = Tensor.of(fast, values(o * d, 0.1, false), o, d);
         Tensor bias = Tensor.of(fast, values(o, 1, false), o);
-        Tensor lpm = Ops.linear(x, w, bias);
+        Tensor lpm = Ops.dense(x, w, bias);
         NrpmSpec unit = new NrpmSpec(rnd.between(1, 5), 1e-3f, WeightFunction.HUBER, 4f, 1e9f);
-        Tensor nrpm = Ops.nrpmLinear(unit, x, w, bias, Tensor.scalar(fast, 0f));
+        Tensor nrpm = Ops.nrpmDense(unit, x, w, bias, Tensor.scalar(fast, 0f));
         Approx.assertClose("unit weights " + rnd.tag(), lpm.toFloatArray(), nrpm.toFloatArray(), 1e-4, 1e-4);
     }
 
@@ -331,7 +331,7 @@ class NrpmConformanceTest {
                     Tensor x = Tensor.of(fast, xv, b, d).requiresGrad(true);
                     Tensor w = Tensor.of(fast, wv, o, d).requiresGrad(true);
                     Tensor l = Tensor.scalar(fast, 0.3f).requiresGrad(true);
-                    Tensor y = Ops.nrpmLinear(spec, x, w, null, l);
+                    Tensor y = Ops.nrpmDense(spec, x, w, null, l);
                     Ops.sum(y).backward();
                     for (Tensor t : new Tensor[] {y, x.grad(), w.grad(), l.grad()}) {
                         for (float v : t.toFloatArray()) {
@@ -370,7 +370,7 @@ class NrpmConformanceTest {
         int b = (int) Math.ceil(1.5 * Runtime.getRuntime().maxMemory() / (4.0 * o * d));
         Tensor x = Tensor.of(fast, values(b * d, 1, true), b, d).requiresGrad(true);
         Tensor w = Tensor.of(fast, values(o * d, 0.01, false), o, d).requiresGrad(true);
-        Tensor y = Ops.nrpmLinear(PatternMatching.nrpm(1, 1e-3f, 0.5f).spec(), x, w, null, Tensor.scalar(fast, 0.5f));
+        Tensor y = Ops.nrpmDense(PatternMatching.nrpm(1, 1e-3f, 0.5f).spec(), x, w, null, Tensor.scalar(fast, 0.5f));
         Ops.sum(y).backward();
         assertFalse(Float.isNaN(x.grad().toFloatArray()[0]));
         assertFalse(Float.isNaN(w.grad().toFloatArray()[0]));

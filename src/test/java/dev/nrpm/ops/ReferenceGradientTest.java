@@ -26,14 +26,14 @@ class ReferenceGradientTest {
     private final TestRandom rnd = new TestRandom();
 
     @RepeatedTest(3)
-    void linear() {
+    void dense() {
         int b = rnd.between(1, 4);
         int d = rnd.between(1, 7);
         int o = rnd.between(1, 5);
-        GradCheck.check("linear", rnd, ref,
+        GradCheck.check("dense", rnd, ref,
                 new double[][] {gaussian(rnd, b * d, 1), gaussian(rnd, o * d, 1), gaussian(rnd, o, 1)},
                 new int[][] {{b, d}, {o, d}, {o}},
-                t -> Ops.linear(t[0], t[1], t[2]), 40, TOL);
+                t -> Ops.dense(t[0], t[1], t[2]), 40, TOL);
     }
 
     @RepeatedTest(3)
@@ -54,17 +54,17 @@ class ReferenceGradientTest {
 
     @ParameterizedTest
     @EnumSource(WeightFunction.class)
-    void nrpmLinear(WeightFunction fn) {
+    void nrpmDense(WeightFunction fn) {
         for (int k : new int[] {0, 1, 3}) {
             int b = rnd.between(1, 3);
             int d = rnd.between(1, 9);
             int o = rnd.between(1, 4);
             NrpmSpec spec = spec(fn, k);
             double lambda = rnd.uniform(0.1, 0.9);
-            GradCheck.check("nrpm linear " + fn + " K=" + k + " D=" + d, rnd, ref,
+            GradCheck.check("nrpm dense " + fn + " K=" + k + " D=" + d, rnd, ref,
                     new double[][] {gaussian(rnd, b * d, 1), gaussian(rnd, o * d, 1), gaussian(rnd, o, 1), {lambda}},
                     new int[][] {{b, d}, {o, d}, {o}, {1}},
-                    t -> Ops.nrpmLinear(spec, t[0], t[1], t[2], t[3]), 30, TOL);
+                    t -> Ops.nrpmDense(spec, t[0], t[1], t[2], t[3]), 30, TOL);
         }
     }
 

@@ -29,7 +29,7 @@ class MaterializedNrpmTest {
             float[] w = rnd.normal(o * d, 0.3);
             float[] bias = rnd.normal(o, 1);
             float[] got = MaterializedNrpm.dense(spec, b, d, o, x, w, lambda, bias);
-            float[] want = Ops.nrpmLinear(spec, Tensor.of(ref, x, b, d), Tensor.of(ref, w, o, d),
+            float[] want = Ops.nrpmDense(spec, Tensor.of(ref, x, b, d), Tensor.of(ref, w, o, d),
                     Tensor.of(ref, bias, o), Tensor.scalar(ref, lambda)).toFloatArray();
             Approx.assertClose("materialized dense " + fn + " " + rnd.tag(), want, got, 1e-4, 1e-3);
 

@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonObject;
 import dev.nrpm.backend.Backend;
 import dev.nrpm.backend.Backends;
-import dev.nrpm.nn.Linear;
+import dev.nrpm.nn.Dense;
 import dev.nrpm.nn.MatchingLayer;
 import dev.nrpm.nn.Module;
 import dev.nrpm.nn.Sequential;
@@ -158,7 +158,7 @@ class ModelCheckpointTest {
             assertEquals(PatternMatching.lpm(), layer(wider, "fc1").patternMatching(), "settings changed before the check");
             assertArrayEquals(before, wider.stateDict().get("fc2.weight").toDoubleArray());
         }
-        try (Sequential other = new Sequential().add("fc1", new Linear(TestModels.init(4), 6, 4, true))) {
+        try (Sequential other = new Sequential().add("fc1", new Dense(TestModels.init(4), 6, 4, true))) {
             CheckpointException e = assertThrows(CheckpointException.class, () -> ck.restoreInto(other));
             assertTrue(e.getMessage().contains("the checkpoint has a setting for 'fc2', which is no dense or conv layer"),
                     e.getMessage());

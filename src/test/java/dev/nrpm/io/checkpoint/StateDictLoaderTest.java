@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.nrpm.error.InvalidSettingException;
-import dev.nrpm.nn.Linear;
+import dev.nrpm.nn.Dense;
 import dev.nrpm.nn.MatchingLayer;
 import dev.nrpm.nn.Module;
 import dev.nrpm.nn.Sequential;
@@ -84,9 +84,9 @@ class StateDictLoaderTest {
     void missingAndUnexpectedKeys() {
         Map<String, HostTensor> sd = TorchReader.read(torch("zip_mlp.pth")).stateDict();
         try (Sequential twoLayers = new Sequential()) {
-            twoLayers.add("fc1", new Linear(TestModels.init(4), 6, 4, true))
-                    .add("fc2", new Linear(TestModels.init(5), 4, 3, true))
-                    .add("head", new Linear(TestModels.init(6), 3, 2, false));
+            twoLayers.add("fc1", new Dense(TestModels.init(4), 6, 4, true))
+                    .add("fc2", new Dense(TestModels.init(5), 4, 3, true))
+                    .add("head", new Dense(TestModels.init(6), 3, 2, false));
             CheckpointException e = assertThrows(CheckpointException.class,
                     () -> StateDictLoader.loadPyTorch(twoLayers, sd, "src"));
             String m = e.getMessage();
@@ -103,7 +103,7 @@ class StateDictLoaderTest {
         Map<String, HostTensor> sd = new LinkedHashMap<>();
         sd.put("fc1.weight", HostTensor.ofFloats(new float[6], 3, 2));
         sd.put("fc1.robust_sum.lmbd", HostTensor.ofFloats(new float[] {0.5f, 0.5f}, 2));
-        try (Sequential model = new Sequential().add("fc1", new Linear(TestModels.init(7), 2, 3, false))) {
+        try (Sequential model = new Sequential().add("fc1", new Dense(TestModels.init(7), 2, 3, false))) {
             assertMessage(model, sd, "lambda 'fc1.robust_sum.lmbd' should be one float, has float32 shape [2]");
             sd.put("fc1.robust_sum.lmbd", HostTensor.ofFloats(new float[] {0.5f}, 1));
             sd.put("fc1.robust_sum.beta", HostTensor.ofFloats(new float[] {0.0f}, 1));
@@ -118,7 +118,7 @@ class StateDictLoaderTest {
 
     @Test
     void integerValuesForAFloatParameterAndDuplicateKeys() {
-        try (Sequential model = new Sequential().add("fc1", new Linear(TestModels.init(9), 2, 1, false))) {
+        try (Sequential model = new Sequential().add("fc1", new Dense(TestModels.init(9), 2, 1, false))) {
             Map<String, HostTensor> sd = new LinkedHashMap<>();
             sd.put("fc1.weight", HostTensor.ofLongs(new long[] {1, 2}, 1, 2));
             assertMessage(model, sd, "'fc1.weight' is int64 in the checkpoint, the model needs floating point values");
@@ -164,7 +164,7 @@ class StateDictLoaderTest {
 
     @Test
     void aModelThatIsItselfOneLayer() {
-        try (Linear model = new Linear(TestModels.init(12), 2, 1, true)) {
+        try (Dense model = new Dense(TestModels.init(12), 2, 1, true)) {
             model.setPatternMatching(PatternMatching.nrpm(1, 1e-3f, 0.5f).withLambda(LambdaMode.LEARNABLE, 0.5f));
             Map<String, HostTensor> sd = new LinkedHashMap<>();
             sd.put("weight", HostTensor.ofFloats(new float[] {1, 2}, 1, 2));

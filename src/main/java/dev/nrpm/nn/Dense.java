@@ -1,16 +1,16 @@
 package dev.nrpm.nn;
 
 import dev.nrpm.backend.Backend;
-import dev.nrpm.ops.LinearOp;
-import dev.nrpm.ops.NrpmLinearOp;
+import dev.nrpm.ops.DenseOp;
+import dev.nrpm.ops.NrpmDenseOp;
 import dev.nrpm.tensor.Tensor;
 
-/** Dense layer: x (B, in) to (B, out), weight (out, in), bias (out); LPM or NRPM. */
-public final class Linear extends MatchingLayer {
+/** Dense layer (PyTorch's nn.Linear, same parameter names): x (B, in) to (B, out), weight (out, in), bias (out); LPM or NRPM. */
+public final class Dense extends MatchingLayer {
     private final int in;
     private final int out;
 
-    public Linear(ParamInit init, int in, int out, boolean bias) {
+    public Dense(ParamInit init, int in, int out, boolean bias) {
         this.in = in;
         this.out = out;
         float bound = (float) (1.0 / Math.sqrt(in));
@@ -23,9 +23,9 @@ public final class Linear extends MatchingLayer {
     @Override
     public Tensor forward(Tensor x) {
         if (activePatternMatching().isLpm()) {
-            return NonFiniteTrace.layerOutput(this, LinearOp.apply(site(), x, param("weight"), param("bias")));
+            return NonFiniteTrace.layerOutput(this, DenseOp.apply(site(), x, param("weight"), param("bias")));
         }
-        return NonFiniteTrace.layerOutput(this, NrpmLinearOp.apply(site(), activePatternMatching().spec(), x,
+        return NonFiniteTrace.layerOutput(this, NrpmDenseOp.apply(site(), activePatternMatching().spec(), x,
                 param("weight"), param("bias"), lambdaTensor()));
     }
 
@@ -52,6 +52,6 @@ public final class Linear extends MatchingLayer {
 
     @Override
     public String toString() {
-        return "Linear(" + in + " -> " + out + ", " + patternMatching() + ")";
+        return "Dense(" + in + " -> " + out + ", " + patternMatching() + ")";
     }
 }

@@ -7,8 +7,8 @@ import dev.nrpm.tensor.GradSink;
 import dev.nrpm.tensor.Tensor;
 
 /** Dense LPM: y (B, O) = x (B, D) w^T (O, D) + b (O). */
-public final class LinearOp {
-    private LinearOp() {
+public final class DenseOp {
+    private DenseOp() {
     }
 
     public static Tensor apply(String site, Tensor x, Tensor w, Tensor b) {
@@ -29,7 +29,7 @@ public final class LinearOp {
         if (b != null) {
             be.addChannels(b.buffer(), 1f, y, batch, out, 1);
         }
-        return Autograd.record(Tensor.wrap(be, y, batch, out), "linear",
+        return Autograd.record(Tensor.wrap(be, y, batch, out), "dense",
                 g -> backward(be, batch, in, out, x, w, b, g), x, w, b);
     }
 

@@ -12,8 +12,8 @@ import dev.nrpm.tensor.Tensor;
  * z_LPM = x (B, D) w^T (O, D). The LPM sum is a matrix product; the K reweighting steps run in the
  * backend's fused NRPM kernel, which keeps only (3K + 1) values per output for the backward pass.
  */
-public final class NrpmLinearOp {
-    private NrpmLinearOp() {
+public final class NrpmDenseOp {
+    private NrpmDenseOp() {
     }
 
     public static Tensor apply(String site, NrpmSpec spec, Tensor x, Tensor w, Tensor b, Tensor lambda) {
@@ -40,7 +40,7 @@ public final class NrpmLinearOp {
         Buffer state = record ? be.allocateUninitialized(spec.stateLength(n)) : null;
         be.nrpmDense(spec, batch, in, out, x.buffer(), w.buffer(), b == null ? null : b.buffer(),
                 lambda.buffer(), y, state);
-        return Autograd.record(Tensor.wrap(be, y, batch, out), "nrpm_linear", g -> {
+        return Autograd.record(Tensor.wrap(be, y, batch, out), "nrpm_dense", g -> {
             GradSink gx = x.gradSink();   // x and w take the LPM sum's share too: one backward pass
             be.nrpmDenseBackward(spec, batch, in, out, x.buffer(), w.buffer(), lambda.buffer(), state, g,
                     gx.buffer(), gx.accumulate(), w.gradTarget(), lambda.gradTarget());
