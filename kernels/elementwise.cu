@@ -9,7 +9,7 @@
 //   v, s, out (channels)
 //
 // Launch shapes (kernels/README.md):
-//   map_fwd, zip_fwd, axpby, affine_clamp, count_nonfinite, sgd_step, dropout,
+//   map_unary, zip_binary, axpby, affine_clamp, count_nonfinite, sgd_step, dropout,
 //   random_uniform, random_normal           1-D over n: block 256, grid min(ceil(n/256), 4096)
 //   add_channels, mul_channels              1-D over outer*channels*inner
 //   sum_channels                            grid channels, block 256 (one block per channel)
@@ -120,7 +120,7 @@ __device__ __forceinline__ long long channel_offset(long long j, int channels, i
 }  // namespace nrpm_elementwise
 
 // y = f(x), f the UnaryOp of code op. x and y may be the same buffer.
-NRPM_KERNEL void map_fwd(int op, const float* x, float* y, long long n) {
+NRPM_KERNEL void map_unary(int op, const float* x, float* y, long long n) {
     using namespace nrpm_elementwise;
     switch (op) {
         case UNARY_SIGN: map_loop<UNARY_SIGN>(x, y, n); break;
@@ -134,7 +134,7 @@ NRPM_KERNEL void map_fwd(int op, const float* x, float* y, long long n) {
 }
 
 // y = f(a, b), f the BinaryOp of code op. y may alias a or b.
-NRPM_KERNEL void zip_fwd(int op, const float* a, const float* b, float* y, long long n) {
+NRPM_KERNEL void zip_binary(int op, const float* a, const float* b, float* y, long long n) {
     using namespace nrpm_elementwise;
     switch (op) {
         case BINARY_ADD: zip_loop<BINARY_ADD>(a, b, y, n); break;

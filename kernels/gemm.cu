@@ -9,7 +9,7 @@
 //   op(B) (k, n): B stored (k, n), or (n, k) when transB
 // C is not read when beta == 0.
 //
-// Launch: gemm_fwd  block 256, grid (ceil(n/64), ceil(m/64)).
+// Launch: gemm  block 256, grid (ceil(n/64), ceil(m/64)).
 //
 // Scheme: each block computes one 64x64 tile of C. Thread t is (tx, ty) = (t % 16, t / 16) and
 // accumulates the 4x4 micro-tile rows 4ty..4ty+3, columns 4tx..4tx+3 in registers. K advances in
@@ -107,7 +107,7 @@ __device__ __forceinline__ void gemm_tile(int m, int n, int k, float alpha, cons
 }  // namespace nrpm_gemm
 
 // C (m, n) = alpha op(A) op(B) + beta C; block 256, grid (ceil(n/64), ceil(m/64)).
-NRPM_KERNEL void gemm_fwd(int transA, int transB, int m, int n, int k, float alpha, const float* A, const float* B, float beta, float* C) {
+NRPM_KERNEL void gemm(int transA, int transB, int m, int n, int k, float alpha, const float* A, const float* B, float beta, float* C) {
     using namespace nrpm_gemm;
     __shared__ __align__(16) Stage sh;
     if (transA) {

@@ -27,11 +27,11 @@ final class CudaElementwise {
     }
 
     void map(UnaryOp op, Buffer x, Buffer y, long n) {
-        l.launch1d("map_fwd", n, op.code(), l.p(x), l.p(y), n);
+        l.launch1d("map_unary", n, op.code(), l.p(x), l.p(y), n);
     }
 
     void zip(BinaryOp op, Buffer a, Buffer b, Buffer y, long n) {
-        l.launch1d("zip_fwd", n, op.code(), l.p(a), l.p(b), l.p(y), n);
+        l.launch1d("zip_binary", n, op.code(), l.p(a), l.p(b), l.p(y), n);
     }
 
     void axpby(float alpha, Buffer x, float beta, Buffer y, long n) {

@@ -20,7 +20,7 @@ final class CudaGemm {
         if (k > 0 && l.device.vendorGemm(transA, transB, m, n, k, alpha, l.p(a), l.p(b), beta, l.p(c))) {
             return;
         }
-        l.launch2d("gemm_fwd", tiles(n), tiles(m), transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, l.p(a), l.p(b),
+        l.launch2d("gemm", tiles(n), tiles(m), transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, l.p(a), l.p(b),
                 beta, l.p(c));
     }
 }

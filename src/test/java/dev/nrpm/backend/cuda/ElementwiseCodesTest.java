@@ -56,13 +56,13 @@ class ElementwiseCodesTest {
         DevicePointer x = device.alloc(4 * n);
         DevicePointer y = device.alloc(4 * n);
         device.copyIn(x, new float[] {0.5f, -1f, 2f, 3f, -0.25f}, (int) n);
-        CudaError map = assertThrows(CudaError.class, () -> device.launch("map_fwd", 1, 1, 1, 256, 1, 1,
+        CudaError map = assertThrows(CudaError.class, () -> device.launch("map_unary", 1, 1, 1, 256, 1, 1,
                 UnaryOp.values().length + 3, x, y, n));
         assertTrue(map.getMessage().contains("trap"), map.getMessage());
-        CudaError zip = assertThrows(CudaError.class, () -> device.launch("zip_fwd", 1, 1, 1, 256, 1, 1,
+        CudaError zip = assertThrows(CudaError.class, () -> device.launch("zip_binary", 1, 1, 1, 256, 1, 1,
                 -1, x, x, y, n));
         assertTrue(zip.getMessage().contains("trap"), zip.getMessage());
-        device.launch("map_fwd", 1, 1, 1, 256, 1, 1, UnaryOp.SQUARE.code(), x, y, n);
+        device.launch("map_unary", 1, 1, 1, 256, 1, 1, UnaryOp.SQUARE.code(), x, y, n);
         float[] out = new float[(int) n];
         device.copyOut(y, out, (int) n);
         assertEquals(4f, out[2]);
