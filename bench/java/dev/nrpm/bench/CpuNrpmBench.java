@@ -1,6 +1,6 @@
 package dev.nrpm.bench;
 
-import dev.nrpm.autograd.GradMode;
+import dev.nrpm.tensor.GradMode;
 import dev.nrpm.backend.Backend;
 import dev.nrpm.backend.Backends;
 import dev.nrpm.backend.ConvGeometry;

@@ -1,6 +1,6 @@
 package dev.nrpm.attack;
 
-import dev.nrpm.autograd.GradMode;
+import dev.nrpm.tensor.GradMode;
 import dev.nrpm.backend.Backend;
 import dev.nrpm.backend.MemoryScope;
 import dev.nrpm.nn.FrozenParameters;

@@ -1,6 +1,6 @@
 package dev.nrpm.eval;
 
-import dev.nrpm.autograd.GradMode;
+import dev.nrpm.tensor.GradMode;
 import dev.nrpm.nn.NonFiniteTrace;
 import dev.nrpm.nn.Module;
 import dev.nrpm.tensor.Tensor;

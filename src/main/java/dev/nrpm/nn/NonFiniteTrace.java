@@ -1,6 +1,6 @@
 package dev.nrpm.nn;
 
-import dev.nrpm.autograd.GradMode;
+import dev.nrpm.tensor.GradMode;
 import dev.nrpm.backend.MemoryScope;
 import dev.nrpm.error.NonFiniteException;
 import dev.nrpm.tensor.Tensor;

@@ -1,6 +1,6 @@
 package dev.nrpm.ops;
 
-import dev.nrpm.autograd.Autograd;
+import dev.nrpm.tensor.Autograd;
 import dev.nrpm.backend.Backend;
 import dev.nrpm.backend.Buffer;
 import dev.nrpm.error.ShapeException;

@@ -1,6 +1,6 @@
 package dev.nrpm.optim;
 
-import dev.nrpm.autograd.GradMode;
+import dev.nrpm.tensor.GradMode;
 import dev.nrpm.backend.Backend;
 import dev.nrpm.backend.Buffer;
 import dev.nrpm.error.InvalidSettingException;

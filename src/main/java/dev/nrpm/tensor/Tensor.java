@@ -1,7 +1,5 @@
 package dev.nrpm.tensor;
 
-import dev.nrpm.autograd.Autograd;
-import dev.nrpm.autograd.GradNode;
 import dev.nrpm.backend.Backend;
 import dev.nrpm.backend.Buffer;
 import dev.nrpm.backend.MemoryScope;
@@ -173,7 +171,7 @@ public final class Tensor implements AutoCloseable {
         return this;
     }
 
-    public boolean retainsGrad() {
+    boolean retainsGrad() {
         return retainGrad || isLeaf() && requiresGrad;
     }
 
@@ -242,24 +240,24 @@ public final class Tensor implements AutoCloseable {
         Autograd.backward(this, seed);
     }
 
-    public GradNode node() {
+    GradNode node() {
         return node;
     }
 
     /** Called by {@link Autograd#record}: this tensor is the output of a recorded operation. */
-    public void attachNode(GradNode creator) {
+    void attachNode(GradNode creator) {
         this.node = creator;
         this.requiresGrad = true;
     }
 
     /** Called by {@link Autograd#backward} once the node's rule has run. */
-    public void detachNode() {
+    void detachNode() {
         this.node = null;
         this.graphFreed = true;
     }
 
     /** True for a result whose graph a backward pass has consumed: it cannot be differentiated again. */
-    public boolean graphFreed() {
+    boolean graphFreed() {
         return graphFreed;
     }
 

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.nrpm.autograd.GradMode;
+import dev.nrpm.tensor.GradMode;
 import dev.nrpm.backend.Backend;
 import dev.nrpm.backend.Backends;
 import dev.nrpm.error.NonFiniteException;

@@ -121,7 +121,7 @@ class PatternMatchingLayerTest {
             double[] losses = new double[2];
             for (int i = 0; i < 2; i++) {
                 raw.assign(Tensor.of(ref, new double[] {v + (i == 0 ? h : -h)}, 1));
-                try (var g = dev.nrpm.autograd.GradMode.noGrad()) {
+                try (var g = dev.nrpm.tensor.GradMode.noGrad()) {
                     losses[i] = Ops.sum(Ops.mul(net.forward(x), seed)).toDoubleArray()[0];
                 }
             }

@@ -130,7 +130,7 @@ class NrpmConformanceTest {
      */
     private void compare(String what, Backend fast, float[][] vals, int[][] shapes, Layer layer) {
         Tensor probe;
-        try (var g = dev.nrpm.autograd.GradMode.noGrad()) {
+        try (var g = dev.nrpm.tensor.GradMode.noGrad()) {
             Tensor[] t = leaves(ref, vals, shapes);
             probe = layer.apply(t[0], t[1], t[2], t[3]);
         }

@@ -3,7 +3,7 @@ package dev.nrpm.testing;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.nrpm.autograd.GradMode;
+import dev.nrpm.tensor.GradMode;
 import dev.nrpm.backend.Backend;
 import dev.nrpm.ops.Ops;
 import dev.nrpm.tensor.Tensor;

@@ -1,4 +1,4 @@
-package dev.nrpm.autograd;
+package dev.nrpm.tensor;
 
 /** Whether operations record the graph for backward on this thread (on by default). */
 public final class GradMode {

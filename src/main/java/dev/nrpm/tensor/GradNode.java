@@ -1,9 +1,8 @@
-package dev.nrpm.autograd;
+package dev.nrpm.tensor;
 
-import dev.nrpm.tensor.Tensor;
 
 /** The record of how a tensor was made: its inputs and the rule that sends its gradient to them. */
-public final class GradNode {
+final class GradNode {
     private final String op;
     private final Tensor[] inputs;
     private final BackwardFn fn;
@@ -14,11 +13,11 @@ public final class GradNode {
         this.fn = fn;
     }
 
-    public String op() {
+    String op() {
         return op;
     }
 
-    public Tensor[] inputs() {
+    Tensor[] inputs() {
         return inputs;
     }
 

@@ -1,9 +1,8 @@
-package dev.nrpm.autograd;
+package dev.nrpm.tensor;
 
 import dev.nrpm.backend.Backend;
 import dev.nrpm.backend.Buffer;
 import dev.nrpm.error.NrpmException;
-import dev.nrpm.tensor.Tensor;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;

@@ -1,4 +1,4 @@
-package dev.nrpm.autograd;
+package dev.nrpm.tensor;
 
 import dev.nrpm.backend.Buffer;
 

@@ -1,2 +1,0 @@
-/** Reverse-mode autodiff: nodes with backward closures, a topological sweep, grad mode. */
-package dev.nrpm.autograd;
