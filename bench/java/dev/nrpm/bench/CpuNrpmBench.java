@@ -3,6 +3,7 @@ package dev.nrpm.bench;
 import dev.nrpm.tensor.GradMode;
 import dev.nrpm.backend.Backend;
 import dev.nrpm.backend.Backends;
+import dev.nrpm.backend.cpu.CpuBackend;
 import dev.nrpm.backend.ConvGeometry;
 import dev.nrpm.backend.MemoryScope;
 import dev.nrpm.backend.cpu.MaterializedNrpm;
@@ -55,6 +56,13 @@ public class CpuNrpmBench {
     @Param({"1", "3"})
     public int k;
 
+    /**
+     * The LPM convolution path (and NRPM's z0): auto = the cpu backend's (oneDNN where its build
+     * loaded), own = im2col + OpenBLAS and FewChannelConv. -p convPath=auto,own compares them.
+     */
+    @Param({"auto"})
+    public String convPath;
+
     private Backend cpu;
     private NrpmSpec spec;
     private boolean conv;
@@ -72,7 +80,11 @@ public class CpuNrpmBench {
 
     @Setup(Level.Trial)
     public void setUp() {
-        cpu = Backends.get("cpu");
+        cpu = switch (convPath) {
+            case "auto" -> Backends.get("cpu");
+            case "own" -> CpuBackend.withOwnConvolutions("cpu-own");
+            default -> throw new IllegalArgumentException("convPath: auto or own, got " + convPath);
+        };
         spec = NrpmSpec.l1(k, 1e-3f);
         String[] p = layer.split(":");
         conv = p[0].equals("conv");

@@ -3,6 +3,7 @@ package dev.nrpm.bench;
 import dev.nrpm.attack.PgdLinf;
 import dev.nrpm.backend.Backend;
 import dev.nrpm.backend.Backends;
+import dev.nrpm.backend.cpu.CpuBackend;
 import dev.nrpm.data.BatchLoader;
 import dev.nrpm.data.DataOptions;
 import dev.nrpm.data.Datasets;
@@ -34,6 +35,7 @@ import java.util.Locale;
  * <pre>
  * java -cp 'target/nrpm.jar:target/lib/*' dev.nrpm.bench.TrainStepBench --device cpu --width 8 --batch 128
  *      [--k 1,3] [--steps 3] [--modes clean,pgd7] [--pm lpm,nrpm]
+ * (--device cpu-own: the CPU backend with its own LPM convolutions instead of oneDNN's)
  * </pre>
  */
 public final class TrainStepBench {
@@ -64,7 +66,8 @@ public final class TrainStepBench {
         }
         Backend be;
         try {
-            be = Backends.get(device);
+            // cpu-own: the CPU backend with its own convolutions, not oneDNN's (side-by-side runs)
+            be = device.equals("cpu-own") ? CpuBackend.withOwnConvolutions("cpu-own") : Backends.get(device);
         } catch (dev.nrpm.error.BackendException e) {
             System.err.println("TrainStepBench: " + e.getMessage());
             System.exit(2);

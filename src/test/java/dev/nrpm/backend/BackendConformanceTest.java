@@ -185,6 +185,30 @@ class BackendConformanceTest {
     }
 
     /**
+     * The convolutions the models run, small: ResNet-18's stem (3 channels), its 3x3 stride-2
+     * downsampling and 1x1 stride-2 shortcut on an odd-sized map, LeNet's 5x5 convolutions (1 input
+     * channel, no padding), a 1x1 stride-1 layer and a 5x5 "same" one; every gradient request.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("backends")
+    void conv2dModelShapes(String name) {
+        Backend fast = TestBackends.require(name);
+        ConvGeometry[] shapes = {
+            new ConvGeometry(3, 3, 16, 16, 8, 3, 3, 1, 1, 1, 1),     // ResNet stem
+            new ConvGeometry(2, 8, 9, 9, 16, 3, 3, 2, 2, 1, 1),      // 3x3 stride 2, odd map
+            new ConvGeometry(2, 8, 9, 9, 16, 1, 1, 2, 2, 0, 0),      // 1x1 stride-2 shortcut
+            new ConvGeometry(3, 1, 28, 28, 6, 5, 5, 1, 1, 0, 0),     // LeNet conv1
+            new ConvGeometry(3, 6, 12, 12, 16, 5, 5, 1, 1, 0, 0),    // LeNet conv2
+            new ConvGeometry(2, 5, 7, 6, 3, 1, 1, 1, 1, 0, 0),       // 1x1
+            new ConvGeometry(2, 4, 10, 11, 5, 5, 5, 1, 1, 2, 2),     // 5x5 same
+        };
+        for (int trial = 0; trial < shapes.length; trial++) {
+            int mode = trial % 3;          // both, input only, weight only
+            convForwardAndBackward(fast, shapes[trial], mode != 2, mode != 1, "(model shape, mode " + mode + ")");
+        }
+    }
+
+    /**
      * Weight gradients with a long reduction (batch x pixels) in a grid of one or two tiles: the cuda
      * backends split it over gridDim.z (split-K: each slice's share in a scratch, summed in slice
      * order by sum_slices), e.g. 8 slices on the emulator's 4 SMs for the first shape. The result

@@ -18,13 +18,14 @@ public final class TestBackends {
     }
 
     /**
-     * The fast backends the suites run on: cpu, cuda, and cuda-emu (the CUDA kernels on the CPU
+     * The fast backends the suites run on: cpu, cpu-java (its own convolutions, not oneDNN's), cuda,
+     * and cuda-emu (the CUDA kernels on the CPU
      * emulator), or those listed in -Dnrpm.test.backends (comma-separated). Surefire's
      * "fake-driver" execution lists only cuda, which there is JCuda on kernels/emu's fake driver.
      */
     public static Stream<String> selected() {
         String only = System.getProperty("nrpm.test.backends", "");
-        Stream<String> all = Stream.of("cpu", "cuda", "cuda-emu");
+        Stream<String> all = Stream.of("cpu", "cpu-java", "cuda", "cuda-emu");
         if (only.isBlank()) {
             return all;
         }

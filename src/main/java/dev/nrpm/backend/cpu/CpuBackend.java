@@ -10,13 +10,45 @@ import dev.nrpm.backend.UnaryOp;
 import dev.nrpm.error.NrpmException;
 import dev.nrpm.error.ShapeException;
 import dev.nrpm.matching.NrpmSpec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** float32 on the heap; see the package documentation for which work goes where. */
 public final class CpuBackend implements Backend {
+    private static final Logger LOG = LoggerFactory.getLogger(CpuBackend.class);
+
+    static {
+        Nd4jNatives.select();
+    }
+
+    private final String name;
+    /** LPM convolutions (and NRPM's z0) on oneDNN rather than {@link CpuConv}. */
+    private final boolean oneDnnConv;
+
+    /** The "cpu" backend: LPM convolutions on oneDNN where ND4J loaded its oneDNN build. */
+    public CpuBackend() {
+        this("cpu", Nd4jNatives.oneDnnLoaded());
+    }
+
+    /**
+     * A CPU backend with our own LPM convolutions (im2col + OpenBLAS, FewChannelConv) whatever
+     * native build loaded: the path of a machine without AVX2, for tests and side-by-side benchmarks.
+     */
+    public static CpuBackend withOwnConvolutions(String name) {
+        return new CpuBackend(name, false);
+    }
+
+    /** A CPU backend with the given convolution path (tests run both). */
+    CpuBackend(String name, boolean oneDnnConv) {
+        this.name = name;
+        this.oneDnnConv = oneDnnConv;
+        LOG.debug("{} backend: LPM convolutions on {}", name,
+                oneDnnConv ? "oneDNN (libnd4j conv2d, linux-x86_64-onednn-avx2)" : "im2col + OpenBLAS and FewChannelConv");
+    }
 
     @Override
     public String name() {
-        return "cpu";
+        return name;
     }
 
     static float[] a(Buffer b) {
@@ -141,16 +173,37 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void conv2d(ConvGeometry g, Buffer x, Buffer w, Buffer y) {
-        CpuConv.forward(g, a(x), a(w), a(y));
+        convForward(g, a(x), a(w), a(y));
+    }
+
+    private void convForward(ConvGeometry g, float[] x, float[] w, float[] y) {
+        if (oneDnnConv) {
+            OneDnnConv.forward(g, x, w, y);
+        } else {
+            CpuConv.forward(g, x, w, y);
+        }
+    }
+
+    /** gx: added into when accumulateGx, else written over; gw: added into. */
+    private void convBackward(ConvGeometry g, float[] x, float[] w, float[] gy, float[] gx, boolean accumulateGx,
+                              float[] gw) {
+        if (gx == null && gw == null) {
+            return;
+        }
+        if (oneDnnConv) {
+            OneDnnConv.backward(g, x, w, gy, gx, accumulateGx, gw);
+        } else {
+            if (gx != null && !accumulateGx) {
+                java.util.Arrays.fill(gx, 0f);
+            }
+            CpuConv.backward(g, x, w, gy, gx, gw);
+        }
     }
 
     @Override
     public void conv2dBackward(ConvGeometry g, Buffer x, Buffer w, Buffer gy, Buffer gx, boolean accumulateGx,
                                Buffer gw) {
-        if (gx == null && gw == null) {
-            return;
-        }
-        CpuConv.backward(g, a(x), a(w), a(gy), gradOut(gx, accumulateGx), orNull(gw));
+        convBackward(g, a(x), a(w), a(gy), orNull(gx), accumulateGx, orNull(gw));
     }
 
     // ------------------------------------------------------------------ pooling and batch norm
@@ -277,21 +330,19 @@ public final class CpuBackend implements Backend {
     @Override
     public void nrpmConv2d(NrpmSpec spec, ConvGeometry g, Buffer x, Buffer w, Buffer bias, Buffer lambda,
                            Buffer y, Buffer state) {
-        float[] z0 = new float[Math.toIntExact(g.outputSize())];   // the LPM sum, im2col and BLAS
-        CpuConv.forward(g, a(x), a(w), z0);
+        float[] z0 = new float[Math.toIntExact(g.outputSize())];   // the LPM sum
+        convForward(g, a(x), a(w), z0);
         FusedNrpmConv.forward(spec, g, a(x), a(w), orNull(bias), a(lambda)[0], z0, a(y), orNull(state));
     }
 
     @Override
     public void nrpmConv2dBackward(NrpmSpec spec, ConvGeometry g, Buffer x, Buffer w, Buffer lambda, Buffer state,
                                    Buffer gy, Buffer gx, boolean accumulateGx, Buffer gw, Buffer gLambda) {
-        float[] gxv = gradOut(gx, accumulateGx);
         if (spec.k() == 0) {   // plain LPM: y = conv2d(x, w) + b, lambda has no effect
-            if (gxv != null || gw != null) {
-                CpuConv.backward(g, a(x), a(w), a(gy), gxv, orNull(gw));
-            }
+            convBackward(g, a(x), a(w), a(gy), orNull(gx), accumulateGx, orNull(gw));
             return;
         }
+        float[] gxv = gradOut(gx, accumulateGx);
         FusedNrpmConv.backward(spec, g, a(x), a(w), a(lambda)[0], a(state), a(gy), gxv, orNull(gw), orNull(gLambda));
     }
 

@@ -13,6 +13,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * small next to the O(m n k) work.
  */
 final class Nd4jOps {
+    static {
+        Nd4jNatives.select();
+    }
+
     private Nd4jOps() {
     }
 
