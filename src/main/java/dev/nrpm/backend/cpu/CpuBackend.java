@@ -22,7 +22,12 @@ public final class CpuBackend implements Backend {
     }
 
     private final String name;
-    /** LPM convolutions (and NRPM's z0) on oneDNN rather than {@link CpuConv}. */
+    /**
+     * LPM convolutions (and NRPM's z0) on oneDNN rather than {@link CpuConv}: the forward and every
+     * backward that wants the weight gradient; a backward for gx alone of a layer that
+     * FewChannelConv suits stays ours (measured faster, bench/RESULTS.md "CPU: LPM convolutions on
+     * oneDNN").
+     */
     private final boolean oneDnnConv;
 
     /** The "cpu" backend: LPM convolutions on oneDNN where ND4J loaded its oneDNN build. */
@@ -190,7 +195,10 @@ public final class CpuBackend implements Backend {
         if (gx == null && gw == null) {
             return;
         }
-        if (oneDnnConv) {
+        // oneDNN's conv2d_bp computes both gradients whatever is asked; where only gx is, a "same"
+        // convolution with few input channels is faster on FewChannelConv (bench/RESULTS.md)
+        boolean own = !oneDnnConv || (gw == null && FewChannelConv.suitsInputGrad(g));
+        if (!own) {
             OneDnnConv.backward(g, x, w, gy, gx, accumulateGx, gw);
         } else {
             if (gx != null && !accumulateGx) {

@@ -13,18 +13,13 @@ final class CpuBatchNorm {
                 double s = 0;
                 for (int b = 0; b < n; b++) {
                     int base = (b * c + ch) * hw;
-                    for (int i = 0; i < hw; i++) {
-                        s += x[base + i];
-                    }
+                    s += Sums.sum(x, base, base + hw);
                 }
                 double mean = s / m;
                 double sq = 0;
                 for (int b = 0; b < n; b++) {
                     int base = (b * c + ch) * hw;
-                    for (int i = 0; i < hw; i++) {
-                        double d = x[base + i] - mean;
-                        sq += d * d;
-                    }
+                    sq += Sums.squaredDeviations(x, base, base + hw, mean);
                 }
                 double var = sq / m;
                 float inv = (float) (1.0 / Math.sqrt(var + eps));
@@ -76,15 +71,15 @@ final class CpuBatchNorm {
             for (int ch = from; ch < to; ch++) {
                 float mu = mean[ch];
                 float inv = invStd[ch];
-                double sumGy = 0;
-                double sumGyXhat = 0;
-                for (int b = 0; b < n; b++) {
-                    int base = (b * c + ch) * hw;
-                    for (int i = 0; i < hw; i++) {
-                        sumGy += gy[base + i];
-                        sumGyXhat += gy[base + i] * ((x[base + i] - mu) * inv);
+                double[] sums = new double[2];
+                if (gGamma != null || gBeta != null || (gx != null && batchStats)) {   // eval-mode gx needs none
+                    for (int b = 0; b < n; b++) {
+                        int base = (b * c + ch) * hw;
+                        Sums.gradientSums(gy, x, base, base + hw, mu, inv, sums);
                     }
                 }
+                double sumGy = sums[0];
+                double sumGyXhat = sums[1];
                 if (gGamma != null) {
                     gGamma[ch] += (float) sumGyXhat;
                 }

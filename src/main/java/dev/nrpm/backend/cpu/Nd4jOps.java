@@ -1,16 +1,14 @@
 package dev.nrpm.backend.cpu;
 
-import dev.nrpm.backend.ConvGeometry;
 import dev.nrpm.error.BackendException;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * What ND4J does well for us: OpenBLAS SGEMM and libnd4j's im2col convolutions. Data is copied
- * between our heap arrays and ND4J's off-heap buffers on each call; that is O(inputs + outputs),
- * small next to the O(m n k) work.
+ * What ND4J does well for us: the matrix product (OpenBLAS SGEMM; oneDNN's in its oneDNN build).
+ * Data is copied between our heap arrays and reusable off-heap buffers on each call; that is
+ * O(inputs + outputs), small next to the O(m n k) work. Convolutions: {@link OneDnnConv}.
  */
 final class Nd4jOps {
     static {
@@ -29,13 +27,25 @@ final class Nd4jOps {
         }
     }
 
-    private static INDArray wrap(float[] data, long... shape) {
-        long n = 1;
-        for (long d : shape) {
-            n *= d;
+    /** Per thread: the A, B, C operands' off-heap arrays, grown as needed and reused. */
+    private static final ThreadLocal<INDArray[]> SCRATCH = ThreadLocal.withInitial(() -> new INDArray[3]);
+
+    /**
+     * A c-order (rows, cols) array over scratch slot's reusable off-heap memory, holding data's
+     * first rows * cols values when data is given. A bulk put into an existing array costs about
+     * 1/30 of creating one from a float[] (bench/RESULTS.md, "CPU: LPM convolutions on oneDNN").
+     */
+    private static INDArray scratch(int slot, float[] data, long rows, long cols) {
+        INDArray[] s = SCRATCH.get();
+        long n = rows * cols;
+        if (s[slot] == null || s[slot].length() < n) {
+            s[slot] = Nd4j.createUninitialized(DataType.FLOAT, Math.max(n, 1024));
         }
-        float[] exact = data.length == n ? data : java.util.Arrays.copyOf(data, (int) n);
-        return Nd4j.create(exact, shape, 'c');
+        INDArray a = Nd4j.create(s[slot].data(), new long[] {rows, cols}, new long[] {cols, 1}, 0, 'c');
+        if (data != null) {
+            a.data().asNioFloat().put(data, 0, (int) n);
+        }
+        return a;
     }
 
     private static void copyOut(INDArray src, float[] dst, int n) {
@@ -54,50 +64,10 @@ final class Nd4jOps {
             }
             return;
         }
-        INDArray am = transA ? wrap(a, k, m) : wrap(a, m, k);
-        INDArray bm = transB ? wrap(b, n, k) : wrap(b, k, n);
-        INDArray cm = beta == 0 ? Nd4j.createUninitialized(DataType.FLOAT, new long[] {m, n}, 'c') : wrap(c, m, n);
+        INDArray am = transA ? scratch(0, a, k, m) : scratch(0, a, m, k);
+        INDArray bm = transB ? scratch(1, b, n, k) : scratch(1, b, k, n);
+        INDArray cm = scratch(2, beta == 0 ? null : c, m, n);
         Nd4j.gemm(am, bm, cm, transA, transB, alpha, beta);
         copyOut(cm, c, m * n);
-    }
-
-    /** libnd4j's integer arguments for conv2d / conv2d_bp: explicit padding, NCHW, weights (O, C, kh, kw). */
-    private static int[] convArgs(ConvGeometry g) {
-        return new int[] {g.kH(), g.kW(), g.strideH(), g.strideW(), g.padH(), g.padW(), 1, 1,
-            0 /* padding as given */, 0 /* NCHW */, 1 /* weights OIYX */};
-    }
-
-    static void conv2d(ConvGeometry g, float[] x, float[] w, float[] y) {
-        INDArray in = wrap(x, g.batch(), g.inC(), g.inH(), g.inW());
-        INDArray wt = wrap(w, g.outC(), g.inC(), g.kH(), g.kW());
-        INDArray out = Nd4j.createUninitialized(DataType.FLOAT,
-                new long[] {g.batch(), g.outC(), g.outH(), g.outW()}, 'c');
-        Nd4j.exec(DynamicCustomOp.builder("conv2d").addInputs(in, wt).addOutputs(out)
-                .addIntegerArguments(convArgs(g)).build());
-        copyOut(out, y, (int) g.outputSize());
-    }
-
-    /** gx += dL/dx, gw += dL/dw (either may be null) via libnd4j's conv2d_bp. */
-    static void conv2dBackward(ConvGeometry g, float[] x, float[] w, float[] gy, float[] gx, float[] gw) {
-        INDArray in = wrap(x, g.batch(), g.inC(), g.inH(), g.inW());
-        INDArray wt = wrap(w, g.outC(), g.inC(), g.kH(), g.kW());
-        INDArray go = wrap(gy, g.batch(), g.outC(), g.outH(), g.outW());
-        INDArray gi = Nd4j.createUninitialized(DataType.FLOAT, new long[] {g.batch(), g.inC(), g.inH(), g.inW()}, 'c');
-        INDArray gwt = Nd4j.createUninitialized(DataType.FLOAT, new long[] {g.outC(), g.inC(), g.kH(), g.kW()}, 'c');
-        Nd4j.exec(DynamicCustomOp.builder("conv2d_bp").addInputs(in, wt, go).addOutputs(gi, gwt)
-                .addIntegerArguments(convArgs(g)).build());
-        if (gx != null) {
-            addInto(gi, gx, (int) g.inputSize());
-        }
-        if (gw != null) {
-            addInto(gwt, gw, (int) g.weightSize());
-        }
-    }
-
-    private static void addInto(INDArray src, float[] dst, int n) {
-        java.nio.FloatBuffer fb = src.data().asNioFloat();
-        for (int i = 0; i < n; i++) {
-            dst[i] += fb.get(i);
-        }
     }
 }
