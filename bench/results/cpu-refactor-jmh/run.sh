@@ -1,5 +1,7 @@
 #!/bin/bash
-# issue 13: CpuNrpmBench before (ec9a148) and after (HEAD), interleaved, same idle machine
+# issue 13: CpuNrpmBench before (ec9a148) and after (8e9ccf2), interleaved, same idle machine.
+# The jars: git worktree add /tmp/before ec9a148 && (cd /tmp/before && ./mvnw -q package -DskipTests);
+# the after jar likewise at 8e9ccf2, copied to /tmp/after-13.jar.
 cd /work/main
 L=dense:128:784:256,dense:128:64:10,conv:128:3:32:32:8:3:1:1,conv:128:8:32:32:16:3:2:1
 for round in 1 2; do

@@ -165,12 +165,8 @@ public final class CifarReader {
         try {
             checkLength(name, Files.size(file), strict);   // before allocating: the length may be absurd
             return parse(name, Files.readAllBytes(file), strict);
-        } catch (NoSuchFileException e) {
-            throw new DatasetUnavailableException(name + ": no such file: " + file, file.toAbsolutePath().getParent(),
-                    List.of(name), e);
         } catch (IOException e) {
-            throw new DatasetUnavailableException(name + ": cannot read " + file + " (" + dev.nrpm.error.IoErrors.describe(e) + ")",
-                    file.toAbsolutePath().getParent(), List.of(), e);
+            throw DatasetUnavailableException.reading(name, file, e);
         }
     }
 

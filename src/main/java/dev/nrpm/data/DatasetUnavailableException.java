@@ -1,7 +1,9 @@
 package dev.nrpm.data;
 
+import dev.nrpm.error.IoErrors;
 import dev.nrpm.error.NrpmException;
-
+import java.io.IOException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -20,6 +22,16 @@ public class DatasetUnavailableException extends NrpmException {
         super(message, cause);
         this.directory = directory;
         this.missingFiles = List.copyOf(missingFiles);
+    }
+
+    /** The data file named name at file could not be read: missing, or unreadable for the reason e gives. */
+    static DatasetUnavailableException reading(String name, Path file, IOException e) {
+        Path directory = file.toAbsolutePath().getParent();
+        if (e instanceof NoSuchFileException) {
+            return new DatasetUnavailableException(name + ": no such file: " + file, directory, List.of(name), e);
+        }
+        return new DatasetUnavailableException(name + ": cannot read " + file + " (" + IoErrors.describe(e) + ")",
+                directory, List.of(), e);
     }
 
     /** The directory the files were looked for in, and where they should be put. */

@@ -49,12 +49,8 @@ final class IdxFile {
         } catch (EOFException | ZipException e) {
             // only GZIPInputStream throws these here: our own reads return short counts instead
             throw new DataFormatException(name + ": corrupt or truncated gzip data (" + dev.nrpm.error.IoErrors.describe(e) + ")", e);
-        } catch (NoSuchFileException e) {
-            throw new DatasetUnavailableException(name + ": no such file: " + file, file.toAbsolutePath().getParent(),
-                    List.of(name), e);
         } catch (IOException e) {
-            throw new DatasetUnavailableException(name + ": cannot read " + file + " (" + dev.nrpm.error.IoErrors.describe(e) + ")",
-                    file.toAbsolutePath().getParent(), List.of(), e);
+            throw DatasetUnavailableException.reading(name, file, e);
         }
     }
 

@@ -11,18 +11,23 @@ public final class DenseOp {
     private DenseOp() {
     }
 
-    public static Tensor apply(String site, Tensor x, Tensor w, Tensor b) {
-        Checks.sameBackend(x, w, b);
+    /** x (B, D), w (O, D), b (O) or null, named by site where they do not fit; shared with NrpmDenseOp. */
+    static void checkShapes(String site, Tensor x, Tensor w, Tensor b) {
         Checks.rank(site, "input", x, 2);
         Checks.rank(site, "weight", w, 2);
+        Checks.dim(site, "weight", w, 1, x.dim(1));
+        if (b != null) {
+            Checks.rank(site, "bias", b, 1);
+            Checks.dim(site, "bias", b, 0, w.dim(0));
+        }
+    }
+
+    public static Tensor apply(String site, Tensor x, Tensor w, Tensor b) {
+        Checks.sameBackend(x, w, b);
+        checkShapes(site, x, w, b);
         int batch = x.dim(0);
         int in = x.dim(1);
         int out = w.dim(0);
-        Checks.dim(site, "weight", w, 1, in);
-        if (b != null) {
-            Checks.rank(site, "bias", b, 1);
-            Checks.dim(site, "bias", b, 0, out);
-        }
         Backend be = x.backend();
         Buffer y = be.allocateUninitialized((long) batch * out);
         be.gemm(false, true, batch, out, in, 1f, x.buffer(), w.buffer(), 0f, y);

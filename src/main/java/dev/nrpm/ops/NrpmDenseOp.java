@@ -18,16 +18,10 @@ public final class NrpmDenseOp {
 
     public static Tensor apply(String site, NrpmSpec spec, Tensor x, Tensor w, Tensor b, Tensor lambda) {
         Checks.sameBackend(x, w, b, lambda);
-        Checks.rank(site, "input", x, 2);
-        Checks.rank(site, "weight", w, 2);
+        DenseOp.checkShapes(site, x, w, b);
         int batch = x.dim(0);
         int in = x.dim(1);
         int out = w.dim(0);
-        Checks.dim(site, "weight", w, 1, in);
-        if (b != null) {
-            Checks.rank(site, "bias", b, 1);
-            Checks.dim(site, "bias", b, 0, out);
-        }
         if (lambda.size() != 1) {
             throw new dev.nrpm.error.ShapeException(Checks.at(site) + "lambda must hold one value, got shape "
                     + lambda.shapeString());

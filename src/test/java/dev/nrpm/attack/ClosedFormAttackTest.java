@@ -86,10 +86,7 @@ class ClosedFormAttackTest {
         Backend be = TestBackends.require("cpu");
         int n = 40;
         LinearWorstCase lin = new LinearWorstCase(be, rnd, n, 2);
-        double[] dist = new double[n];
-        for (int i = 0; i < n; i++) {
-            dist[i] = lin.distanceToL2(i, 1 - lin.labels[i]);
-        }
+        double[] dist = l2DistancesToTheOtherClass(lin, n);
         java.util.Arrays.sort(dist);
         assertExact(new Apgd(Norm.L2, Apgd.Loss.CE, 100, 1, 1), lin, dist[n / 2], be, Norm.L2);
     }
@@ -105,10 +102,7 @@ class ClosedFormAttackTest {
         Backend be = TestBackends.require("cpu");
         int n = 40;
         LinearWorstCase lin = new LinearWorstCase(be, rnd, n, 2);
-        double[] dist = new double[n];
-        for (int i = 0; i < n; i++) {
-            dist[i] = lin.distanceToL2(i, 1 - lin.labels[i]);
-        }
+        double[] dist = l2DistancesToTheOtherClass(lin, n);
         double[] sorted = dist.clone();
         java.util.Arrays.sort(sorted);
         double eps = sorted[n / 2];
@@ -174,5 +168,14 @@ class ClosedFormAttackTest {
             assertTrue(found[i] <= exact * 1.01 + 1e-6, "FAB's minimal perturbation " + found[i]
                     + " vs exact distance " + exact + " (sample " + i + ", " + rnd.tag() + ")");
         }
+    }
+
+    /** Each sample's exact L2 distance to the other class's region (two classes). */
+    private static double[] l2DistancesToTheOtherClass(LinearWorstCase lin, int n) {
+        double[] dist = new double[n];
+        for (int i = 0; i < n; i++) {
+            dist[i] = lin.distanceToL2(i, 1 - lin.labels[i]);
+        }
+        return dist;
     }
 }

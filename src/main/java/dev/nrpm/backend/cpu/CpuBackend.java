@@ -23,10 +23,11 @@ public final class CpuBackend implements Backend {
 
     private final String name;
     /**
-     * LPM convolutions (and NRPM's z0) on oneDNN rather than {@link CpuConv}: the forward and every
-     * backward that wants the weight gradient; a backward for gx alone of a layer that
-     * FewChannelConv suits stays ours (measured faster, bench/RESULTS.md "CPU: LPM convolutions on
-     * oneDNN").
+     * LPM convolutions (and NRPM's z0) on oneDNN rather than {@link CpuConv}: every forward, and
+     * every backward except a layer with one input channel and a gx-only backward of a layer that
+     * FewChannelConv suits, which stay ours (measured faster: bench/RESULTS.md "CPU: LPM
+     * convolutions on oneDNN"). A fixed rule, not timed at run time, so that a run's numbers do not
+     * depend on which path won a race.
      */
     private final boolean oneDnnConv;
 
@@ -196,8 +197,9 @@ public final class CpuBackend implements Backend {
             return;
         }
         // oneDNN's conv2d_bp computes both gradients whatever is asked; where only gx is, a "same"
-        // convolution with few input channels is faster on FewChannelConv (bench/RESULTS.md)
-        boolean own = !oneDnnConv || (gw == null && FewChannelConv.suitsInputGrad(g));
+        // convolution with few input channels is faster on FewChannelConv, and with one input
+        // channel (LeNet's conv1) oneDNN's backward is 2-3x slower than ours (bench/RESULTS.md)
+        boolean own = !oneDnnConv || g.inC() == 1 || (gw == null && FewChannelConv.suitsInputGrad(g));
         if (!own) {
             OneDnnConv.backward(g, x, w, gy, gx, accumulateGx, gw);
         } else {

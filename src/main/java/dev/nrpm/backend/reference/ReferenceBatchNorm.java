@@ -37,18 +37,22 @@ final class ReferenceBatchNorm {
             }
             var /= m;
             double inv = 1.0 / Math.sqrt(var + eps);
-            double gm = a(gammab)[ch];
-            double bt = a(betab)[ch];
-            for (int b = 0; b < n; b++) {
-                for (int i = 0; i < hw; i++) {
-                    int idx = (b * c + ch) * hw + i;
-                    y[idx] = relu((x[idx] - mean) * inv * gm + bt, relu);
-                }
-            }
+            normalize(n, c, hw, ch, x, y, mean, inv, a(gammab)[ch], a(betab)[ch], relu);
             a(saveMeanb)[ch] = mean;
             a(saveInvStdb)[ch] = inv;
             a(runMeanb)[ch] = (1 - momentum) * a(runMeanb)[ch] + momentum * mean;
             a(runVarb)[ch] = (1 - momentum) * a(runVarb)[ch] + momentum * var * m / (m - 1);
+        }
+    }
+
+    /** y = (x - mean) inv gamma + beta over channel ch, then the ReLU when relu. */
+    private static void normalize(int n, int c, int hw, int ch, double[] x, double[] y, double mean, double inv,
+                                  double gamma, double beta, boolean relu) {
+        for (int b = 0; b < n; b++) {
+            for (int i = 0; i < hw; i++) {
+                int idx = (b * c + ch) * hw + i;
+                y[idx] = relu((x[idx] - mean) * inv * gamma + beta, relu);
+            }
         }
     }
 
@@ -64,15 +68,7 @@ final class ReferenceBatchNorm {
         double[] y = a(yb);
         for (int ch = 0; ch < c; ch++) {
             double inv = 1.0 / Math.sqrt(a(runVarb)[ch] + eps);
-            double mean = a(runMeanb)[ch];
-            double gm = a(gammab)[ch];
-            double bt = a(betab)[ch];
-            for (int b = 0; b < n; b++) {
-                for (int i = 0; i < hw; i++) {
-                    int idx = (b * c + ch) * hw + i;
-                    y[idx] = relu((x[idx] - mean) * inv * gm + bt, relu);
-                }
-            }
+            normalize(n, c, hw, ch, x, y, a(runMeanb)[ch], inv, a(gammab)[ch], a(betab)[ch], relu);
             if (saveInvStdb != null) {
                 a(saveInvStdb)[ch] = inv;
             }

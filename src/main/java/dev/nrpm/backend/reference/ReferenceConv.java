@@ -80,11 +80,16 @@ final class ReferenceConv {
         }
     }
 
-    /** Unfolds x into patches (batch * pixels, D), padded positions as zeros. */
-    static double[] unfold(ConvGeometry g, double[] x) {
+    /** Visits every (patch column, input cell) pair a convolution reads; padded positions are skipped. */
+    @FunctionalInterface
+    private interface TapVisitor {
+        void visit(int column, int input);
+    }
+
+    /** column indexes the patches (batch * pixels, D); input indexes x (B, C, H, W). */
+    private static void forEachTap(ConvGeometry g, TapVisitor v) {
         int p = g.outH() * g.outW();
         int d = g.patchSize();
-        double[] cols = new double[Math.toIntExact((long) g.batch() * p * d)];
         for (int b = 0; b < g.batch(); b++) {
             for (int py = 0; py < g.outH(); py++) {
                 for (int px = 0; px < g.outW(); px++) {
@@ -95,8 +100,8 @@ final class ReferenceConv {
                                 int iy = py * g.strideH() - g.padH() + i;
                                 int ix = px * g.strideW() - g.padW() + j;
                                 if (iy >= 0 && iy < g.inH() && ix >= 0 && ix < g.inW()) {
-                                    cols[row + (c * g.kH() + i) * g.kW() + j] =
-                                            x[((b * g.inC() + c) * g.inH() + iy) * g.inW() + ix];
+                                    v.visit(row + (c * g.kH() + i) * g.kW() + j,
+                                            ((b * g.inC() + c) * g.inH() + iy) * g.inW() + ix);
                                 }
                             }
                         }
@@ -104,31 +109,17 @@ final class ReferenceConv {
                 }
             }
         }
+    }
+
+    /** Unfolds x into patches (batch * pixels, D), padded positions as zeros. */
+    static double[] unfold(ConvGeometry g, double[] x) {
+        double[] cols = new double[Math.toIntExact((long) g.batch() * g.outH() * g.outW() * g.patchSize())];
+        forEachTap(g, (column, input) -> cols[column] = x[input]);
         return cols;
     }
 
     /** Adds patch gradients (batch * pixels, D) back into gx (B, C, H, W); padded positions drop. */
     static void fold(ConvGeometry g, double[] cols, double[] gx) {
-        int p = g.outH() * g.outW();
-        int d = g.patchSize();
-        for (int b = 0; b < g.batch(); b++) {
-            for (int py = 0; py < g.outH(); py++) {
-                for (int px = 0; px < g.outW(); px++) {
-                    int row = (b * p + py * g.outW() + px) * d;
-                    for (int c = 0; c < g.inC(); c++) {
-                        for (int i = 0; i < g.kH(); i++) {
-                            for (int j = 0; j < g.kW(); j++) {
-                                int iy = py * g.strideH() - g.padH() + i;
-                                int ix = px * g.strideW() - g.padW() + j;
-                                if (iy >= 0 && iy < g.inH() && ix >= 0 && ix < g.inW()) {
-                                    gx[((b * g.inC() + c) * g.inH() + iy) * g.inW() + ix] +=
-                                            cols[row + (c * g.kH() + i) * g.kW() + j];
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        forEachTap(g, (column, input) -> gx[input] += cols[column]);
     }
 }
