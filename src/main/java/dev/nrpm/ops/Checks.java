@@ -26,6 +26,14 @@ final class Checks {
         }
     }
 
+    /** A layer's bias: absent, or one value per output. */
+    static void bias(String site, Tensor b, int outputs) {
+        if (b != null) {
+            rank(site, "bias", b, 1);
+            dim(site, "bias", b, 0, outputs);
+        }
+    }
+
     static void sameShape(String site, Tensor a, Tensor b) {
         if (!java.util.Arrays.equals(a.shape(), b.shape())) {
             throw new ShapeException(at(site) + "shapes differ: " + a.shapeString() + " and " + b.shapeString());

@@ -29,10 +29,7 @@ public final class Conv2dOp {
         Checks.rank(site, "input", x, 4);
         Checks.rank(site, "weight", w, 4);
         Checks.dim(site, "input", x, 1, w.dim(1));
-        if (b != null) {
-            Checks.rank(site, "bias", b, 1);
-            Checks.dim(site, "bias", b, 0, w.dim(0));
-        }
+        Checks.bias(site, b, w.dim(0));
         try {
             return new ConvGeometry(x.dim(0), x.dim(1), x.dim(2), x.dim(3), w.dim(0), w.dim(2), w.dim(3),
                     stride, stride, pad, pad);

@@ -16,10 +16,7 @@ public final class DenseOp {
         Checks.rank(site, "input", x, 2);
         Checks.rank(site, "weight", w, 2);
         Checks.dim(site, "weight", w, 1, x.dim(1));
-        if (b != null) {
-            Checks.rank(site, "bias", b, 1);
-            Checks.dim(site, "bias", b, 0, w.dim(0));
-        }
+        Checks.bias(site, b, w.dim(0));
     }
 
     public static Tensor apply(String site, Tensor x, Tensor w, Tensor b) {

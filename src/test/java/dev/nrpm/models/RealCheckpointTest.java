@@ -55,6 +55,11 @@ class RealCheckpointTest {
         return model;
     }
 
+    /** An MNIST model from ../shared/models (skipped where it is absent). */
+    private Module loadMnist(Backend be, String file, String model) {
+        return load(be, file, ModelSpec.of(model, InputShape.MNIST));
+    }
+
     private double cleanAccuracy(Module model, Backend be, ImageDataset data) {
         RobustnessCurve c = RobustnessEvaluator.evaluate("clean", null, model, be, data, 250, null, new double[] {0},
                 1, BatchProgress.NONE);
@@ -64,9 +69,7 @@ class RealCheckpointTest {
     @Test
     void mlpReachesItsAccuracyOnRealDigits() {
         Backend cpu = TestBackends.require("cpu");
-        ImageDataset data = first1000();
-        Module mlp = load(cpu, "mlp3_mnist_model.pth", ModelSpec.of("mlp", InputShape.MNIST));
-        double acc = cleanAccuracy(mlp, cpu, data);
+        double acc = cleanAccuracy(loadMnist(cpu, "mlp3_mnist_model.pth", "mlp"), cpu, first1000());
         assertTrue(acc > 0.90, "MLP clean accuracy on 1000 test images: " + acc);
     }
 
@@ -74,7 +77,7 @@ class RealCheckpointTest {
     void lenetReachesItsAccuracyOnRealDigits() {
         Backend cpu = TestBackends.require("cpu");
         ImageDataset data = first1000();
-        Module lenet = load(cpu, "lenet_mnist_model.pth", ModelSpec.of("lenet", InputShape.MNIST));
+        Module lenet = loadMnist(cpu, "lenet_mnist_model.pth", "lenet");
         double acc = cleanAccuracy(lenet, cpu, data);
         assertTrue(acc > 0.97, "LeNet clean accuracy on 1000 test images: " + acc);
         // NRPM in every layer at lambda 0.5 keeps the model working (paradigm 1, no training)

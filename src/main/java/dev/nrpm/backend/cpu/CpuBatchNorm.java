@@ -10,18 +10,17 @@ final class CpuBatchNorm {
         long m = (long) n * hw;
         CpuParallel.forRange(c, 1, (chunk, from, to) -> {
             for (int ch = from; ch < to; ch++) {
-                double s = 0;
+                // one pass over x: sums of x - k and (x - k)^2 for k = the channel's first value,
+                // which keeps the variance's cancellation small (data centred near k)
+                float k = m > 0 ? x[ch * hw] : 0f;
+                double[] sums = new double[2];
                 for (int b = 0; b < n; b++) {
                     int base = (b * c + ch) * hw;
-                    s += Sums.sum(x, base, base + hw);
+                    Sums.sumAndDot(x, k, x, k, 1f, base, base + hw, sums);
                 }
-                double mean = s / m;
-                double sq = 0;
-                for (int b = 0; b < n; b++) {
-                    int base = (b * c + ch) * hw;
-                    sq += Sums.squaredDeviations(x, base, base + hw, mean);
-                }
-                double var = sq / m;
+                double shiftedMean = sums[0] / m;
+                double mean = k + shiftedMean;
+                double var = Math.max(0, sums[1] / m - shiftedMean * shiftedMean);
                 float inv = (float) (1.0 / Math.sqrt(var + eps));
                 normalize(n, c, hw, ch, x, y, (float) mean, inv, gamma[ch], beta[ch], relu);
                 saveMean[ch] = (float) mean;
@@ -75,7 +74,7 @@ final class CpuBatchNorm {
                 if (gGamma != null || gBeta != null || (gx != null && batchStats)) {   // eval-mode gx needs none
                     for (int b = 0; b < n; b++) {
                         int base = (b * c + ch) * hw;
-                        Sums.gradientSums(gy, x, base, base + hw, mu, inv, sums);
+                        Sums.sumAndDot(gy, 0f, x, mu, inv, base, base + hw, sums);
                     }
                 }
                 double sumGy = sums[0];
