@@ -6,16 +6,15 @@ import dev.nrpm.backend.Backends;
 import dev.nrpm.data.ImageDataset;
 import dev.nrpm.error.InvalidSettingException;
 import dev.nrpm.eval.EvalOptions;
+import dev.nrpm.eval.EvaluationJob;
 import dev.nrpm.models.ModelSpec;
 import dev.nrpm.nn.Module;
 import dev.nrpm.nn.ParamInit;
 import dev.nrpm.matching.LambdaMode;
 import java.io.IOException;
-import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 
 /**
  * Everything an evaluation needs, as values that travel (Java serialization): the model's
@@ -24,7 +23,7 @@ import java.util.Map;
  * dataset and attack anywhere: here for a local run, once per executor thread for a distributed
  * one, the same way, so both compute the same numbers.
  */
-public final class EvalSetup implements Serializable {
+public final class EvalSetup implements EvaluationJob {
     private static final long serialVersionUID = 1L;
 
     private final ModelSpec spec;
@@ -55,12 +54,12 @@ public final class EvalSetup implements Serializable {
         this.device = device;
     }
 
-    /** The --device each task computes on. */
+    @Override
     public String device() {
         return device;
     }
 
-    /** A digest of everything that defines the evaluation: names the files of its finished shards. */
+    @Override
     public String fingerprint() {
         try {
             java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
@@ -74,23 +73,21 @@ public final class EvalSetup implements Serializable {
         }
     }
 
+    @Override
     public EvalOptions options() {
         return options;
     }
 
+    @Override
     public double[] budgets() {
         return attack.budgets.clone();
-    }
-
-    /** The configured model on a backend, its data, attack and report labels. */
-    public record Prepared(Module model, Backend backend, ImageDataset data, AttackPlan plan, String label,
-                           Map<String, Object> pm, String weightsSummary) {
     }
 
     /**
      * Builds the model on the given backend ("auto": a GPU where one is usable, else the CPU),
      * loads the weights, applies the pattern matching, opens the data and the attack.
      */
+    @Override
     public Prepared prepare(String device) {
         Backend be = Backends.get(device);
         ImageDataset d = data.open();

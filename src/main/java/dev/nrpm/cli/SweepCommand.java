@@ -7,6 +7,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.nrpm.error.InvalidSettingException;
+import dev.nrpm.eval.EvaluationJob;
 import dev.nrpm.eval.EvalOptions;
 import dev.nrpm.eval.EvalReport;
 import dev.nrpm.eval.RobustnessCurve;
@@ -118,7 +119,7 @@ final class SweepCommand implements Callable<Integer> {
                 if (stopAfter != null && done++ >= stopAfter) {
                     throw new IllegalStateException("stopped after " + stopAfter + " cells (" + STOP_AFTER + ")");
                 }
-                EvalSetup.Prepared p = c.setup.prepare(device);
+                EvaluationJob.Prepared p = c.setup.prepare(device);
                 RobustnessCurve curve = RobustnessEvaluator.evaluate(p.label(), p.pm(), p.model(), p.backend(), p.data(),
                         p.plan(), budgets, c.setup.options(), Console.stages());
                 save(cellDir, c, curve);

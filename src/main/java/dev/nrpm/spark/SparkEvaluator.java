@@ -1,7 +1,7 @@
 package dev.nrpm.spark;
 
-import dev.nrpm.cli.EvalSetup;
 import dev.nrpm.error.InvalidSettingException;
+import dev.nrpm.eval.EvaluationJob;
 import dev.nrpm.eval.EvaluationShard;
 import dev.nrpm.eval.ProgressSink;
 import dev.nrpm.eval.RobustnessCurve;
@@ -42,7 +42,7 @@ public final class SparkEvaluator {
     /** Tests only: "s" makes the first attempt of shard s fail once, to exercise Spark's retry. */
     static final String FAIL_ONCE = "nrpm.spark.failOnce";
 
-    private static final Map<String, EvalSetup.Prepared> PREPARED = new ConcurrentHashMap<>();
+    private static final Map<String, EvaluationJob.Prepared> PREPARED = new ConcurrentHashMap<>();
 
     private SparkEvaluator() {
     }
@@ -51,10 +51,10 @@ public final class SparkEvaluator {
      * @param shardDir where finished shards are kept for a rerun, or null
      * @param fingerprint identifies the evaluation (command line and inputs), naming its shard files
      */
-    public static RobustnessCurve evaluate(String master, int shards, EvalSetup setup, Path shardDir, String fingerprint,
+    public static RobustnessCurve evaluate(String master, int shards, EvaluationJob setup, Path shardDir, String fingerprint,
                                            PrintWriter log) {
         checkReachable(master);
-        EvalSetup.Prepared local = setup.prepare(setup.device());
+        EvaluationJob.Prepared local = setup.prepare(setup.device());
         List<int[]> ranges = RobustnessEvaluator.shardRanges(local.data().size(), shards);
         List<int[]> missing = new ArrayList<>();   // {shard index, from, to}
         for (int i = 0; i < ranges.size(); i++) {
@@ -70,7 +70,7 @@ public final class SparkEvaluator {
             SparkConf conf = new SparkConf().setMaster(master).setAppName("nrpm eval")
                     .setIfMissing("spark.ui.enabled", "false");
             try (JavaSparkContext sc = new JavaSparkContext(conf)) {
-                Broadcast<EvalSetup> job = sc.broadcast(setup);
+                Broadcast<EvaluationJob> job = sc.broadcast(setup);
                 String dir = shardDir == null ? null : shardDir.toAbsolutePath().toString();
                 String id = fingerprint;
                 computed = sc.parallelize(missing, missing.size()).map(r -> {
@@ -99,16 +99,16 @@ public final class SparkEvaluator {
      * so that cells of unequal cost balance across the executors; each cell merges as
      * {@link #evaluate} does.
      */
-    public static List<RobustnessCurve> evaluateAll(String master, int shards, List<EvalSetup> setups, PrintWriter log) {
+    public static List<RobustnessCurve> evaluateAll(String master, int shards, List<? extends EvaluationJob> setups, PrintWriter log) {
         checkReachable(master);
         List<RobustnessCurve> out = new ArrayList<>();
         if (setups.isEmpty()) {
             return out;
         }
-        List<EvalSetup.Prepared> local = new ArrayList<>();
+        List<EvaluationJob.Prepared> local = new ArrayList<>();
         List<int[]> tasks = new ArrayList<>();                 // {cell, shard index, from, to}
         for (int c = 0; c < setups.size(); c++) {
-            EvalSetup.Prepared p = setups.get(c).prepare(setups.get(c).device());
+            EvaluationJob.Prepared p = setups.get(c).prepare(setups.get(c).device());
             local.add(p);
             List<int[]> ranges = RobustnessEvaluator.shardRanges(p.data().size(), shards);
             for (int i = 0; i < ranges.size(); i++) {
@@ -117,13 +117,13 @@ public final class SparkEvaluator {
         }
         log.println("spark: " + setups.size() + " evaluations as " + tasks.size() + " tasks on " + master);
         List<String> ids = new ArrayList<>();
-        for (EvalSetup s : setups) {
+        for (EvaluationJob s : setups) {
             ids.add(s.fingerprint());
         }
         List<EvaluationShard> shardsOut;
         SparkConf conf = new SparkConf().setMaster(master).setAppName("nrpm sweep").setIfMissing("spark.ui.enabled", "false");
         try (JavaSparkContext sc = new JavaSparkContext(conf)) {
-            Broadcast<List<EvalSetup>> job = sc.broadcast(new ArrayList<>(setups));
+            Broadcast<List<EvaluationJob>> job = sc.broadcast(new ArrayList<>(setups));
             List<String> keys = new ArrayList<>(ids);
             shardsOut = sc.parallelize(tasks, tasks.size())
                     .map(t -> runShard(job.value().get(t[0]), keys.get(t[0]), t[1], new int[] {t[2], t[3]}))
@@ -140,7 +140,7 @@ public final class SparkEvaluator {
                     parts.add(shardsOut.get(t));
                 }
             }
-            EvalSetup.Prepared p = local.get(c);
+            EvaluationJob.Prepared p = local.get(c);
             out.add(RobustnessEvaluator.merge(p.label(), p.pm(), p.model(), p.backend(), p.data(), p.plan(),
                     setups.get(c).budgets(), setups.get(c).options(), ProgressSink.NONE, parts));
         }
@@ -148,7 +148,7 @@ public final class SparkEvaluator {
     }
 
     /** Shard number index, on this executor thread's model (built on first use for this job). */
-    static EvaluationShard runShard(EvalSetup setup, String jobId, int index, int[] range) {
+    static EvaluationShard runShard(EvaluationJob setup, String jobId, int index, int[] range) {
         String failOnce = System.getProperty(FAIL_ONCE);
         TaskContext task = TaskContext.get();
         if (failOnce != null && task != null && task.attemptNumber() == 0 && Integer.parseInt(failOnce) == index) {
@@ -156,7 +156,7 @@ public final class SparkEvaluator {
         }
         useAssignedGpu(task);
         String key = jobId + "@" + Thread.currentThread().getId();
-        EvalSetup.Prepared p = PREPARED.computeIfAbsent(key, k -> setup.prepare(setup.device()));
+        EvaluationJob.Prepared p = PREPARED.computeIfAbsent(key, k -> setup.prepare(setup.device()));
         return RobustnessEvaluator.evaluateShard(p.model(), p.backend(), p.data(), range[0], range[1], p.plan(),
                 setup.budgets(), setup.options(), ProgressSink.NONE);
     }
