@@ -34,7 +34,7 @@ import java.util.Locale;
  *
  * <pre>
  * java -cp 'target/nrpm.jar:target/lib/*' dev.nrpm.bench.TrainStepBench --device cpu --width 8 --batch 128
- *      [--k 1,3] [--steps 3] [--modes clean,pgd7] [--pm lpm,nrpm]
+ *      [--k 1,3] [--steps 3] [--warmup-s 0] [--modes clean,pgd7] [--pm lpm,nrpm]
  * (--device cpu-own: the CPU backend with its own LPM convolutions instead of oneDNN's)
  * </pre>
  */
@@ -47,6 +47,7 @@ public final class TrainStepBench {
         int width = 8;
         int batch = 128;
         int steps = 3;
+        double warmupSeconds = 0;
         String ks = "1,3";
         String modes = "clean,pgd7";
         String pms = "lpm,nrpm";
@@ -56,6 +57,7 @@ public final class TrainStepBench {
                 case "--width": width = Integer.parseInt(args[++i]); break;
                 case "--batch": batch = Integer.parseInt(args[++i]); break;
                 case "--steps": steps = Integer.parseInt(args[++i]); break;
+                case "--warmup-s": warmupSeconds = Double.parseDouble(args[++i]); break;
                 case "--k": ks = args[++i]; break;
                 case "--modes": modes = args[++i]; break;
                 case "--pm": pms = args[++i]; break;
@@ -74,8 +76,8 @@ public final class TrainStepBench {
             return;
         }
         ImageDataset data = Datasets.open("synth-cifar", Split.TRAIN, DataOptions.defaults().withSynthSize(batch));
-        System.out.printf(Locale.ROOT, "ResNet-18 width %d, batch %d, backend %s, %d measured steps after one warm-up%n",
-                width, batch, be.name(), steps);
+        System.out.printf(Locale.ROOT, "ResNet-18 width %d, batch %d, backend %s, %d measured steps after warm-up"
+                + " (one step, or as many as fill %.0f s)%n", width, batch, be.name(), steps, warmupSeconds);
         System.out.println("| layers | training | ms/step | epoch (50k samples) s | peak MiB allocated / held |");
         System.out.println("|---|---|---|---|---|");
         DevicePeak peak = new DevicePeak(be);
@@ -109,7 +111,14 @@ public final class TrainStepBench {
                 try (net; Sgd sgd = new Sgd(net.namedParameters(), cfg.lr(), cfg.momentum(), 0f, false)) {
                     Trainer trainer = new Trainer(net, be, sgd, cfg);
                     BatchLoader one = BatchLoader.builder(data, batch).build();     // one batch per "epoch"
-                    trainer.trainEpoch(one, 0, 0, BatchProgress.NONE);              // warm-up
+                    // warm-up: one step, then more until warmupSeconds have passed (the JIT compiles
+                    // the cheap steps' loops only after many calls; an expensive step needs none)
+                    long warmEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
+                    int warm = 0;
+                    do {
+                        trainer.trainEpoch(one, 0, 0, BatchProgress.NONE);
+                        warm++;
+                    } while (System.nanoTime() < warmEnd && warm < 1000);
                     // over the measured steps: parameters, momentum, activations and scratch
                     peak.reset();
                     for (int s = 0; s < steps; s++) {
