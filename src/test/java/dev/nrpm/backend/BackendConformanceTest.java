@@ -93,10 +93,11 @@ class BackendConformanceTest {
     @MethodSource("backends")
     void gemmEveryTransposeAndBeta(String name) {
         Backend fast = TestBackends.require(name);
-        for (int trial = 0; trial < 12; trial++) {
-            int m = rnd.between(1, 37);
-            int n = rnd.between(1, 41);
-            int k = rnd.between(1, 43);
+        for (int trial = 0; trial < 16; trial++) {
+            boolean large = trial >= 12;       // past the CPU's small-product path (SmallGemm): the native one
+            int m = large ? rnd.between(60, 90) : rnd.between(1, 37);
+            int n = large ? rnd.between(50, 70) : rnd.between(1, 41);
+            int k = large ? rnd.between(45, 60) : rnd.between(1, 43);
             boolean ta = trial % 2 == 1;
             boolean tb = trial / 2 % 2 == 1;
             float alpha = (float) rnd.uniform(-2, 2);
