@@ -263,7 +263,9 @@ public final class TorchReader {
             throw new IllegalArgumentException("persistent id outside the main object");
         });
         Object magic = header.load(in, "legacy record 1 (magic number)");
-        if (!(magic instanceof Number) || !LEGACY_MAGIC.equals(new BigInteger(String.valueOf(magic)))) {
+        // an integer (a pickled float such as 3.3 is not one: BigInteger would not parse it)
+        boolean integral = magic instanceof Long || magic instanceof Integer || magic instanceof BigInteger;
+        if (!integral || !LEGACY_MAGIC.equals(new BigInteger(String.valueOf(magic)))) {
             throw new CheckpointException(file, "not a PyTorch checkpoint (a pickle, but without torch's magic number)");
         }
         Object protocol = header.load(in, "legacy record 2 (protocol version)");
