@@ -30,8 +30,8 @@ mkdir -p "$out/lib"
 cp target/nrpm.jar "$out/lib/"
 for jar in target/lib/*.jar; do
     case "$(basename "$jar")" in
-        # ND4J and its natives; JCublas natives; the PNG plotting stack (no reports run there)
-        nd4j-*|javacpp-*|openblas-*|jcublas-natives-*|oshi-*|jna-*|flatbuffers-*|protobuf-1.0.0-M2.1*|guava-1.0.0-M2.1*|jackson-1.0.0-M2.1*|neoitertools-*|commons-net-*|threetenbp-*) ;;
+        # ND4J, oneDNN and their natives; JCublas natives; the PNG plotting stack (no reports run there)
+        nd4j-*|javacpp-*|openblas-*|dnnl-*|opencl-*|jcublas-natives-*|oshi-*|jna-*|flatbuffers-*|protobuf-1.0.0-M2.1*|guava-1.0.0-M2.1*|jackson-1.0.0-M2.1*|neoitertools-*|commons-net-*|threetenbp-*) ;;
         xchart-*|pdfbox-*|fontbox-*|graphics2d-*|VectorGraphics2D-*|animated-gif-lib-*|commons-logging-*|commons-collections4-*) ;;
         *) cp "$jar" "$out/lib/" ;;
     esac

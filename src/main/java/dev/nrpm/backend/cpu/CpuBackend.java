@@ -17,39 +17,44 @@ import org.slf4j.LoggerFactory;
 public final class CpuBackend implements Backend {
     private static final Logger LOG = LoggerFactory.getLogger(CpuBackend.class);
 
-    static {
-        Nd4jNatives.select();
-    }
-
     private final String name;
     /**
-     * LPM convolutions (and NRPM's z0) on oneDNN rather than {@link CpuConv}: every forward, and
-     * every backward except a layer with one input channel and a gx-only backward of a layer that
-     * FewChannelConv suits, which stay ours (measured faster: bench/RESULTS.md "CPU: LPM
-     * convolutions on oneDNN"). A fixed rule, not timed at run time, so that a run's numbers do not
-     * depend on which path won a race.
+     * LPM convolutions (and NRPM's z0) on oneDNN ({@link DnnlConv}) rather than our own
+     * {@link CpuConv}: every forward, and
+     * every backward except that of a layer with one input channel (LeNet's conv1, where oneDNN's
+     * backward is 1.2x slower than ours). A fixed rule backed by bench/RESULTS.md "CPU: LPM
+     * convolutions on oneDNN, directly", not timed at run time, so that a run's numbers do not depend
+     * on which path won a race.
      */
-    private final boolean oneDnnConv;
+    private final boolean dnnlConv;
 
-    /** The "cpu" backend: LPM convolutions on oneDNN where ND4J loaded its oneDNN build. */
+    /** The "cpu" backend: LPM convolutions on oneDNN wherever it loads (any x86-64 CPU). */
     public CpuBackend() {
-        this("cpu", Nd4jNatives.oneDnnLoaded());
+        this("cpu", dnnlLoads());
+    }
+
+    private static boolean dnnlLoads() {
+        String why = DnnlConv.unavailableReason();
+        if (why != null) {
+            LOG.warn("{}; the cpu backend runs its own convolutions (im2col + OpenBLAS), 2x to 4x slower", why);
+        }
+        return why == null;
     }
 
     /**
-     * A CPU backend with our own LPM convolutions (im2col + OpenBLAS, FewChannelConv) whatever
-     * native build loaded: the path of a machine without AVX2, for tests and side-by-side benchmarks.
+     * A CPU backend with our own LPM convolutions (im2col + OpenBLAS, FewChannelConv): the path
+     * where oneDNN does not load, for tests and side-by-side benchmarks.
      */
     public static CpuBackend withOwnConvolutions(String name) {
         return new CpuBackend(name, false);
     }
 
     /** A CPU backend with the given convolution path (tests run both). */
-    CpuBackend(String name, boolean oneDnnConv) {
+    CpuBackend(String name, boolean dnnlConv) {
         this.name = name;
-        this.oneDnnConv = oneDnnConv;
+        this.dnnlConv = dnnlConv;
         LOG.debug("{} backend: LPM convolutions on {}", name,
-                oneDnnConv ? "oneDNN (libnd4j conv2d, linux-x86_64-onednn-avx2)" : "im2col + OpenBLAS and FewChannelConv");
+                dnnlConv ? "oneDNN (org.bytedeco:dnnl)" : "im2col + OpenBLAS and FewChannelConv");
     }
 
     @Override
@@ -183,8 +188,8 @@ public final class CpuBackend implements Backend {
     }
 
     private void convForward(ConvGeometry g, float[] x, float[] w, float[] y) {
-        if (oneDnnConv) {
-            OneDnnConv.forward(g, x, w, y);
+        if (dnnlConv) {
+            DnnlConv.forward(g, x, w, y);
         } else {
             CpuConv.forward(g, x, w, y);
         }
@@ -196,12 +201,8 @@ public final class CpuBackend implements Backend {
         if (gx == null && gw == null) {
             return;
         }
-        // oneDNN's conv2d_bp computes both gradients whatever is asked; where only gx is, a "same"
-        // convolution with few input channels is faster on FewChannelConv, and with one input
-        // channel (LeNet's conv1) oneDNN's backward is 2-3x slower than ours (bench/RESULTS.md)
-        boolean own = !oneDnnConv || g.inC() == 1 || (gw == null && FewChannelConv.suitsInputGrad(g));
-        if (!own) {
-            OneDnnConv.backward(g, x, w, gy, gx, accumulateGx, gw);
+        if (dnnlConv && g.inC() > 1) {
+            DnnlConv.backward(g, x, w, gy, gx, accumulateGx, gw);
         } else {
             if (gx != null && !accumulateGx) {
                 java.util.Arrays.fill(gx, 0f);

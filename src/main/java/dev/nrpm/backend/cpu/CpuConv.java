@@ -12,8 +12,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * as columns (D, images * pixels) directly in reusable off-heap buffers, OpenBLAS multiplies. For
  * LeNet-sized layers this is 10 to 30 times faster than the conv2d / conv2d_bp ops of libnd4j's
  * plain build (measured: 7 ms and 21 ms per call at batch 50), and memory stays bounded by the
- * chunk size. Where ND4J's oneDNN build loaded, CpuBackend sends most convolutions to
- * {@link OneDnnConv} instead; this is the path of a CPU without AVX2. Layers with few
+ * chunk size. CpuBackend sends convolutions to oneDNN ({@link DnnlConv}) instead; this is the path
+ * where oneDNN does not load, kept for tests and side-by-side benchmarks. Layers with few
  * channels go to {@link FewChannelConv} instead: the forward with at most 16 outputs, the input
  * gradient of a "same" convolution with at most 16 inputs.
  */

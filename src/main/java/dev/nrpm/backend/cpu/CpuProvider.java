@@ -17,7 +17,6 @@ public final class CpuProvider implements BackendProvider {
 
     @Override
     public String unavailableReason() {
-        Nd4jNatives.select();     // before the first ND4J class loads
         try {
             Class.forName("org.nd4j.linalg.factory.Nd4j");
         } catch (ClassNotFoundException | LinkageError e) {

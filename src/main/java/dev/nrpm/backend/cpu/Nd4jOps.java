@@ -6,15 +6,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * What ND4J does well for us: the matrix product (OpenBLAS SGEMM; oneDNN's in its oneDNN build).
- * Data is copied between our heap arrays and reusable off-heap buffers on each call; that is
- * O(inputs + outputs), small next to the O(m n k) work. Convolutions: {@link OneDnnConv}.
+ * What ND4J does well for us: the matrix product (OpenBLAS SGEMM). Data is copied between our heap
+ * arrays and reusable off-heap buffers on each call; that is O(inputs + outputs), small next to the
+ * O(m n k) work. Convolutions: {@link DnnlConv}.
  */
 final class Nd4jOps {
-    static {
-        Nd4jNatives.select();
-    }
-
     private Nd4jOps() {
     }
 

@@ -1,0 +1,410 @@
+package dev.nrpm.backend.cpu;
+
+import static org.bytedeco.dnnl.global.dnnl.*;
+
+import dev.nrpm.backend.ConvGeometry;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.bytedeco.dnnl.const_dnnl_op_desc_t;
+import org.bytedeco.dnnl.dnnl_convolution_desc_t;
+import org.bytedeco.dnnl.dnnl_engine;
+import org.bytedeco.dnnl.dnnl_exec_arg_t;
+import org.bytedeco.dnnl.dnnl_memory;
+import org.bytedeco.dnnl.dnnl_memory_desc_t;
+import org.bytedeco.dnnl.dnnl_primitive;
+import org.bytedeco.dnnl.dnnl_primitive_desc;
+import org.bytedeco.dnnl.dnnl_stream;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.PointerPointer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * LPM convolution on oneDNN through JavaCPP's dnnl preset: the library PyTorch's CPU convolutions
+ * use, called directly so that each shape's primitives are created once and reused, and each
+ * operand is in the layout oneDNN chose for it (blocked channels: its JIT-compiled direct
+ * convolutions run only there; bench/RESULTS.md "CPU: LPM convolutions on oneDNN, directly").
+ * Our tensors are NCHW float arrays on the heap, so a call copies each operand into reusable
+ * native memory, reorders it to oneDNN's layout, runs the primitive and reorders the result back.
+ * oneDNN picks its code for the CPU it runs on (AVX-512, AVX2, SSE4.1, or reference C++ code), so
+ * this path has no instruction-set requirement; DNNL_MAX_CPU_ISA caps it (the tests use that).
+ */
+final class DnnlConv {
+    private static final Logger LOG = LoggerFactory.getLogger(DnnlConv.class);
+    /** Plans kept per thread: a ResNet-18 has 11 convolution shapes per batch size. */
+    private static final int PLANS_PER_THREAD = 48;
+
+    private static dnnl_engine engine;
+    private static String unavailable;
+    private static final ThreadLocal<Context> CONTEXT = ThreadLocal.withInitial(Context::new);
+
+    private DnnlConv() {
+    }
+
+    /** Null where oneDNN loads and makes a CPU engine, else why not (once per JVM). */
+    static synchronized String unavailableReason() {
+        if (engine == null && unavailable == null) {
+            try {
+                dnnl_engine e = new dnnl_engine();
+                check(dnnl_engine_create(e, dnnl_cpu, 0), "creating the CPU engine", null);
+                engine = e;
+            } catch (Throwable t) {
+                unavailable = "oneDNN (org.bytedeco:dnnl) did not load: " + t;
+            }
+        }
+        return unavailable;
+    }
+
+    private static synchronized dnnl_engine engine() {
+        String why = unavailableReason();
+        if (why != null) {
+            throw new IllegalStateException(why);
+        }
+        return engine;
+    }
+
+    /** y (B, O, oh, ow) = conv2d(x, w), written over. */
+    static void forward(ConvGeometry g, float[] x, float[] w, float[] y) {
+        Context c = CONTEXT.get();
+        Plan p = c.plan(g);
+        Step f = p.forward();
+        f.in(0).load(c, x);
+        f.in(1).load(c, w);
+        f.run(c);
+        f.out(0).store(c, y, false);
+    }
+
+    /** gx = dL/dx (added when accumulateGx, else written over) and gw += dL/dw; either may be null. */
+    static void backward(ConvGeometry g, float[] x, float[] w, float[] gy, float[] gx, boolean accumulateGx,
+                         float[] gw) {
+        Context c = CONTEXT.get();
+        Plan p = c.plan(g);
+        if (gw != null) {
+            Step bw = p.backwardWeights();
+            bw.in(0).load(c, x);
+            bw.in(1).load(c, gy);
+            bw.run(c);
+            bw.out(0).store(c, gw, true);
+        }
+        if (gx != null) {
+            Step bd = p.backwardData();
+            bd.in(0).load(c, gy);
+            bd.in(1).load(c, w);
+            bd.run(c);
+            bd.out(0).store(c, gx, accumulateGx);
+        }
+    }
+
+    /** oneDNN's implementation names for g's forward, backward data and backward weights. */
+    static String implementations(ConvGeometry g) {
+        Plan p = CONTEXT.get().plan(g);
+        return "forward " + p.forward().impl + ", backward data " + p.backwardData().impl
+                + ", backward weights " + p.backwardWeights().impl;
+    }
+
+    private static void check(int status, String what, ConvGeometry g) {
+        if (status != dnnl_success) {
+            throw new IllegalStateException("oneDNN failed " + what + (g == null ? "" : " for convolution " + g)
+                    + ": status " + status);
+        }
+    }
+
+    private static dnnl_memory_desc_t md(long[] dims, int tag) {
+        dnnl_memory_desc_t d = new dnnl_memory_desc_t();
+        check(dnnl_memory_desc_init_by_tag(d, dims.length, dims, dnnl_f32, tag), "describing memory", null);
+        return d;
+    }
+
+    /** One thread's stream, plans (least recently used dropped first) and staging memory. */
+    private static final class Context {
+        final dnnl_stream stream = new dnnl_stream();
+        final Map<ConvGeometry, Plan> plans = new LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<ConvGeometry, Plan> eldest) {
+                if (size() > PLANS_PER_THREAD) {
+                    eldest.getValue().close();
+                    return true;
+                }
+                return false;
+            }
+        };
+        /** Native buffers by slot, grown as needed; each operand role has its own slots. */
+        final FloatPointer[] slots = new FloatPointer[2 * Slot.values().length];
+        /** A heap copy of a gradient to add into the caller's. */
+        float[] heap = new float[0];
+
+        Context() {
+            check(dnnl_stream_create(stream, engine(), dnnl_stream_default_flags), "creating a stream", null);
+        }
+
+        Plan plan(ConvGeometry g) {
+            return plans.computeIfAbsent(g, Plan::new);
+        }
+
+        FloatPointer slot(int i, long floats) {
+            FloatPointer p = slots[i];
+            if (p == null || p.capacity() < floats) {
+                if (p != null) {
+                    p.close();
+                }
+                p = new FloatPointer(Math.max(floats, 1024));
+                slots[i] = p;
+            }
+            return p;
+        }
+
+        float[] heap(int n) {
+            if (heap.length < n) {
+                heap = new float[n];
+            }
+            return heap;
+        }
+    }
+
+    /** Operand roles; each has a slot for its plain (NCHW / OIHW) and one for its oneDNN layout. */
+    private enum Slot { X, W, Y }
+
+    /**
+     * One operand of a primitive: plain memory over the staging slot our arrays are copied into,
+     * memory in the layout the primitive chose, and the reorder between them (none where the two
+     * layouts are the same).
+     */
+    private static final class Operand {
+        final int slot;
+        final long plainFloats;
+        final long chosenFloats;
+        final dnnl_memory plain = new dnnl_memory();
+        final dnnl_memory chosen;
+        final dnnl_primitive reorder;
+        final dnnl_exec_arg_t reorderArgs;
+        final ConvGeometry g;
+
+        Operand(ConvGeometry g, Slot role, dnnl_memory_desc_t plainMd, dnnl_memory_desc_t chosenMd, boolean input) {
+            this.g = g;
+            this.slot = 2 * role.ordinal();
+            dnnl_engine e = engine();
+            plainFloats = dnnl_memory_desc_get_size(plainMd) / Float.BYTES;
+            check(dnnl_memory_create(plain, plainMd, e, null), "creating memory", g);
+            if (dnnl_memory_desc_equal(plainMd, chosenMd) != 0) {
+                chosen = plain;
+                chosenFloats = plainFloats;
+                reorder = null;
+                reorderArgs = null;
+            } else {
+                chosen = new dnnl_memory();
+                chosenFloats = dnnl_memory_desc_get_size(chosenMd) / Float.BYTES;
+                check(dnnl_memory_create(chosen, chosenMd, e, null), "creating memory", g);
+                dnnl_primitive_desc pd = new dnnl_primitive_desc();
+                check(input ? dnnl_reorder_primitive_desc_create(pd, plainMd, e, chosenMd, e, null)
+                        : dnnl_reorder_primitive_desc_create(pd, chosenMd, e, plainMd, e, null), "creating a reorder", g);
+                reorder = new dnnl_primitive();
+                check(dnnl_primitive_create(reorder, pd), "creating a reorder", g);
+                check(dnnl_primitive_desc_destroy(pd), "releasing a reorder descriptor", g);
+                reorderArgs = new dnnl_exec_arg_t(2);
+                reorderArgs.position(0).arg(DNNL_ARG_FROM).memory(input ? plain : chosen);
+                reorderArgs.position(1).arg(DNNL_ARG_TO).memory(input ? chosen : plain);
+                reorderArgs.position(0);
+            }
+        }
+
+        /** Points both memories at this thread's staging slots. */
+        private FloatPointer bind(Context c) {
+            FloatPointer p = c.slot(slot, plainFloats);
+            check(dnnl_memory_set_data_handle(plain, p), "binding memory", g);
+            if (chosen != plain) {
+                check(dnnl_memory_set_data_handle(chosen, c.slot(slot + 1, chosenFloats)), "binding memory", g);
+            }
+            return p;
+        }
+
+        /** Copies data in and reorders it to the chosen layout. */
+        void load(Context c, float[] data) {
+            FloatPointer p = bind(c);
+            p.position(0).put(data, 0, (int) plainFloats);
+            if (reorder != null) {
+                check(dnnl_primitive_execute(reorder, c.stream, 2, reorderArgs), "reordering an input", g);
+            }
+        }
+
+        /** Binds the output's memory before the primitive runs. */
+        void prepare(Context c) {
+            bind(c);
+        }
+
+        /** After the primitive: reorders to the plain layout and copies (or adds) into data. */
+        void store(Context c, float[] data, boolean accumulate) {
+            if (reorder != null) {
+                check(dnnl_primitive_execute(reorder, c.stream, 2, reorderArgs), "reordering an output", g);
+                check(dnnl_stream_wait(c.stream), "waiting for a reorder", g);
+            }
+            FloatPointer p = c.slots[slot];
+            int n = (int) plainFloats;
+            if (!accumulate) {
+                p.position(0).get(data, 0, n);
+                return;
+            }
+            float[] tmp = c.heap(n);
+            p.position(0).get(tmp, 0, n);
+            for (int i = 0; i < n; i++) {
+                data[i] += tmp[i];
+            }
+        }
+
+        void close() {
+            if (reorder != null) {
+                dnnl_primitive_destroy(reorder);
+                dnnl_memory_destroy(chosen);
+            }
+            dnnl_memory_destroy(plain);
+        }
+    }
+
+    /** A primitive with its two inputs and one output. */
+    private static final class Step {
+        final dnnl_primitive_desc pd;
+        final dnnl_primitive primitive = new dnnl_primitive();
+        final Operand[] ins;
+        final Operand out;
+        final dnnl_exec_arg_t args = new dnnl_exec_arg_t(3);
+        final String impl;
+        final ConvGeometry g;
+
+        Step(ConvGeometry g, dnnl_primitive_desc pd, Operand in0, int arg0, Operand in1, int arg1, Operand out, int argOut) {
+            this.g = g;
+            this.pd = pd;
+            this.ins = new Operand[] {in0, in1};
+            this.out = out;
+            check(dnnl_primitive_create(primitive, pd), "creating a convolution", g);
+            args.position(0).arg(arg0).memory(in0.chosen);
+            args.position(1).arg(arg1).memory(in1.chosen);
+            args.position(2).arg(argOut).memory(out.chosen);
+            args.position(0);
+            PointerPointer<BytePointer> name = new PointerPointer<>(1);
+            check(dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, name), "naming an implementation", g);
+            impl = name.getString(0);
+        }
+
+        Operand in(int i) {
+            return ins[i];
+        }
+
+        Operand out(int i) {
+            return out;
+        }
+
+        void run(Context c) {
+            out.prepare(c);
+            check(dnnl_primitive_execute(primitive, c.stream, 3, args), "running a convolution", g);
+            check(dnnl_stream_wait(c.stream), "waiting for a convolution", g);
+        }
+
+        void close() {
+            ins[0].close();
+            ins[1].close();
+            out.close();
+            dnnl_primitive_destroy(primitive);
+            dnnl_primitive_desc_destroy(pd);
+        }
+    }
+
+    /** One geometry's primitives: the forward at once, each backward when first asked for. */
+    private static final class Plan {
+        final ConvGeometry g;
+        final dnnl_memory_desc_t x;
+        final dnnl_memory_desc_t w;
+        final dnnl_memory_desc_t y;
+        final dnnl_memory_desc_t xAny;
+        final dnnl_memory_desc_t wAny;
+        final dnnl_memory_desc_t yAny;
+        final long[] strides;
+        final long[] padLeft;
+        final long[] padRight;
+        private Step forward;
+        private Step backwardData;
+        private Step backwardWeights;
+
+        Plan(ConvGeometry g) {
+            this.g = g;
+            long[] xd = {g.batch(), g.inC(), g.inH(), g.inW()};
+            long[] wd = {g.outC(), g.inC(), g.kH(), g.kW()};
+            long[] yd = {g.batch(), g.outC(), g.outH(), g.outW()};
+            x = md(xd, dnnl_nchw);
+            w = md(wd, dnnl_oihw);
+            y = md(yd, dnnl_nchw);
+            xAny = md(xd, dnnl_format_tag_any);
+            wAny = md(wd, dnnl_format_tag_any);
+            yAny = md(yd, dnnl_format_tag_any);
+            strides = new long[] {g.strideH(), g.strideW()};
+            padLeft = new long[] {g.padH(), g.padW()};
+            // the far side pads what the output size needs (at most padLeft: floor division)
+            padRight = new long[] {
+                (long) (g.outH() - 1) * g.strideH() + g.kH() - g.inH() - g.padH(),
+                (long) (g.outW() - 1) * g.strideW() + g.kW() - g.inW() - g.padW()};
+            forward();
+            LOG.debug("oneDNN convolution {}: forward {}", g, forward.impl);
+        }
+
+        private dnnl_primitive_desc create(dnnl_convolution_desc_t d, dnnl_primitive_desc hint, String what) {
+            dnnl_primitive_desc pd = new dnnl_primitive_desc();
+            check(dnnl_primitive_desc_create(pd, new const_dnnl_op_desc_t(d), null, engine(), hint), what, g);
+            return pd;
+        }
+
+        private dnnl_memory_desc_t query(dnnl_primitive_desc pd, int what) {
+            return dnnl_primitive_desc_query_md(pd, what, 0);
+        }
+
+        Step forward() {
+            if (forward == null) {
+                dnnl_convolution_desc_t d = new dnnl_convolution_desc_t();
+                check(dnnl_convolution_forward_desc_init(d, dnnl_forward_training, dnnl_convolution_direct,
+                        xAny, wAny, null, yAny, strides, padLeft, padRight), "describing the forward", g);
+                dnnl_primitive_desc pd = create(d, null, "creating the forward");
+                forward = new Step(g, pd,
+                        new Operand(g, Slot.X, x, query(pd, dnnl_query_src_md), true), DNNL_ARG_SRC,
+                        new Operand(g, Slot.W, w, query(pd, dnnl_query_weights_md), true), DNNL_ARG_WEIGHTS,
+                        new Operand(g, Slot.Y, y, query(pd, dnnl_query_dst_md), false), DNNL_ARG_DST);
+            }
+            return forward;
+        }
+
+        Step backwardData() {
+            if (backwardData == null) {
+                dnnl_convolution_desc_t d = new dnnl_convolution_desc_t();
+                check(dnnl_convolution_backward_data_desc_init(d, dnnl_convolution_direct, xAny, wAny, yAny,
+                        strides, padLeft, padRight), "describing the backward data", g);
+                dnnl_primitive_desc pd = create(d, forward().pd, "creating the backward data");
+                backwardData = new Step(g, pd,
+                        new Operand(g, Slot.Y, y, query(pd, dnnl_query_diff_dst_md), true), DNNL_ARG_DIFF_DST,
+                        new Operand(g, Slot.W, w, query(pd, dnnl_query_weights_md), true), DNNL_ARG_WEIGHTS,
+                        new Operand(g, Slot.X, x, query(pd, dnnl_query_diff_src_md), false), DNNL_ARG_DIFF_SRC);
+                LOG.debug("oneDNN convolution {}: backward data {}", g, backwardData.impl);
+            }
+            return backwardData;
+        }
+
+        Step backwardWeights() {
+            if (backwardWeights == null) {
+                dnnl_convolution_desc_t d = new dnnl_convolution_desc_t();
+                check(dnnl_convolution_backward_weights_desc_init(d, dnnl_convolution_direct, xAny, wAny, null, yAny,
+                        strides, padLeft, padRight), "describing the backward weights", g);
+                dnnl_primitive_desc pd = create(d, forward().pd, "creating the backward weights");
+                backwardWeights = new Step(g, pd,
+                        new Operand(g, Slot.X, x, query(pd, dnnl_query_src_md), true), DNNL_ARG_SRC,
+                        new Operand(g, Slot.Y, y, query(pd, dnnl_query_diff_dst_md), true), DNNL_ARG_DIFF_DST,
+                        new Operand(g, Slot.W, w, query(pd, dnnl_query_diff_weights_md), false), DNNL_ARG_DIFF_WEIGHTS);
+                LOG.debug("oneDNN convolution {}: backward weights {}", g, backwardWeights.impl);
+            }
+            return backwardWeights;
+        }
+
+        void close() {
+            for (Step s : new Step[] {forward, backwardData, backwardWeights}) {
+                if (s != null) {
+                    s.close();
+                }
+            }
+        }
+    }
+}
