@@ -270,6 +270,31 @@ class NrpmConformanceTest {
     }
 
     /**
+     * Few outputs (a classifier's) and many rows: the CPU's forward then runs its SIMD lanes over
+     * blocks of 64 rows rather than over the outputs, with a partial last block; every weight
+     * function and step count.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("backends")
+    void denseFewOutputsManyRowsAgainstOracle(String name) {
+        Backend fast = TestBackends.require(name);
+        for (WeightFunction fn : WeightFunction.values()) {
+            for (int k : KS) {
+                int b = rnd.between(16, 150);
+                int d = Math.max(DS[rnd.between(0, DS.length - 1)], clamped(fn) ? MIN_D_CLAMPED_MANY_STEPS : 1);
+                int o = rnd.between(1, 15);
+                NrpmSpec spec = spec(fn, k);
+                boolean sparse = rnd.uniform(0, 1) < 0.5;
+                float[][] vals = {values(b * d, 1, sparse), values(o * d, 1 / Math.sqrt(d), false), values(o, 0.5, false),
+                    {(float) rnd.uniform(0, 1)}};
+                int[][] shapes = {{b, d}, {o, d}, {o}, {1}};
+                compare("dense few outputs " + fn + " K=" + k + " B=" + b + " D=" + d + " O=" + o + " sparse=" + sparse,
+                        fast, vals, shapes, (x, w, bb, l) -> Ops.nrpmDense(spec, x, w, bb, l));
+            }
+        }
+    }
+
+    /**
      * Batches of a few hundred rows: the weight gradient's reduction over the batch is then split
      * across blocks on the CUDA backends (split-K, summed in order afterwards), which the small
      * batches above never trigger.

@@ -6,7 +6,9 @@ import dev.nrpm.matching.NrpmSpec;
  * Dense NRPM on the CPU, fused: memory is O(inputs + weights + outputs + state), never B x O x D.
  * Forward: each thread takes a block of input rows; for one row the K steps run with SIMD lanes
  * over the O output units (each lane its own accumulators), streaming the transposed weights
- * row by row. Backward: lanes over the D terms of one output, since every per-output quantity is
+ * row by row. With few outputs (a classifier's 10) those lanes fill one vector and a scalar tail,
+ * so there the lanes run over a block of input rows instead, one output at a time (a term's
+ * value x[b][d] w[o][d] is the same product either way). Backward: lanes over the D terms of one output, since every per-output quantity is
  * then known; each thread accumulates its own weight gradient, summed at the end.
  */
 final class FusedNrpmDense {
@@ -16,6 +18,24 @@ final class FusedNrpmDense {
     /** x (B, D), w (O, D), z0 (B, O); y (B, O) = lambda z0 + (1 - lambda) zK + bias; state or null. */
     static void forward(NrpmSpec spec, int batch, int in, int out, float[] x, float[] w, float[] bias, float lambda,
                         float[] z0, float[] y, float[] state) {
+        if (spec.k() > 0 && lanesOverRows(batch, out)) {
+            forwardRowLanes(spec, batch, in, out, x, w, bias, lambda, z0, y, state);
+        } else {
+            forwardOutputLanes(spec, batch, in, out, x, w, bias, lambda, z0, y, state);
+        }
+    }
+
+    /** Outputs that fill fewer than two 8-float vectors, and rows enough to fill them instead. */
+    static boolean lanesOverRows(int batch, int out) {
+        return out < 16 && batch >= 16;
+    }
+
+    /** Rows per block of lanes in {@link #forwardRowLanes}. */
+    private static final int ROW_LANES = 64;
+
+    /** The forward with SIMD lanes over the O output units of one input row. */
+    static void forwardOutputLanes(NrpmSpec spec, int batch, int in, int out, float[] x, float[] w, float[] bias,
+                                   float lambda, float[] z0, float[] y, float[] state) {
         int n = batch * out;
         float[][] wT = spec.k() > 0 ? NrpmRow.transpose(w, out, in) : null;
         CpuParallel.forRange(batch, 1, (chunk, from, to) -> {
@@ -37,6 +57,57 @@ final class FusedNrpmDense {
                 }
                 for (int j = 0; j < out; j++) {
                     y[base + j] = lambda * z0[base + j] + (1f - lambda) * zK[j] + (bias == null ? 0f : bias[j]);
+                }
+            }
+        });
+    }
+
+    /**
+     * K > 0: the forward with SIMD lanes over a block of up to {@link #ROW_LANES} input rows, for
+     * one output at a time; tasks run block-major so that a thread reuses a block's transposed rows
+     * across the outputs.
+     */
+    static void forwardRowLanes(NrpmSpec spec, int batch, int in, int out, float[] x, float[] w, float[] bias,
+                                float lambda, float[] z0, float[] y, float[] state) {
+        int n = batch * out;
+        int blocks = (batch + ROW_LANES - 1) / ROW_LANES;
+        float[][] wRows = NrpmRow.rows(w, out, in);
+        int[][] nz = new int[out][in];
+        int[] counts = new int[out];
+        for (int o = 0; o < out; o++) {
+            counts[o] = NrpmRow.nonzeros(wRows[o], in, nz[o]);
+        }
+        CpuParallel.forRange(blocks * out, 1, (chunk, from, to) -> {
+            float[][] xT = new float[in][ROW_LANES];
+            float[] zK = new float[ROW_LANES];
+            NrpmRow full = new NrpmRow(spec, ROW_LANES);
+            NrpmRow tail = null;
+            int loaded = -1;
+            for (int task = from; task < to; task++) {
+                int block = task / out;
+                int o = task % out;
+                int b0 = block * ROW_LANES;
+                int lanes = Math.min(ROW_LANES, batch - b0);
+                if (block != loaded) {
+                    for (int j = 0; j < lanes; j++) {
+                        int xb = (b0 + j) * in;
+                        for (int d = 0; d < in; d++) {
+                            xT[d][j] = x[xb + d];
+                        }
+                    }
+                    loaded = block;
+                }
+                NrpmRow row = full;
+                if (lanes < ROW_LANES) {
+                    tail = tail != null ? tail : new NrpmRow(spec, lanes);
+                    row = tail;
+                }
+                int offset = b0 * out + o;
+                row.run(xT, wRows[o], nz[o], counts[o], in, z0, offset, out, zK, state, n);
+                float bo = bias == null ? 0f : bias[o];
+                for (int j = 0; j < lanes; j++) {
+                    int idx = offset + j * out;
+                    y[idx] = lambda * z0[idx] + (1f - lambda) * zK[j] + bo;
                 }
             }
         });
