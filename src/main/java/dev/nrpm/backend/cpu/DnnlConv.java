@@ -89,7 +89,11 @@ final class DnnlConv {
         }
         if (gx != null) {
             Step bd = p.backwardData();
-            bd.in(0).load(c, gy);
+            if (gw != null) {
+                bd.in(0).reload(c);     // gy is still in its staging slot
+            } else {
+                bd.in(0).load(c, gy);
+            }
             bd.in(1).load(c, w);
             bd.run(c);
             bd.out(0).store(c, gx, accumulateGx);
@@ -209,19 +213,22 @@ final class DnnlConv {
         }
 
         /** Points both memories at this thread's staging slots. */
-        private FloatPointer bind(Context c) {
-            FloatPointer p = c.slot(slot, plainFloats);
-            check(dnnl_memory_set_data_handle(plain, p), "binding memory", g);
+        private void bind(Context c) {
+            check(dnnl_memory_set_data_handle(plain, c.slot(slot, plainFloats)), "binding memory", g);
             if (chosen != plain) {
                 check(dnnl_memory_set_data_handle(chosen, c.slot(slot + 1, chosenFloats)), "binding memory", g);
             }
-            return p;
         }
 
         /** Copies data in and reorders it to the chosen layout. */
         void load(Context c, float[] data) {
-            FloatPointer p = bind(c);
-            p.position(0).put(data, 0, (int) plainFloats);
+            c.slot(slot, plainFloats).position(0).put(data, 0, (int) plainFloats);
+            reload(c);
+        }
+
+        /** As {@link #load}, for data already in this operand's staging slot: reorders only. */
+        void reload(Context c) {
+            bind(c);
             if (reorder != null) {
                 check(dnnl_primitive_execute(reorder, c.stream, 2, reorderArgs), "reordering an input", g);
             }
