@@ -20,11 +20,10 @@ public final class CpuBackend implements Backend {
     private final String name;
     /**
      * LPM convolutions (and NRPM's z0) on oneDNN ({@link DnnlConv}) rather than our own
-     * {@link CpuConv}: every forward, and
-     * every backward except that of a layer with one input channel (LeNet's conv1, where oneDNN's
-     * backward is 1.2x slower than ours). A fixed rule backed by bench/RESULTS.md "CPU: LPM
-     * convolutions on oneDNN, directly", not timed at run time, so that a run's numbers do not depend
-     * on which path won a race.
+     * {@link CpuConv}: every forward, and every backward except that of a layer with one input
+     * channel (LeNet's conv1, where oneDNN's backward is 1.2x slower than ours). A fixed rule backed
+     * by bench/RESULTS.md "CPU: LPM convolutions on oneDNN, directly", not timed at run time, so
+     * that a run's numbers do not depend on which path won a race.
      */
     private final boolean dnnlConv;
 

@@ -72,7 +72,7 @@ final class DnnlConv {
         f.in(0).load(c, x);
         f.in(1).load(c, w);
         f.run(c);
-        f.out(0).store(c, y, false);
+        f.out.store(c, y, false);
     }
 
     /** gx = dL/dx (added when accumulateGx, else written over) and gw += dL/dw; either may be null. */
@@ -85,7 +85,7 @@ final class DnnlConv {
             bw.in(0).load(c, x);
             bw.in(1).load(c, gy);
             bw.run(c);
-            bw.out(0).store(c, gw, true);
+            bw.out.store(c, gw, true);
         }
         if (gx != null) {
             Step bd = p.backwardData();
@@ -96,7 +96,7 @@ final class DnnlConv {
             }
             bd.in(1).load(c, w);
             bd.run(c);
-            bd.out(0).store(c, gx, accumulateGx);
+            bd.out.store(c, gx, accumulateGx);
         }
     }
 
@@ -212,8 +212,8 @@ final class DnnlConv {
             }
         }
 
-        /** Points both memories at this thread's staging slots. */
-        private void bind(Context c) {
+        /** Points both memories at this thread's staging slots (an output's before the primitive runs). */
+        void bind(Context c) {
             check(dnnl_memory_set_data_handle(plain, c.slot(slot, plainFloats)), "binding memory", g);
             if (chosen != plain) {
                 check(dnnl_memory_set_data_handle(chosen, c.slot(slot + 1, chosenFloats)), "binding memory", g);
@@ -232,11 +232,6 @@ final class DnnlConv {
             if (reorder != null) {
                 check(dnnl_primitive_execute(reorder, c.stream, 2, reorderArgs), "reordering an input", g);
             }
-        }
-
-        /** Binds the output's memory before the primitive runs. */
-        void prepare(Context c) {
-            bind(c);
         }
 
         /** After the primitive: reorders to the plain layout and copies (or adds) into data. */
@@ -296,12 +291,8 @@ final class DnnlConv {
             return ins[i];
         }
 
-        Operand out(int i) {
-            return out;
-        }
-
         void run(Context c) {
-            out.prepare(c);
+            out.bind(c);
             check(dnnl_primitive_execute(primitive, c.stream, 3, args), "running a convolution", g);
             check(dnnl_stream_wait(c.stream), "waiting for a convolution", g);
         }

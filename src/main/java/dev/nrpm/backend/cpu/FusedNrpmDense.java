@@ -8,8 +8,9 @@ import dev.nrpm.matching.NrpmSpec;
  * over the O output units (each lane its own accumulators), streaming the transposed weights
  * row by row. With few outputs (a classifier's 10) those lanes fill one vector and a scalar tail,
  * so there the lanes run over a block of input rows instead, one output at a time (a term's
- * value x[b][d] w[o][d] is the same product either way). Backward: lanes over the D terms of one output, since every per-output quantity is
- * then known; each thread accumulates its own weight gradient, summed at the end.
+ * value x[b][d] w[o][d] is the same product either way). Backward: lanes over the D terms of one
+ * output, since every per-output quantity is then known; each thread accumulates its own weight
+ * gradient, summed at the end.
  */
 final class FusedNrpmDense {
     private FusedNrpmDense() {
