@@ -66,32 +66,34 @@ public final class CpuConvPaths {
         return be.upload(v);
     }
 
-    /** Best ms of forward, gx, gx + gw, gw over the calls after a quarter of them as warm-up. */
+    /** Best ms of forward (with a bias), gx, gx + gw (+ gb), gw (+ gb) over the calls after a quarter as warm-up. */
     private static double[] time(Backend be, ConvGeometry g, SplittableRandom rnd, int calls) {
         Buffer x = random(be, rnd, g.inputSize());
         Buffer w = random(be, rnd, g.weightSize());
+        Buffer b = random(be, rnd, g.outC());
         Buffer gy = random(be, rnd, g.outputSize());
         Buffer y = be.allocate(g.outputSize());
         Buffer gx = be.allocate(g.inputSize());
         Buffer gw = be.allocate(g.weightSize());
+        Buffer gb = be.allocate(g.outC());
         double[] best = {Double.MAX_VALUE, Double.MAX_VALUE, Double.MAX_VALUE, Double.MAX_VALUE};
         for (int it = 0; it < calls; it++) {
             boolean timed = it >= calls / 4;
             for (int op = 0; op < 4; op++) {
                 long t = System.nanoTime();
                 switch (op) {
-                    case 0 -> be.conv2d(g, x, w, y);
-                    case 1 -> be.conv2dBackward(g, x, w, gy, gx, false, null);
-                    case 2 -> be.conv2dBackward(g, x, w, gy, gx, false, gw);
-                    default -> be.conv2dBackward(g, x, w, gy, null, false, gw);
+                    case 0 -> be.conv2d(g, x, w, b, y);
+                    case 1 -> be.conv2dBackward(g, x, w, gy, gx, false, null, null);
+                    case 2 -> be.conv2dBackward(g, x, w, gy, gx, false, gw, gb);
+                    default -> be.conv2dBackward(g, x, w, gy, null, false, gw, gb);
                 }
                 if (timed) {
                     best[op] = Math.min(best[op], (System.nanoTime() - t) / 1e6);
                 }
             }
         }
-        for (Buffer b : new Buffer[] {x, w, gy, y, gx, gw}) {
-            b.close();
+        for (Buffer buf : new Buffer[] {x, w, b, gy, y, gx, gw, gb}) {
+            buf.close();
         }
         return best;
     }

@@ -105,15 +105,20 @@ public interface Backend {
 
     // ------------------------------------------------------------------ convolution (see ConvGeometry)
 
-    /** y (B, O, Ho, Wo) = conv(x (B, C, H, W), w (O, C, kh, kw)), no bias. */
-    void conv2d(ConvGeometry g, Buffer x, Buffer w, Buffer y);
+    /**
+     * y (B, O, Ho, Wo) = conv(x (B, C, H, W), w (O, C, kh, kw)) + b (O), b may be null. The bias is
+     * part of the call so that a backend whose library adds it in the convolution's own pass does.
+     */
+    void conv2d(ConvGeometry g, Buffer x, Buffer w, Buffer b, Buffer y);
 
     /**
      * Gradients of {@link #conv2d} for gy (B, O, Ho, Wo): gx (B, C, H, W) = (accumulateGx ? gx : 0)
-     * + conv_transpose(gy, w), gw (O, C, kh, kw) += correlation of x with gy. Either output may be
-     * null (one call, so a backend that computes both together does so once).
+     * + conv_transpose(gy, w), gw (O, C, kh, kw) += correlation of x with gy, gb (O) += gy summed
+     * over batch and pixels. Any output may be null (one call, so a backend that computes them
+     * together does so once).
      */
-    void conv2dBackward(ConvGeometry g, Buffer x, Buffer w, Buffer gy, Buffer gx, boolean accumulateGx, Buffer gw);
+    void conv2dBackward(ConvGeometry g, Buffer x, Buffer w, Buffer gy, Buffer gx, boolean accumulateGx, Buffer gw,
+                        Buffer gb);
 
     // ------------------------------------------------------------------ pooling (see PoolGeometry)
 

@@ -16,10 +16,7 @@ public final class Conv2dOp {
         ConvGeometry g = geometry(site, x, w, b, stride, pad);
         Backend be = x.backend();
         Buffer y = be.allocateUninitialized(g.outputSize());
-        be.conv2d(g, x.buffer(), w.buffer(), y);
-        if (b != null) {
-            be.addChannels(b.buffer(), 1f, y, g.batch(), g.outC(), g.outH() * g.outW());
-        }
+        be.conv2d(g, x.buffer(), w.buffer(), b == null ? null : b.buffer(), y);
         return Autograd.record(Tensor.wrap(be, y, g.batch(), g.outC(), g.outH(), g.outW()), "conv2d",
                 gy -> backward(be, g, x, w, b, gy), x, w, b);
     }
@@ -38,14 +35,12 @@ public final class Conv2dOp {
         }
     }
 
-    /** Shared with the NRPM conv op: the gradient of conv(x, w) (+ b) for an upstream gradient gy. */
+    /** The gradient of conv(x, w) (+ b) for an upstream gradient gy. */
     static void backward(Backend be, ConvGeometry g, Tensor x, Tensor w, Tensor b, Buffer gy) {
         GradSink gx = x.gradSink();
-        if (gx.needed() || w.requiresGrad()) {
-            be.conv2dBackward(g, x.buffer(), w.buffer(), gy, gx.buffer(), gx.accumulate(), w.gradTarget());
-        }
-        if (b != null && b.requiresGrad()) {
-            be.sumChannels(gy, b.gradBuffer(), g.batch(), g.outC(), g.outH() * g.outW(), true);
+        Buffer gb = b == null ? null : b.gradTarget();
+        if (gx.needed() || w.requiresGrad() || gb != null) {
+            be.conv2dBackward(g, x.buffer(), w.buffer(), gy, gx.buffer(), gx.accumulate(), w.gradTarget(), gb);
         }
     }
 }

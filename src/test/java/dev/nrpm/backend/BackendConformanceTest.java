@@ -125,32 +125,39 @@ class BackendConformanceTest {
         Backend fast = TestBackends.require(name);
         for (int trial = 0; trial < 8; trial++) {
             int mode = trial % 3;          // both, input only, weight only
-            convForwardAndBackward(fast, randomConv(), mode != 2, mode != 1, "(mode " + mode + ")");
+            boolean bias = trial % 2 == 0;  // with one, its gradient is asked for too
+            convForwardAndBackward(fast, randomConv(), mode != 2, mode != 1, bias,
+                    "(mode " + mode + ", bias " + bias + ")");
         }
     }
 
     /**
-     * conv2d into a poisoned output, then conv2dBackward adding into random gradients (gx and gw
-     * each requested or not; gx, at random, written over a poisoned buffer instead), all against the
-     * reference.
+     * conv2d (with a bias or without) into a poisoned output, then conv2dBackward adding into random
+     * gradients (gx and gw each requested or not, gb with the bias; gx, at random, written over a
+     * poisoned buffer instead), all against the reference.
      */
-    private void convForwardAndBackward(Backend fast, ConvGeometry g, boolean wantGx, boolean wantGw, String tag) {
+    private void convForwardAndBackward(Backend fast, ConvGeometry g, boolean wantGx, boolean wantGw, boolean bias,
+                                        String tag) {
         Pair x = random(fast, (int) g.inputSize(), 1);
         Pair w = random(fast, (int) g.weightSize(), 1);
+        Pair b = bias ? random(fast, g.outC(), 1) : null;
         Pair y = poisoned(fast, (int) g.outputSize());
-        both(x, be -> be.conv2d(g, on(be, x), on(be, w), on(be, y)));
-        y.check("conv2d " + g, 1e-4, 1e-4);
+        both(x, be -> be.conv2d(g, on(be, x), on(be, w), on(be, b), on(be, y)));
+        y.check("conv2d " + tag + " " + g, 1e-4, 1e-4);
 
         Pair gy = random(fast, (int) g.outputSize(), 1);
         boolean acc = !wantGx || rnd.between(0, 1) == 1;
         Pair gx = gradOut(fast, (int) g.inputSize(), acc);
         Pair gw = random(fast, (int) g.weightSize(), 1);
+        Pair gb = random(fast, g.outC(), 1);
         Pair gxOrNull = wantGx ? gx : null;
         Pair gwOrNull = wantGw ? gw : null;
+        Pair gbOrNull = bias ? gb : null;
         both(x, be -> be.conv2dBackward(g, on(be, x), on(be, w), on(be, gy), on(be, gxOrNull), acc,
-                on(be, gwOrNull)));
+                on(be, gwOrNull), on(be, gbOrNull)));
         gx.check("conv2d backward input " + tag + " accumulate=" + acc + " " + g, 1e-4, 1e-4);
         gw.check("conv2d backward weight " + tag + " " + g, 1e-4, 1e-4);
+        gb.check("conv2d backward bias " + tag + " " + g, 1e-4, 1e-4);
     }
 
     /**
@@ -172,7 +179,7 @@ class BackendConformanceTest {
             int padH = rnd.between(Math.max(0, (kh - h + 1) / 2), kh - 1);
             ConvGeometry same = new ConvGeometry(rnd.between(1, 3), rnd.between(1, 4), h, w, rnd.between(1, 6),
                     kh, kw, 1, 1, padH, (kw - 1) / 2);
-            convForwardAndBackward(fast, same, true, trial % 2 == 0, "(same)");
+            convForwardAndBackward(fast, same, true, trial % 2 == 0, trial % 3 == 0, "(same)");
         }
         ConvGeometry[] nearMisses = {
             new ConvGeometry(2, 3, 9, 7, 4, 3, 3, 2, 1, 1, 1),     // stride 2 in rows only
@@ -181,7 +188,7 @@ class BackendConformanceTest {
             new ConvGeometry(2, 3, 8, 8, rnd.between(17, 40), 3, 3, 1, 1, 1, 1),   // wider than CPU's FewChannelConv
         };
         for (ConvGeometry g : nearMisses) {
-            convForwardAndBackward(fast, g, true, true, "(near miss)");
+            convForwardAndBackward(fast, g, true, true, true, "(near miss)");
         }
     }
 
@@ -205,7 +212,8 @@ class BackendConformanceTest {
         };
         for (int trial = 0; trial < shapes.length; trial++) {
             int mode = trial % 3;          // both, input only, weight only
-            convForwardAndBackward(fast, shapes[trial], mode != 2, mode != 1, "(model shape, mode " + mode + ")");
+            convForwardAndBackward(fast, shapes[trial], mode != 2, mode != 1, trial % 2 == 1,
+                    "(model shape, mode " + mode + ")");
         }
     }
 
@@ -226,7 +234,7 @@ class BackendConformanceTest {
             new ConvGeometry(rnd.between(2, 5), 9, 13, 11, rnd.between(1, 9), 3, 3, 1, 1, 0, 0), // K = 81: 2 tiles
         };
         for (int trial = 0; trial < shapes.length; trial++) {
-            convForwardAndBackward(fast, shapes[trial], trial != 0, true, "(long reduction)");
+            convForwardAndBackward(fast, shapes[trial], trial != 0, true, trial == 0, "(long reduction)");
         }
     }
 

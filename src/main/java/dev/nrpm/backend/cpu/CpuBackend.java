@@ -182,26 +182,37 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void conv2d(ConvGeometry g, Buffer x, Buffer w, Buffer y) {
-        convForward(g, a(x), a(w), a(y));
+    public void conv2d(ConvGeometry g, Buffer x, Buffer w, Buffer b, Buffer y) {
+        convForward(g, a(x), a(w), orNull(b), a(y));
     }
 
-    private void convForward(ConvGeometry g, float[] x, float[] w, float[] y) {
+    /** y = conv2d(x, w) + b, written over; b may be null. */
+    private void convForward(ConvGeometry g, float[] x, float[] w, float[] b, float[] y) {
         if (dnnlConv) {
-            DnnlConv.forward(g, x, w, y);
-        } else {
-            CpuConv.forward(g, x, w, y);
+            DnnlConv.forward(g, x, w, b, y);
+            return;
+        }
+        CpuConv.forward(g, x, w, y);
+        if (b != null) {
+            CpuElementwise.addChannels(b, 1f, y, g.batch(), g.outC(), g.outH() * g.outW());
         }
     }
 
-    /** gx: added into when accumulateGx, else written over; gw: added into. */
+    /** gx: added into when accumulateGx, else written over; gw and gb: added into. */
     private void convBackward(ConvGeometry g, float[] x, float[] w, float[] gy, float[] gx, boolean accumulateGx,
-                              float[] gw) {
+                              float[] gw, float[] gb) {
+        if (dnnlConv && g.inC() > 1 && gw != null) {   // gb comes with gw, in one oneDNN primitive
+            DnnlConv.backward(g, x, w, gy, gx, accumulateGx, gw, gb);
+            return;
+        }
+        if (gb != null) {
+            CpuElementwise.sumChannels(gy, gb, g.batch(), g.outC(), g.outH() * g.outW(), true);
+        }
         if (gx == null && gw == null) {
             return;
         }
         if (dnnlConv && g.inC() > 1) {
-            DnnlConv.backward(g, x, w, gy, gx, accumulateGx, gw);
+            DnnlConv.backward(g, x, w, gy, gx, accumulateGx, gw, null);
         } else {
             if (gx != null && !accumulateGx) {
                 java.util.Arrays.fill(gx, 0f);
@@ -212,8 +223,8 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void conv2dBackward(ConvGeometry g, Buffer x, Buffer w, Buffer gy, Buffer gx, boolean accumulateGx,
-                               Buffer gw) {
-        convBackward(g, a(x), a(w), a(gy), orNull(gx), accumulateGx, orNull(gw));
+                               Buffer gw, Buffer gb) {
+        convBackward(g, a(x), a(w), a(gy), orNull(gx), accumulateGx, orNull(gw), orNull(gb));
     }
 
     // ------------------------------------------------------------------ pooling and batch norm
@@ -341,7 +352,7 @@ public final class CpuBackend implements Backend {
     public void nrpmConv2d(NrpmSpec spec, ConvGeometry g, Buffer x, Buffer w, Buffer bias, Buffer lambda,
                            Buffer y, Buffer state) {
         float[] z0 = new float[Math.toIntExact(g.outputSize())];   // the LPM sum
-        convForward(g, a(x), a(w), z0);
+        convForward(g, a(x), a(w), null, z0);
         FusedNrpmConv.forward(spec, g, a(x), a(w), orNull(bias), a(lambda)[0], z0, a(y), orNull(state));
     }
 
@@ -349,7 +360,7 @@ public final class CpuBackend implements Backend {
     public void nrpmConv2dBackward(NrpmSpec spec, ConvGeometry g, Buffer x, Buffer w, Buffer lambda, Buffer state,
                                    Buffer gy, Buffer gx, boolean accumulateGx, Buffer gw, Buffer gLambda) {
         if (spec.k() == 0) {   // plain LPM: y = conv2d(x, w) + b, lambda has no effect
-            convBackward(g, a(x), a(w), a(gy), orNull(gx), accumulateGx, orNull(gw));
+            convBackward(g, a(x), a(w), a(gy), orNull(gx), accumulateGx, orNull(gw), null);
             return;
         }
         float[] gxv = gradOut(gx, accumulateGx);

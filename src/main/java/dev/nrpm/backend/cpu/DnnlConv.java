@@ -27,6 +27,8 @@ import org.slf4j.LoggerFactory;
  * convolutions run only there; bench/RESULTS.md "CPU: LPM convolutions on oneDNN, directly").
  * Our tensors are NCHW float arrays on the heap, so a call copies each operand into reusable
  * native memory, reorders it to oneDNN's layout, runs the primitive and reorders the result back.
+ * The bias is added in the forward primitive's own pass and its gradient comes out of the
+ * backward-weights primitive (a separate pass over y or gy costs as much as a copy of it).
  * oneDNN picks its code for the CPU it runs on (AVX-512, AVX2, SSE4.1, or reference C++ code), so
  * this path has no instruction-set requirement; DNNL_MAX_CPU_ISA caps it (the tests use that).
  */
@@ -64,20 +66,27 @@ final class DnnlConv {
         return engine;
     }
 
-    /** y (B, O, oh, ow) = conv2d(x, w), written over. */
-    static void forward(ConvGeometry g, float[] x, float[] w, float[] y) {
+    /** y (B, O, oh, ow) = conv2d(x, w) + b, written over; b (O) may be null. */
+    static void forward(ConvGeometry g, float[] x, float[] w, float[] b, float[] y) {
         Context c = CONTEXT.get();
         Plan p = c.plan(g);
         Step f = p.forward();
         f.in(0).load(c, x);
         f.in(1).load(c, w);
+        f.in(2).load(c, b == null ? c.zeros(g.outC()) : b);   // the primitive always adds a bias
         f.run(c);
-        f.out.store(c, y, false);
+        f.out(0).store(c, y, false);
     }
 
-    /** gx = dL/dx (added when accumulateGx, else written over) and gw += dL/dw; either may be null. */
+    /**
+     * gx = dL/dx (added when accumulateGx, else written over), gw += dL/dw and, with gw, gb += dL/db
+     * (one primitive computes both); any may be null, gb only where gw is not.
+     */
     static void backward(ConvGeometry g, float[] x, float[] w, float[] gy, float[] gx, boolean accumulateGx,
-                         float[] gw) {
+                         float[] gw, float[] gb) {
+        if (gb != null && gw == null) {
+            throw new IllegalArgumentException("oneDNN computes the bias gradient with the weights' only");
+        }
         Context c = CONTEXT.get();
         Plan p = c.plan(g);
         if (gw != null) {
@@ -85,7 +94,10 @@ final class DnnlConv {
             bw.in(0).load(c, x);
             bw.in(1).load(c, gy);
             bw.run(c);
-            bw.out.store(c, gw, true);
+            bw.out(0).store(c, gw, true);
+            if (gb != null) {
+                bw.out(1).store(c, gb, true);
+            }
         }
         if (gx != null) {
             Step bd = p.backwardData();
@@ -96,7 +108,7 @@ final class DnnlConv {
             }
             bd.in(1).load(c, w);
             bd.run(c);
-            bd.out.store(c, gx, accumulateGx);
+            bd.out(0).store(c, gx, accumulateGx);
         }
     }
 
@@ -137,6 +149,8 @@ final class DnnlConv {
         final FloatPointer[] slots = new FloatPointer[2 * Slot.values().length];
         /** A heap copy of a gradient to add into the caller's. */
         float[] heap = new float[0];
+        /** The bias of a convolution without one. */
+        float[] zeros = new float[0];
 
         Context() {
             check(dnnl_stream_create(stream, engine(), dnnl_stream_default_flags), "creating a stream", null);
@@ -158,6 +172,13 @@ final class DnnlConv {
             return p;
         }
 
+        float[] zeros(int n) {
+            if (zeros.length != n) {
+                zeros = new float[n];
+            }
+            return zeros;
+        }
+
         float[] heap(int n) {
             if (heap.length < n) {
                 heap = new float[n];
@@ -167,7 +188,7 @@ final class DnnlConv {
     }
 
     /** Operand roles; each has a slot for its plain (NCHW / OIHW) and one for its oneDNN layout. */
-    private enum Slot { X, W, Y }
+    private enum Slot { X, W, Y, B }
 
     /**
      * One operand of a primitive: plain memory over the staging slot our arrays are copied into,
@@ -262,25 +283,31 @@ final class DnnlConv {
         }
     }
 
-    /** A primitive with its two inputs and one output. */
+    /** A primitive with its inputs and outputs, each bound to its oneDNN argument. */
     private static final class Step {
         final dnnl_primitive_desc pd;
         final dnnl_primitive primitive = new dnnl_primitive();
         final Operand[] ins;
-        final Operand out;
-        final dnnl_exec_arg_t args = new dnnl_exec_arg_t(3);
+        final Operand[] outs;
+        final dnnl_exec_arg_t args;
         final String impl;
         final ConvGeometry g;
 
-        Step(ConvGeometry g, dnnl_primitive_desc pd, Operand in0, int arg0, Operand in1, int arg1, Operand out, int argOut) {
+        /** ins and outs with their DNNL_ARG_ numbers in the same order in inArgs and outArgs. */
+        Step(ConvGeometry g, dnnl_primitive_desc pd, Operand[] ins, int[] inArgs, Operand[] outs, int[] outArgs) {
             this.g = g;
             this.pd = pd;
-            this.ins = new Operand[] {in0, in1};
-            this.out = out;
+            this.ins = ins;
+            this.outs = outs;
             check(dnnl_primitive_create(primitive, pd), "creating a convolution", g);
-            args.position(0).arg(arg0).memory(in0.chosen);
-            args.position(1).arg(arg1).memory(in1.chosen);
-            args.position(2).arg(argOut).memory(out.chosen);
+            args = new dnnl_exec_arg_t(ins.length + outs.length);
+            int k = 0;
+            for (int i = 0; i < ins.length; i++) {
+                args.position(k++).arg(inArgs[i]).memory(ins[i].chosen);
+            }
+            for (int i = 0; i < outs.length; i++) {
+                args.position(k++).arg(outArgs[i]).memory(outs[i].chosen);
+            }
             args.position(0);
             PointerPointer<BytePointer> name = new PointerPointer<>(1);
             check(dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, name), "naming an implementation", g);
@@ -291,16 +318,25 @@ final class DnnlConv {
             return ins[i];
         }
 
+        Operand out(int i) {
+            return outs[i];
+        }
+
         void run(Context c) {
-            out.bind(c);
-            check(dnnl_primitive_execute(primitive, c.stream, 3, args), "running a convolution", g);
+            for (Operand o : outs) {
+                o.bind(c);
+            }
+            check(dnnl_primitive_execute(primitive, c.stream, ins.length + outs.length, args), "running a convolution", g);
             check(dnnl_stream_wait(c.stream), "waiting for a convolution", g);
         }
 
         void close() {
-            ins[0].close();
-            ins[1].close();
-            out.close();
+            for (Operand o : ins) {
+                o.close();
+            }
+            for (Operand o : outs) {
+                o.close();
+            }
             dnnl_primitive_destroy(primitive);
             dnnl_primitive_desc_destroy(pd);
         }
@@ -312,6 +348,7 @@ final class DnnlConv {
         final dnnl_memory_desc_t x;
         final dnnl_memory_desc_t w;
         final dnnl_memory_desc_t y;
+        final dnnl_memory_desc_t b;
         final dnnl_memory_desc_t xAny;
         final dnnl_memory_desc_t wAny;
         final dnnl_memory_desc_t yAny;
@@ -330,6 +367,7 @@ final class DnnlConv {
             x = md(xd, dnnl_nchw);
             w = md(wd, dnnl_oihw);
             y = md(yd, dnnl_nchw);
+            b = md(new long[] {g.outC()}, dnnl_x);
             xAny = md(xd, dnnl_format_tag_any);
             wAny = md(wd, dnnl_format_tag_any);
             yAny = md(yd, dnnl_format_tag_any);
@@ -350,19 +388,28 @@ final class DnnlConv {
         }
 
         private dnnl_memory_desc_t query(dnnl_primitive_desc pd, int what) {
-            return dnnl_primitive_desc_query_md(pd, what, 0);
+            return query(pd, what, 0);
+        }
+
+        /** The index-th memory of that kind (weights 1 is the bias). */
+        private dnnl_memory_desc_t query(dnnl_primitive_desc pd, int what, int index) {
+            return dnnl_primitive_desc_query_md(pd, what, index);
         }
 
         Step forward() {
             if (forward == null) {
                 dnnl_convolution_desc_t d = new dnnl_convolution_desc_t();
                 check(dnnl_convolution_forward_desc_init(d, dnnl_forward_training, dnnl_convolution_direct,
-                        xAny, wAny, null, yAny, strides, padLeft, padRight), "describing the forward", g);
+                        xAny, wAny, b, yAny, strides, padLeft, padRight), "describing the forward", g);
                 dnnl_primitive_desc pd = create(d, null, "creating the forward");
                 forward = new Step(g, pd,
-                        new Operand(g, Slot.X, x, query(pd, dnnl_query_src_md), true), DNNL_ARG_SRC,
-                        new Operand(g, Slot.W, w, query(pd, dnnl_query_weights_md), true), DNNL_ARG_WEIGHTS,
-                        new Operand(g, Slot.Y, y, query(pd, dnnl_query_dst_md), false), DNNL_ARG_DST);
+                        new Operand[] {
+                            new Operand(g, Slot.X, x, query(pd, dnnl_query_src_md), true),
+                            new Operand(g, Slot.W, w, query(pd, dnnl_query_weights_md), true),
+                            new Operand(g, Slot.B, b, query(pd, dnnl_query_weights_md, 1), true)},
+                        new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS},
+                        new Operand[] {new Operand(g, Slot.Y, y, query(pd, dnnl_query_dst_md), false)},
+                        new int[] {DNNL_ARG_DST});
             }
             return forward;
         }
@@ -374,9 +421,12 @@ final class DnnlConv {
                         strides, padLeft, padRight), "describing the backward data", g);
                 dnnl_primitive_desc pd = create(d, forward().pd, "creating the backward data");
                 backwardData = new Step(g, pd,
-                        new Operand(g, Slot.Y, y, query(pd, dnnl_query_diff_dst_md), true), DNNL_ARG_DIFF_DST,
-                        new Operand(g, Slot.W, w, query(pd, dnnl_query_weights_md), true), DNNL_ARG_WEIGHTS,
-                        new Operand(g, Slot.X, x, query(pd, dnnl_query_diff_src_md), false), DNNL_ARG_DIFF_SRC);
+                        new Operand[] {
+                            new Operand(g, Slot.Y, y, query(pd, dnnl_query_diff_dst_md), true),
+                            new Operand(g, Slot.W, w, query(pd, dnnl_query_weights_md), true)},
+                        new int[] {DNNL_ARG_DIFF_DST, DNNL_ARG_WEIGHTS},
+                        new Operand[] {new Operand(g, Slot.X, x, query(pd, dnnl_query_diff_src_md), false)},
+                        new int[] {DNNL_ARG_DIFF_SRC});
                 LOG.debug("oneDNN convolution {}: backward data {}", g, backwardData.impl);
             }
             return backwardData;
@@ -385,13 +435,18 @@ final class DnnlConv {
         Step backwardWeights() {
             if (backwardWeights == null) {
                 dnnl_convolution_desc_t d = new dnnl_convolution_desc_t();
-                check(dnnl_convolution_backward_weights_desc_init(d, dnnl_convolution_direct, xAny, wAny, null, yAny,
+                check(dnnl_convolution_backward_weights_desc_init(d, dnnl_convolution_direct, xAny, wAny, b, yAny,
                         strides, padLeft, padRight), "describing the backward weights", g);
                 dnnl_primitive_desc pd = create(d, forward().pd, "creating the backward weights");
                 backwardWeights = new Step(g, pd,
-                        new Operand(g, Slot.X, x, query(pd, dnnl_query_src_md), true), DNNL_ARG_SRC,
-                        new Operand(g, Slot.Y, y, query(pd, dnnl_query_diff_dst_md), true), DNNL_ARG_DIFF_DST,
-                        new Operand(g, Slot.W, w, query(pd, dnnl_query_diff_weights_md), false), DNNL_ARG_DIFF_WEIGHTS);
+                        new Operand[] {
+                            new Operand(g, Slot.X, x, query(pd, dnnl_query_src_md), true),
+                            new Operand(g, Slot.Y, y, query(pd, dnnl_query_diff_dst_md), true)},
+                        new int[] {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST},
+                        new Operand[] {
+                            new Operand(g, Slot.W, w, query(pd, dnnl_query_diff_weights_md), false),
+                            new Operand(g, Slot.B, b, query(pd, dnnl_query_diff_weights_md, 1), false)},
+                        new int[] {DNNL_ARG_DIFF_WEIGHTS, DNNL_ARG_DIFF_BIAS});
                 LOG.debug("oneDNN convolution {}: backward weights {}", g, backwardWeights.impl);
             }
             return backwardWeights;

@@ -184,14 +184,20 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void conv2d(ConvGeometry g, Buffer x, Buffer w, Buffer y) {
+    public void conv2d(ConvGeometry g, Buffer x, Buffer w, Buffer b, Buffer y) {
         conv.conv2d(g, x, w, y);
+        if (b != null) {
+            elementwise.addChannels(b, 1f, y, g.batch(), g.outC(), g.outH() * g.outW());
+        }
     }
 
     @Override
     public void conv2dBackward(ConvGeometry g, Buffer x, Buffer w, Buffer gy, Buffer gx, boolean accumulateGx,
-                               Buffer gw) {
+                               Buffer gw, Buffer gb) {
         conv.conv2dBackward(g, x, w, gy, gx, accumulateGx, gw);
+        if (gb != null) {
+            elementwise.sumChannels(gy, gb, g.batch(), g.outC(), g.outH() * g.outW(), true);
+        }
     }
 
     @Override

@@ -225,14 +225,20 @@ public final class ReferenceBackend implements Backend {
     // ------------------------------------------------------------------ convolution: ReferenceConv
 
     @Override
-    public void conv2d(ConvGeometry g, Buffer xb, Buffer wb, Buffer yb) {
+    public void conv2d(ConvGeometry g, Buffer xb, Buffer wb, Buffer bb, Buffer yb) {
         ReferenceConv.conv2d(g, xb, wb, yb);
+        if (bb != null) {
+            addChannels(bb, 1f, yb, g.batch(), g.outC(), g.outH() * g.outW());
+        }
     }
 
     @Override
     public void conv2dBackward(ConvGeometry g, Buffer xb, Buffer wb, Buffer gyb, Buffer gxb, boolean accumulateGx,
-                               Buffer gwb) {
+                               Buffer gwb, Buffer gbb) {
         ReferenceConv.conv2dBackward(g, xb, wb, gyb, gxb, accumulateGx, gwb);
+        if (gbb != null) {
+            sumChannels(gyb, gbb, g.batch(), g.outC(), g.outH() * g.outW(), true);
+        }
     }
 
     // ------------------------------------------------------------------ pooling: ReferencePooling
@@ -371,7 +377,7 @@ public final class ReferenceBackend implements Backend {
     public void nrpmConv2d(NrpmSpec spec, ConvGeometry g, Buffer x, Buffer w, Buffer bias,
                            Buffer lambda, Buffer y, Buffer state) {
         Buffer z0 = allocate(g.outputSize());   // the LPM sum conv2d(x, w)
-        conv2d(g, x, w, z0);
+        conv2d(g, x, w, null, z0);
         int p = g.outH() * g.outW();
         int rows = g.batch() * p;
         double[] cols = ReferenceConv.unfold(g, a(x));

@@ -67,9 +67,9 @@ class DnnlConvTest {
                 float[] x = rnd.normal((int) g.inputSize(), 1);
                 float[] w = rnd.normal((int) g.weightSize(), 1);
                 float[] y = new float[(int) g.outputSize()];
-                DnnlConv.forward(g, x, w, y);
+                DnnlConv.forward(g, x, w, null, y);
                 if (b % 17 == 0) {
-                    assertClose(forwardOn(ref, g, x, w), y, "forward after eviction " + g);
+                    assertClose(forwardOn(ref, g, x, w, null), y, "forward after eviction " + g);
                 }
             }
         }
@@ -86,11 +86,12 @@ class DnnlConvTest {
             for (int t = 0; t < 6; t++) {
                 float[] x = rnd.normal((int) g.inputSize(), 1);
                 float[] w = rnd.normal((int) g.weightSize(), 1);
-                float[] want = forwardOn(ref, g, x, w);
+                float[] bias = rnd.normal(g.outC(), 1);
+                float[] want = forwardOn(ref, g, x, w, bias);
                 runs.add(pool.submit(() -> {
                     for (int i = 0; i < 20; i++) {
                         float[] y = new float[(int) g.outputSize()];
-                        DnnlConv.forward(g, x, w, y);
+                        DnnlConv.forward(g, x, w, bias, y);
                         assertClose(want, y, "forward on a pool thread");
                     }
                     return null;
@@ -131,32 +132,39 @@ class DnnlConvTest {
         float[] gy = rnd.normal((int) g.outputSize(), 1);
         float[] gx0 = rnd.normal((int) g.inputSize(), 1);
         float[] gw0 = rnd.normal((int) g.weightSize(), 1);
+        float[] bias = rnd.normal(g.outC(), 1);
+        float[] gb0 = rnd.normal(g.outC(), 1);
 
-        float[] y = rnd.normal((int) g.outputSize(), 1);     // written over
-        DnnlConv.forward(g, x, w, y);
-        assertClose(forwardOn(ref, g, x, w), y, "forward " + g);
+        for (float[] b : new float[][] {bias, null}) {
+            float[] y = rnd.normal((int) g.outputSize(), 1);     // written over
+            DnnlConv.forward(g, x, w, b, y);
+            assertClose(forwardOn(ref, g, x, w, b), y, "forward, bias " + (b != null) + " " + g);
+        }
 
         float[] gx = gx0.clone();
         float[] gw = gw0.clone();
-        DnnlConv.backward(g, x, w, gy, gx, accumulateGx, gw);
+        float[] gb = gb0.clone();
+        DnnlConv.backward(g, x, w, gy, gx, accumulateGx, gw, gb);
         try (Buffer xb = ref.upload(x); Buffer wb = ref.upload(w); Buffer gyb = ref.upload(gy);
-             Buffer gxb = ref.upload(gx0); Buffer gwb = ref.upload(gw0)) {
-            ref.conv2dBackward(g, xb, wb, gyb, gxb, accumulateGx, gwb);
+             Buffer gxb = ref.upload(gx0); Buffer gwb = ref.upload(gw0); Buffer gbb = ref.upload(gb0)) {
+            ref.conv2dBackward(g, xb, wb, gyb, gxb, accumulateGx, gwb, gbb);
             assertClose(ref.download(gxb), gx, "input gradient, accumulate=" + accumulateGx + " " + g);
             assertClose(ref.download(gwb), gw, "weight gradient " + g);
+            assertClose(ref.download(gbb), gb, "bias gradient " + g);
         }
-        // each gradient alone
+        // each gradient alone, and the weights' without the bias's
         float[] gxOnly = gx0.clone();
-        DnnlConv.backward(g, x, w, gy, gxOnly, accumulateGx, null);
+        DnnlConv.backward(g, x, w, gy, gxOnly, accumulateGx, null, null);
         assertClose(gx, gxOnly, "input gradient alone " + g);
         float[] gwOnly = gw0.clone();
-        DnnlConv.backward(g, x, w, gy, null, false, gwOnly);
+        DnnlConv.backward(g, x, w, gy, null, false, gwOnly, null);
         assertClose(gw, gwOnly, "weight gradient alone " + g);
     }
 
-    private static float[] forwardOn(Backend be, ConvGeometry g, float[] x, float[] w) {
-        try (Buffer xb = be.upload(x); Buffer wb = be.upload(w); Buffer y = be.allocate(g.outputSize())) {
-            be.conv2d(g, xb, wb, y);
+    private static float[] forwardOn(Backend be, ConvGeometry g, float[] x, float[] w, float[] b) {
+        try (Buffer xb = be.upload(x); Buffer wb = be.upload(w); Buffer bb = b == null ? null : be.upload(b);
+             Buffer y = be.allocate(g.outputSize())) {
+            be.conv2d(g, xb, wb, bb, y);
             return be.download(y);
         }
     }
