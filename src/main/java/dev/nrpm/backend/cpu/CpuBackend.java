@@ -98,7 +98,13 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Buffer allocate(long length) {
-        return new CpuBuffer(new float[n(length)]);
+        return new CpuBuffer(ArrayPool.zeroed(n(length)));
+    }
+
+    /** From the arrays of released buffers where one of this length is free (ArrayPool). */
+    @Override
+    public Buffer allocateUninitialized(long length) {
+        return new CpuBuffer(ArrayPool.uninitialized(n(length)));
     }
 
     @Override

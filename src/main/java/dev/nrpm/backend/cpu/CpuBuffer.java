@@ -2,7 +2,11 @@ package dev.nrpm.backend.cpu;
 
 import dev.nrpm.backend.Buffer;
 
-/** CPU storage: a float32 array on the Java heap, where the JIT can vectorize loops over it. */
+/**
+ * CPU storage: a float32 array on the Java heap, where the JIT can vectorize loops over it. The
+ * buffer is the array's only holder (the backend makes or copies every one), so release hands it
+ * to the {@link ArrayPool} for the next buffer of its length.
+ */
 final class CpuBuffer extends Buffer {
     private float[] array;
 
@@ -18,6 +22,7 @@ final class CpuBuffer extends Buffer {
 
     @Override
     protected void free() {
+        ArrayPool.release(array);
         array = null;
     }
 }
