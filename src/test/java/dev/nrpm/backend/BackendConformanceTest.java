@@ -373,10 +373,11 @@ class BackendConformanceTest {
     @MethodSource("backends")
     void channels(String name) {
         Backend fast = TestBackends.require(name);
-        for (int trial = 0; trial < 4; trial++) {
-            int outer = rnd.between(1, 9);
-            int ch = rnd.between(1, 13);
-            int inner = rnd.between(1, 50);
+        for (int trial = 0; trial < 6; trial++) {
+            boolean longRow = trial >= 4;   // one channel over more elements than one CPU thread takes
+            int outer = longRow ? 1 : rnd.between(1, 9);
+            int ch = longRow ? 1 : rnd.between(1, 13);
+            int inner = longRow ? rnd.between(70_000, 140_000) : rnd.between(1, 50);
             int n = outer * ch * inner;
             Pair v = random(fast, ch, 1);
             Pair y = random(fast, n, 1);

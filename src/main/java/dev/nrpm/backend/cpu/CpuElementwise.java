@@ -97,6 +97,15 @@ final class CpuElementwise {
     }
 
     static void addChannels(float[] v, float alpha, float[] y, int outer, int channels, int inner) {
+        if (outer * channels == 1) {   // a scalar over one long row (the gradient of a sum): split the row
+            float add = alpha * v[0];
+            CpuParallel.forRange(inner, GRAIN, (c, from, to) -> {
+                for (int i = from; i < to; i++) {
+                    y[i] += add;
+                }
+            });
+            return;
+        }
         CpuParallel.forRange(outer * channels, Math.max(1, GRAIN / Math.max(1, inner)), (c, from, to) -> {
             for (int oc = from; oc < to; oc++) {
                 float add = alpha * v[oc % channels];
@@ -127,13 +136,7 @@ final class CpuElementwise {
             int n = outer * inner;
             int chunks = CpuParallel.chunks(n, GRAIN);
             double[] partial = new double[chunks];
-            CpuParallel.forRange(n, GRAIN, (c, from, to) -> {
-                double s = 0;
-                for (int i = from; i < to; i++) {
-                    s += x[i];
-                }
-                partial[c] = s;
-            });
+            CpuParallel.forRange(n, GRAIN, (c, from, to) -> partial[c] = Sums.sum(x, from, to));
             for (double p : partial) {
                 sums[0] += p;
             }
@@ -143,9 +146,7 @@ final class CpuElementwise {
                     double s = 0;
                     for (int o = 0; o < outer; o++) {
                         int base = (o * channels + ch) * inner;
-                        for (int i = 0; i < inner; i++) {
-                            s += x[base + i];
-                        }
+                        s += Sums.sum(x, base, base + inner);
                     }
                     sums[ch] = s;
                 }
