@@ -93,15 +93,16 @@ class BackendConformanceTest {
     @MethodSource("backends")
     void gemmEveryTransposeAndBeta(String name) {
         Backend fast = TestBackends.require(name);
-        for (int trial = 0; trial < 16; trial++) {
-            boolean large = trial >= 12;       // past the CPU's small-product path (SmallGemm): the native one
-            int m = large ? rnd.between(60, 90) : rnd.between(1, 37);
-            int n = large ? rnd.between(50, 70) : rnd.between(1, 41);
-            int k = large ? rnd.between(45, 60) : rnd.between(1, 43);
+        for (int trial = 0; trial < 20; trial++) {
+            boolean large = trial >= 12 && trial < 16;   // past the CPU's small-product path (SmallGemm): the native one
+            boolean fewColumns = trial >= 16;            // a classifier's shape: SmallGemm works on C^T
+            int m = large ? rnd.between(60, 90) : fewColumns ? rnd.between(32, 150) : rnd.between(1, 37);
+            int n = large ? rnd.between(50, 70) : fewColumns ? rnd.between(1, 15) : rnd.between(1, 41);
+            int k = large ? rnd.between(45, 60) : fewColumns ? rnd.between(1, 50) : rnd.between(1, 43);
             boolean ta = trial % 2 == 1;
             boolean tb = trial / 2 % 2 == 1;
             float alpha = (float) rnd.uniform(-2, 2);
-            float beta = trial < 4 ? 0f : (float) rnd.uniform(-1, 1);
+            float beta = trial < 4 || trial == 16 || trial == 19 ? 0f : (float) rnd.uniform(-1, 1);
             Pair a = random(fast, m * k, 1);
             Pair b = random(fast, k * n, 1);
             Pair c = beta == 0 ? poisoned(fast, m * n) : random(fast, m * n, 1);

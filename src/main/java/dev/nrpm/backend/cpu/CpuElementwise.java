@@ -141,7 +141,8 @@ final class CpuElementwise {
                 sums[0] += p;
             }
         } else {
-            CpuParallel.forRange(channels, 1, (c, from, to) -> {
+            int perChannel = Math.max(1, outer * inner);
+            CpuParallel.forRange(channels, Math.max(1, GRAIN / perChannel), (c, from, to) -> {
                 for (int ch = from; ch < to; ch++) {
                     double s = 0;
                     for (int o = 0; o < outer; o++) {

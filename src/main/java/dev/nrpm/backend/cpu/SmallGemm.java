@@ -3,17 +3,24 @@ package dev.nrpm.backend.cpu;
 /**
  * C (m, n) = alpha op(A) op(B) + beta C, row-major, for products too small for a native call to
  * pay (Nd4jOps.SMALL_GEMM_MACS): rows of C accumulate alpha A[i, p] times rows of op(B), a loop C2
- * vectorizes. op(B) = B^T is first copied out as (k, n) so that its rows are contiguous.
+ * vectorizes. op(B) = B^T is first copied out as (k, n) so that its rows are contiguous. Where C's
+ * rows are short and its columns long (a classifier's 10 outputs over a batch of 128), the same
+ * loop runs on C^T = op(B)^T op(A)^T instead, so that the vectorized loop runs over the batch.
  */
 final class SmallGemm {
-    private static final ThreadLocal<float[][]> TRANSPOSED = ThreadLocal.withInitial(() -> new float[1][]);
+    /** Per thread: a transposed operand, and C^T. */
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[2][0]);
 
     private SmallGemm() {
     }
 
     static void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, float[] b,
                      float beta, float[] c) {
-        float[] bRows = transB ? transposed(b, n, k) : b;     // (k, n)
+        if (n < 16 && m >= 2 * n) {
+            gemmTransposed(transA, transB, m, n, k, alpha, a, b, beta, c);
+            return;
+        }
+        float[] bRows = transB ? transposed(b, n, k, 0) : b;     // (k, n)
         for (int i = 0; i < m; i++) {
             int ci = i * n;
             if (beta == 0) {
@@ -33,18 +40,46 @@ final class SmallGemm {
         }
     }
 
-    /** src (rows, cols) as (cols, rows), in a per-thread buffer. */
-    private static float[] transposed(float[] src, int rows, int cols) {
-        float[][] holder = TRANSPOSED.get();
-        if (holder[0] == null || holder[0].length < rows * cols) {
-            holder[0] = new float[rows * cols];
+    /** As gemm, through cT (n, m) = op(B)^T (n, k) op(A)^T (k, m): rows of cT are m long. */
+    private static void gemmTransposed(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a,
+                                       float[] b, float beta, float[] c) {
+        float[] aT = transA ? a : transposed(a, m, k, 0);        // op(A)^T as (k, m)
+        float[] cT = scratch(1, n * m);
+        for (int j = 0; j < n; j++) {
+            int cj = j * m;
+            java.util.Arrays.fill(cT, cj, cj + m, 0f);
+            for (int p = 0; p < k; p++) {
+                float bv = alpha * (transB ? b[j * k + p] : b[p * n + j]);
+                int ap = p * m;
+                for (int i = 0; i < m; i++) {
+                    cT[cj + i] += bv * aT[ap + i];
+                }
+            }
         }
-        float[] t = holder[0];
+        for (int i = 0; i < m; i++) {
+            int ci = i * n;
+            for (int j = 0; j < n; j++) {
+                c[ci + j] = (beta == 0 ? 0f : beta * c[ci + j]) + cT[j * m + i];
+            }
+        }
+    }
+
+    /** src (rows, cols) as (cols, rows), in this thread's scratch slot. */
+    private static float[] transposed(float[] src, int rows, int cols, int slot) {
+        float[] t = scratch(slot, rows * cols);
         for (int r = 0; r < rows; r++) {
             for (int q = 0; q < cols; q++) {
                 t[q * rows + r] = src[r * cols + q];
             }
         }
         return t;
+    }
+
+    private static float[] scratch(int slot, int n) {
+        float[][] s = SCRATCH.get();
+        if (s[slot].length < n) {
+            s[slot] = new float[n];
+        }
+        return s[slot];
     }
 }
