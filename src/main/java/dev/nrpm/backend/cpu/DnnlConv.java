@@ -3,8 +3,11 @@ package dev.nrpm.backend.cpu;
 import static org.bytedeco.dnnl.global.dnnl.*;
 
 import dev.nrpm.backend.ConvGeometry;
+import java.lang.ref.Cleaner;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.bytedeco.dnnl.const_dnnl_op_desc_t;
 import org.bytedeco.dnnl.dnnl_convolution_desc_t;
 import org.bytedeco.dnnl.dnnl_engine;
@@ -40,6 +43,9 @@ final class DnnlConv {
     private static dnnl_engine engine;
     private static String unavailable;
     private static final ThreadLocal<Context> CONTEXT = ThreadLocal.withInitial(Context::new);
+    private static final Cleaner CLEANER = Cleaner.create();
+    /** Ids of the threads whose oneDNN state has been released (for the tests). */
+    static final Set<Long> RELEASED_FOR_THREADS = ConcurrentHashMap.newKeySet();
 
     private DnnlConv() {
     }
@@ -135,16 +141,7 @@ final class DnnlConv {
     /** One thread's stream, plans (least recently used dropped first) and staging memory. */
     private static final class Context {
         final dnnl_stream stream = new dnnl_stream();
-        final Map<ConvGeometry, Plan> plans = new LinkedHashMap<>(16, 0.75f, true) {
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<ConvGeometry, Plan> eldest) {
-                if (size() > PLANS_PER_THREAD) {
-                    eldest.getValue().close();
-                    return true;
-                }
-                return false;
-            }
-        };
+        final Plans plans = new Plans();
         /** Native buffers by slot, grown as needed; each operand role has its own slots. */
         final FloatPointer[] slots = new FloatPointer[2 * Slot.values().length];
         /** A heap copy of a gradient to add into the caller's. */
@@ -154,6 +151,7 @@ final class DnnlConv {
 
         Context() {
             check(dnnl_stream_create(stream, engine(), dnnl_stream_default_flags), "creating a stream", null);
+            CLEANER.register(this, new Release(Thread.currentThread().getId(), stream, plans, slots));
         }
 
         Plan plan(ConvGeometry g) {
@@ -184,6 +182,56 @@ final class DnnlConv {
                 heap = new float[n];
             }
             return heap;
+        }
+    }
+
+    /** A thread's plans, least recently used first; the eldest is released past PLANS_PER_THREAD. */
+    private static final class Plans extends LinkedHashMap<ConvGeometry, Plan> {
+        Plans() {
+            super(16, 0.75f, true);
+        }
+
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<ConvGeometry, Plan> eldest) {
+            if (size() > PLANS_PER_THREAD) {
+                eldest.getValue().close();
+                return true;
+            }
+            return false;
+        }
+    }
+
+    /**
+     * Frees a context's primitives, memory objects, staging memory and stream once its thread has
+     * ended (a thread's locals go with it, and the context becomes unreachable): a thread pool that
+     * retires idle threads, as Spark's executors do, would otherwise leak each one's native state.
+     * Holds what it frees, never the context (which would keep it reachable).
+     */
+    private static final class Release implements Runnable {
+        private final long thread;
+        private final dnnl_stream stream;
+        private final Plans plans;
+        private final FloatPointer[] slots;
+
+        Release(long thread, dnnl_stream stream, Plans plans, FloatPointer[] slots) {
+            this.thread = thread;
+            this.stream = stream;
+            this.plans = plans;
+            this.slots = slots;
+        }
+
+        @Override
+        public void run() {
+            plans.values().forEach(Plan::close);
+            plans.clear();
+            for (FloatPointer p : slots) {
+                if (p != null) {
+                    p.close();
+                }
+            }
+            dnnl_stream_destroy(stream);
+            RELEASED_FOR_THREADS.add(thread);
+            LOG.debug("oneDNN state of ended thread {} released", thread);
         }
     }
 

@@ -105,6 +105,37 @@ class DnnlConvTest {
         }
     }
 
+    /** A thread's primitives and native memory are released once it has ended. */
+    @Test
+    void anEndedThreadsStateIsReleased() throws Exception {
+        ConvGeometry g = new ConvGeometry(2, 3, 8, 8, 4, 3, 3, 1, 1, 1, 1);
+        float[] x = rnd.normal((int) g.inputSize(), 1);
+        float[] w = rnd.normal((int) g.weightSize(), 1);
+        Thread t = new Thread(() -> {
+            DnnlConv.forward(g, x, w, null, new float[(int) g.outputSize()]);
+            DnnlConv.backward(g, x, w, new float[(int) g.outputSize()], new float[(int) g.inputSize()], false,
+                    new float[(int) g.weightSize()], new float[g.outC()]);
+        });
+        t.start();
+        t.join();
+        long id = t.getId();
+        t = null;
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (!DnnlConv.RELEASED_FOR_THREADS.contains(id) && System.nanoTime() < deadline) {
+            System.gc();
+            Thread.sleep(50);
+        }
+        assertTrue(DnnlConv.RELEASED_FOR_THREADS.contains(id), "the ended thread's oneDNN state was not released");
+        // and this thread's own state still works
+        assertClose(forwardOn(TestBackends.reference(), g, x, w, null), forwardHere(g, x, w), "forward after a release");
+    }
+
+    private static float[] forwardHere(ConvGeometry g, float[] x, float[] w) {
+        float[] y = new float[(int) g.outputSize()];
+        DnnlConv.forward(g, x, w, null, y);
+        return y;
+    }
+
     /**
      * Where oneDNN may use AVX2 it takes its JIT direct convolutions for the ResNet shapes (not the
      * gemm or reference fallbacks the plain NCHW layout gets: the reason for the reorders); under
