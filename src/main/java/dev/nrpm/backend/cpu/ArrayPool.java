@@ -1,18 +1,20 @@
 package dev.nrpm.backend.cpu;
 
+import java.lang.ref.Cleaner;
 import java.lang.ref.SoftReference;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The arrays of released CPU buffers, kept per thread for the next buffer of the same length. A
  * training step or evaluation batch makes the same activations and gradients in the same sizes as
  * the one before; taking them from here spares the JVM zeroing each one (a quarter of a
  * millisecond per 4 MiB, about what oneDNN needs to reorder it) and the collector a stream of
- * large short-lived arrays. Entries are soft references under a cap (an eighth of the heap per
- * thread), so the pool never holds memory the program needs.
+ * large short-lived arrays. Entries are soft references under one cap for all threads together
+ * (an eighth of the heap), so the pool never holds memory the program needs.
  *
  * <p>With {@code -Dnrpm.cpu.poisonUninitialized=true} every uninitialized array is filled with NaN
  * first (the tests run so), so an op that reads an output it was meant to write over fails as it
@@ -24,12 +26,28 @@ final class ArrayPool {
     private static final long CAP_FLOATS = Runtime.getRuntime().maxMemory() / 8 / Float.BYTES;
     private static final boolean POISON = Boolean.getBoolean("nrpm.cpu.poisonUninitialized");
     private static final ThreadLocal<ArrayPool> LOCAL = ThreadLocal.withInitial(ArrayPool::new);
+    /** Floats in every thread's entries, counting those the collector may have cleared since. */
+    private static final AtomicLong HELD = new AtomicLong();
+    /** Gives an ended thread's share of HELD back once its pool is unreachable. */
+    private static final Cleaner CLEANER = Cleaner.create();
 
     private final Map<Integer, ArrayDeque<SoftReference<float[]>>> free = new HashMap<>();
-    /** Floats in the pool's entries, counting those the collector may have cleared since. */
-    private long held;
+    /** This thread's part of HELD. */
+    private final AtomicLong share = new AtomicLong();
 
     private ArrayPool() {
+        AtomicLong mine = share;   // the action must not refer to the pool itself
+        CLEANER.register(this, () -> HELD.addAndGet(-mine.get()));
+    }
+
+    /** Floats held by all threads' pools together (for the tests). */
+    static long heldFloats() {
+        return HELD.get();
+    }
+
+    private void count(long floats) {
+        share.addAndGet(floats);
+        HELD.addAndGet(floats);
     }
 
     /** A zero-filled array. */
@@ -68,7 +86,7 @@ final class ArrayPool {
         ArrayDeque<SoftReference<float[]>> q = free.get(length);
         while (q != null && !q.isEmpty()) {
             float[] a = q.pop().get();
-            held -= length;
+            count(-length);
             if (a != null) {
                 return a;
             }
@@ -77,14 +95,14 @@ final class ArrayPool {
     }
 
     private void give(float[] a) {
-        if (held + a.length > CAP_FLOATS) {
+        if (HELD.get() + a.length > CAP_FLOATS) {
             dropCleared();
-            if (held + a.length > CAP_FLOATS) {
+            if (HELD.get() + a.length > CAP_FLOATS) {
                 return;   // full: the collector takes it
             }
         }
         free.computeIfAbsent(a.length, n -> new ArrayDeque<>()).push(new SoftReference<>(a));
-        held += a.length;
+        count(a.length);
     }
 
     /** Forgets the entries the collector has cleared, so that they stop counting against the cap. */
@@ -93,7 +111,7 @@ final class ArrayPool {
             for (Iterator<SoftReference<float[]>> it = e.getValue().iterator(); it.hasNext(); ) {
                 if (it.next().get() == null) {
                     it.remove();
-                    held -= e.getKey();
+                    count(-e.getKey());
                 }
             }
         }

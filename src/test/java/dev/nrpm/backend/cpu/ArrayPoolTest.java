@@ -64,6 +64,23 @@ class ArrayPoolTest {
         longer.close();
     }
 
+    /** The cap is shared by all threads; an ended thread's arrays stop counting against it. */
+    @Test
+    void anEndedThreadsShareIsGivenBack() throws Exception {
+        long before = ArrayPool.heldFloats();
+        Thread t = new Thread(() -> cpu.allocate(N).close());
+        t.start();
+        t.join();
+        assertEquals(before + N, ArrayPool.heldFloats(), "the thread's released array is pooled");
+        t = null;
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (ArrayPool.heldFloats() != before && System.nanoTime() < deadline) {
+            System.gc();
+            Thread.sleep(50);
+        }
+        assertEquals(before, ArrayPool.heldFloats(), "the ended thread's share was not given back");
+    }
+
     @Test
     void uploadsAreCopiesAndTheirArraysArePooledToo() {
         float[] host = new float[N];
