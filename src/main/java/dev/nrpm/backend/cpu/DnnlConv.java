@@ -44,7 +44,7 @@ final class DnnlConv {
     private static String unavailable;
     private static final ThreadLocal<Context> CONTEXT = ThreadLocal.withInitial(Context::new);
     private static final Cleaner CLEANER = Cleaner.create();
-    /** Ids of the threads whose oneDNN state has been released (for the tests). */
+    /** Ids of (recent) threads whose oneDNN state has been released, for the tests. */
     static final Set<Long> RELEASED_FOR_THREADS = ConcurrentHashMap.newKeySet();
 
     private DnnlConv() {
@@ -230,6 +230,9 @@ final class DnnlConv {
                 }
             }
             dnnl_stream_destroy(stream);
+            if (RELEASED_FOR_THREADS.size() >= 256) {   // the tests look at the latest few only
+                RELEASED_FOR_THREADS.clear();
+            }
             RELEASED_FOR_THREADS.add(thread);
             LOG.debug("oneDNN state of ended thread {} released", thread);
         }
