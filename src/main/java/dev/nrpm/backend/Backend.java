@@ -153,7 +153,10 @@ public interface Backend {
      * Gradients of either forward. batchStats says whether mean and invStd were computed from x
      * (training) or are constants (evaluation, mean = running mean). gx is added to or overwritten
      * as accumulateGx says; gGamma and gBeta are added to. reluOut, when not null, is the output of
-     * a forward with relu: gy then counts only where reluOut > 0 (the ReLU's gradient, fused).
+     * a forward with relu: gy then counts only where reluOut > 0 (the ReLU's gradient, fused);
+     * where reluOut is NaN the gradient there is 0 or NaN, as the backend finds fastest (the CPU's
+     * vectorized mask gives NaN; the input there was NaN, so its channel's training gradient is
+     * NaN in every backend).
      */
     void batchNormBackward(int n, int c, int hw, Buffer x, Buffer gamma, Buffer mean, Buffer invStd,
                            boolean batchStats, Buffer gy, Buffer reluOut, Buffer gx, boolean accumulateGx,

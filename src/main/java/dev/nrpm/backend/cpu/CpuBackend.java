@@ -277,15 +277,8 @@ public final class CpuBackend implements Backend {
     public void batchNormBackward(int n, int c, int hw, Buffer x, Buffer gamma, Buffer mean, Buffer invStd,
                                   boolean batchStats, Buffer gy, Buffer reluOut, Buffer gx, boolean accumulateGx,
                                   Buffer gGamma, Buffer gBeta) {
-        float[] g = a(gy);
-        int size = n * c * hw;
-        if (reluOut != null) {      // the ReLU's gradient first: gy where the output is positive
-            float[] masked = new float[size];
-            CpuElementwise.zip(BinaryOp.RELU_GRAD, a(reluOut), g, masked, size);
-            g = masked;
-        }
-        CpuBatchNorm.backward(n, c, hw, a(x), a(gamma), a(mean), a(invStd), batchStats, g,
-                gradOut(gx, accumulateGx), orNull(gGamma), orNull(gBeta));
+        CpuBatchNorm.backward(n, c, hw, a(x), a(gamma), a(mean), a(invStd), batchStats, a(gy), orNull(reluOut),
+                orNull(gx), accumulateGx, orNull(gGamma), orNull(gBeta));
     }
 
     // ------------------------------------------------------------------ softmax, loss, randomness
