@@ -1,11 +1,14 @@
 package dev.nrpm.backend.cpu;
 
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Splits loops over all cores: the calling thread takes the first chunk, pool threads the rest.
- * Kernels never nest parallel loops, so a fixed pool of (cores - 1) workers suffices.
+ * Splits loops over all cores in fixed chunks, which the calling thread and pool threads claim in
+ * turn (see {@link Claims}). Kernels never nest parallel loops, so a fixed pool of (cores - 1)
+ * workers suffices.
  */
 final class CpuParallel {
     static final int THREADS = Math.max(1, Integer.getInteger("nrpm.cpu.threads",
@@ -21,7 +24,7 @@ final class CpuParallel {
     private CpuParallel() {
     }
 
-    /** A body over the index range [from, to); chunk is 0..chunks-1 (for per-thread scratch). */
+    /** A body over the index range [from, to); chunk is 0..chunks-1, each run once (per-chunk results, scratch). */
     @FunctionalInterface
     interface RangeBody {
         void run(int chunk, int from, int to);
@@ -39,26 +42,13 @@ final class CpuParallel {
             body.run(0, 0, n);
             return;
         }
-        ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[chunks];
+        Claims claims = new Claims(n, chunks, body);
         for (int c = 1; c < chunks; c++) {
-            final int chunk = c;
-            tasks[c] = POOL.submit(() -> body.run(chunk, start(n, chunks, chunk), start(n, chunks, chunk + 1)));
+            POOL.execute(claims::drain);
         }
-        Throwable failure = null;
-        try {
-            body.run(0, 0, start(n, chunks, 1));
-        } catch (Throwable t) {
-            failure = t;
-        }
-        for (int c = 1; c < chunks; c++) {
-            try {
-                tasks[c].join();
-            } catch (Throwable t) {
-                if (failure == null) {
-                    failure = t;
-                }
-            }
-        }
+        claims.drain();
+        claims.awaitAll();
+        Throwable failure = claims.failure.get();
         if (failure instanceof RuntimeException) {
             throw (RuntimeException) failure;
         }
@@ -67,6 +57,61 @@ final class CpuParallel {
         }
         if (failure != null) {
             throw new RuntimeException(failure);
+        }
+    }
+
+    /**
+     * The chunks of one loop, each run once by whichever thread claims it first: the caller and
+     * the pool threads woken for it claim in turn until none is left. A pool thread takes tens of
+     * microseconds to wake here (more while oneDNN's OpenMP threads spin on the other core); had
+     * it a chunk of its own, the caller would wait for it, and a small loop would run slower on
+     * two threads than on one (bench/RESULTS.md "CPU: batch norm"). So a late pool thread finds
+     * nothing left, and the caller waits only for chunks already running.
+     */
+    private static final class Claims {
+        /** Spins of the waiting caller before it parks (a chunk in flight is often short). */
+        private static final int SPINS = 20_000;
+        final int n;
+        final int chunks;
+        final RangeBody body;
+        final AtomicInteger next = new AtomicInteger();
+        final CountDownLatch done;
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
+
+        Claims(int n, int chunks, RangeBody body) {
+            this.n = n;
+            this.chunks = chunks;
+            this.body = body;
+            this.done = new CountDownLatch(chunks);
+        }
+
+        void drain() {
+            for (int c = next.getAndIncrement(); c < chunks; c = next.getAndIncrement()) {
+                try {
+                    body.run(c, start(n, chunks, c), start(n, chunks, c + 1));
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                } finally {
+                    done.countDown();
+                }
+            }
+        }
+
+        void awaitAll() {
+            for (int i = 0; i < SPINS && done.getCount() > 0; i++) {
+                Thread.onSpinWait();
+            }
+            boolean interrupted = false;
+            while (done.getCount() > 0) {
+                try {
+                    done.await();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
