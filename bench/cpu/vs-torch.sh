@@ -45,8 +45,9 @@ step "PyTorch training steps"
 "$python" bench/gpu/torch_train_step.py --device cpu --widths 8 --batch "$train_batch" --steps 2 --no-compile \
     --budget-s 0 --max-case-s 120 --json "$out/torch-train.json" | tee "$out/torch-train.txt"
 step "our training steps"
-# --warmup-s 5: the JIT needs many cheap (LPM) steps before it has compiled them; PyTorch needs none
-java -cp "${cp[@]}" dev.nrpm.bench.TrainStepBench --device cpu --width 8 --batch "$train_batch" --steps 2 --warmup-s 5 \
+# --warmup-s 20: the JIT needs many cheap (LPM) steps before it has compiled them (after 5 s some
+# runs were still 30% slow: bench/results/cpu-batchnorm/warmup.txt); PyTorch needs none
+java -cp "${cp[@]}" dev.nrpm.bench.TrainStepBench --device cpu --width 8 --batch "$train_batch" --steps 2 --warmup-s 20 \
     | tee "$out/ours-train.txt"
 step "tables"
 python3 bench/cpu/vs_torch.py "$out" | tee "$out/tables.md"
