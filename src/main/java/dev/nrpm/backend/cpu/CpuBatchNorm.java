@@ -127,41 +127,68 @@ final class CpuBatchNorm {
             }
         }
         if (gx != null) {
-            gradInput(n, c, hw, x, mean, gy, reluOut, gx, accumulate, a, b, d);
+            gradInput(n, c, hw, x, mean, batchStats, gy, reluOut, gx, accumulate, a, b, d);
         }
     }
 
-    /** gx (=, or += with accumulate) a g + b (x - mean) + d per channel, g = gy masked by reluOut > 0. */
-    private static void gradInput(int n, int c, int hw, float[] x, float[] mean, float[] gy, float[] reluOut, float[] gx,
-                                  boolean accumulate, float[] a, float[] b, float[] d) {
+    /**
+     * gx (=, or += with accumulate) a g + b (x - mean) + d per channel, g = gy masked by reluOut > 0;
+     * without batch statistics (b = d = 0) just a g, and x is not read (an attack's backward).
+     */
+    private static void gradInput(int n, int c, int hw, float[] x, float[] mean, boolean batchStats, float[] gy,
+                                  float[] reluOut, float[] gx, boolean accumulate, float[] a, float[] b, float[] d) {
         CpuParallel.forRange(n * c, Math.max(1, GRAIN / hw), (chunk, from, to) -> {
             for (int plane = from; plane < to; plane++) {
                 int ch = plane % c;
-                float pa = a[ch];
-                float pb = b[ch];
-                float pd = d[ch];
-                float mu = mean[ch];
                 int lo = plane * hw;
-                int hi = lo + hw;
-                if (reluOut == null && !accumulate) {
-                    for (int i = lo; i < hi; i++) {
-                        gx[i] = pa * gy[i] + pb * (x[i] - mu) + pd;
-                    }
-                } else if (reluOut == null) {
-                    for (int i = lo; i < hi; i++) {
-                        gx[i] += pa * gy[i] + pb * (x[i] - mu) + pd;
-                    }
-                } else if (!accumulate) {
-                    for (int i = lo; i < hi; i++) {
-                        gx[i] = pa * (gy[i] * reluMask(reluOut[i])) + pb * (x[i] - mu) + pd;
-                    }
+                if (batchStats) {
+                    withStats(x, gy, reluOut, gx, accumulate, a[ch], b[ch], d[ch], mean[ch], lo, lo + hw);
                 } else {
-                    for (int i = lo; i < hi; i++) {
-                        gx[i] += pa * (gy[i] * reluMask(reluOut[i])) + pb * (x[i] - mu) + pd;
-                    }
+                    scaled(gy, reluOut, gx, accumulate, a[ch], lo, lo + hw);
                 }
             }
         });
+    }
+
+    private static void withStats(float[] x, float[] gy, float[] reluOut, float[] gx, boolean accumulate, float pa,
+                                  float pb, float pd, float mu, int lo, int hi) {
+        if (reluOut == null && !accumulate) {
+            for (int i = lo; i < hi; i++) {
+                gx[i] = pa * gy[i] + pb * (x[i] - mu) + pd;
+            }
+        } else if (reluOut == null) {
+            for (int i = lo; i < hi; i++) {
+                gx[i] += pa * gy[i] + pb * (x[i] - mu) + pd;
+            }
+        } else if (!accumulate) {
+            for (int i = lo; i < hi; i++) {
+                gx[i] = pa * (gy[i] * reluMask(reluOut[i])) + pb * (x[i] - mu) + pd;
+            }
+        } else {
+            for (int i = lo; i < hi; i++) {
+                gx[i] += pa * (gy[i] * reluMask(reluOut[i])) + pb * (x[i] - mu) + pd;
+            }
+        }
+    }
+
+    private static void scaled(float[] gy, float[] reluOut, float[] gx, boolean accumulate, float pa, int lo, int hi) {
+        if (reluOut == null && !accumulate) {
+            for (int i = lo; i < hi; i++) {
+                gx[i] = pa * gy[i];
+            }
+        } else if (reluOut == null) {
+            for (int i = lo; i < hi; i++) {
+                gx[i] += pa * gy[i];
+            }
+        } else if (!accumulate) {
+            for (int i = lo; i < hi; i++) {
+                gx[i] = pa * (gy[i] * reluMask(reluOut[i]));
+            }
+        } else {
+            for (int i = lo; i < hi; i++) {
+                gx[i] += pa * (gy[i] * reluMask(reluOut[i]));
+            }
+        }
     }
 
     /**
