@@ -72,7 +72,7 @@ final class CpuBatchNorm {
     /** y = x scale + shift per channel, then Math.max(y, 0) with relu (CpuElementwise's RELU). */
     private static void normalize(int n, int c, int hw, float[] x, float[] y, float[] scale, float[] shift,
                                   boolean relu) {
-        CpuParallel.forRange(n * c, Math.max(1, GRAIN / hw), (chunk, from, to) -> {
+        CpuParallel.forRange(n * c, Math.max(1, GRAIN / Math.max(1, hw)), (chunk, from, to) -> {
             for (int plane = from; plane < to; plane++) {
                 int ch = plane % c;
                 float s = scale[ch];
@@ -137,7 +137,7 @@ final class CpuBatchNorm {
      */
     private static void gradInput(int n, int c, int hw, float[] x, float[] mean, boolean batchStats, float[] gy,
                                   float[] reluOut, float[] gx, boolean accumulate, float[] a, float[] b, float[] d) {
-        CpuParallel.forRange(n * c, Math.max(1, GRAIN / hw), (chunk, from, to) -> {
+        CpuParallel.forRange(n * c, Math.max(1, GRAIN / Math.max(1, hw)), (chunk, from, to) -> {
             for (int plane = from; plane < to; plane++) {
                 int ch = plane % c;
                 int lo = plane * hw;
