@@ -69,8 +69,11 @@ final class CpuParallel {
      * nothing left, and the caller waits only for chunks already running.
      */
     private static final class Claims {
-        /** Spins of the waiting caller before it parks (a chunk in flight is often short). */
-        private static final int SPINS = 20_000;
+        /**
+         * How long the waiting caller spins before it parks, ns: a chunk in flight is often
+         * shorter than a wake-up; bounded by time, since a spin's length differs between CPUs.
+         */
+        private static final long SPIN_NANOS = 50_000;
         final int n;
         final int chunks;
         final RangeBody body;
@@ -98,7 +101,8 @@ final class CpuParallel {
         }
 
         void awaitAll() {
-            for (int i = 0; i < SPINS && done.getCount() > 0; i++) {
+            long spinUntil = System.nanoTime() + SPIN_NANOS;
+            while (done.getCount() > 0 && System.nanoTime() - spinUntil < 0) {
                 Thread.onSpinWait();
             }
             boolean interrupted = false;
