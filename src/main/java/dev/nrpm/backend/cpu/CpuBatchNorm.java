@@ -1,5 +1,7 @@
 package dev.nrpm.backend.cpu;
 
+import java.util.Arrays;
+
 /**
  * Batch normalization over (n, c, hw), ReLU optionally fused, forward and backward.
  *
@@ -23,6 +25,7 @@ final class CpuBatchNorm {
     private static final int PLANE_MIN = 128;
     /** Values per row at most for row lanes (c hw), beyond which planes get lanes of their own. */
     private static final int ROW_MAX = 1 << 16;
+    private static final ThreadLocal<Lanes> LANES_OF_THREAD = ThreadLocal.withInitial(Lanes::new);
 
     private CpuBatchNorm() {
     }
@@ -206,8 +209,8 @@ final class CpuBatchNorm {
 
     /**
      * Per channel, {sum of u, sum of u (v - vShift)} with u = p - pShift (pShift null: 0), or with
-     * a mask (and no pShift) u = p {@link #reluMask}(mask). Chunks of the batch run in parallel, each with its own lanes
-     * and totals; the totals are added in chunk order.
+     * a mask (and no pShift) u = p {@link #reluMask}(mask). Chunks of the batch run in parallel,
+     * each with its own lanes and totals; the totals are added in chunk order.
      */
     private static double[][] channelSums(int n, int c, int hw, float[] p, float[] pShift, float[] mask, float[] v,
                                           float[] vShift) {
@@ -229,8 +232,6 @@ final class CpuBatchNorm {
         }
         return total;
     }
-
-    private static final ThreadLocal<Lanes> LANES_OF_THREAD = ThreadLocal.withInitial(Lanes::new);
 
     /**
      * One thread's float lanes and staging copies, kept between calls. Every loop that adds into
@@ -262,11 +263,11 @@ final class CpuBatchNorm {
                            float[] vShift) {
             int len = c * hw;
             stage(len, mask != null, v != p);
-            java.util.Arrays.fill(sum, 0, len, 0f);
-            java.util.Arrays.fill(dot, 0, len, 0f);
+            Arrays.fill(sum, 0, len, 0f);
+            Arrays.fill(dot, 0, len, 0f);
             for (int ch = 0; ch < c; ch++) {
-                java.util.Arrays.fill(shiftP, ch * hw, ch * hw + hw, pShift == null ? 0f : pShift[ch]);
-                java.util.Arrays.fill(shiftV, ch * hw, ch * hw + hw, vShift[ch]);
+                Arrays.fill(shiftP, ch * hw, ch * hw + hw, pShift == null ? 0f : pShift[ch]);
+                Arrays.fill(shiftV, ch * hw, ch * hw + hw, vShift[ch]);
             }
             double[][] total = new double[2][c];
             int pending = 0;
@@ -290,8 +291,8 @@ final class CpuBatchNorm {
                         total[0][ch] += Sums.sum(sum, ch * hw, ch * hw + hw);
                         total[1][ch] += Sums.sum(dot, ch * hw, ch * hw + hw);
                     }
-                    java.util.Arrays.fill(sum, 0, len, 0f);
-                    java.util.Arrays.fill(dot, 0, len, 0f);
+                    Arrays.fill(sum, 0, len, 0f);
+                    Arrays.fill(dot, 0, len, 0f);
                     pending = 0;
                 }
             }
@@ -309,8 +310,8 @@ final class CpuBatchNorm {
                 planeDot = new float[c][width];
             }
             for (int ch = 0; ch < c; ch++) {
-                java.util.Arrays.fill(planeSum[ch], 0, width, 0f);
-                java.util.Arrays.fill(planeDot[ch], 0, width, 0f);
+                Arrays.fill(planeSum[ch], 0, width, 0f);
+                Arrays.fill(planeDot[ch], 0, width, 0f);
             }
             double[][] total = new double[2][c];
             int pending = 0;
@@ -344,8 +345,8 @@ final class CpuBatchNorm {
                     for (int ch = 0; ch < c; ch++) {
                         total[0][ch] += Sums.sum(planeSum[ch], 0, width);
                         total[1][ch] += Sums.sum(planeDot[ch], 0, width);
-                        java.util.Arrays.fill(planeSum[ch], 0, width, 0f);
-                        java.util.Arrays.fill(planeDot[ch], 0, width, 0f);
+                        Arrays.fill(planeSum[ch], 0, width, 0f);
+                        Arrays.fill(planeDot[ch], 0, width, 0f);
                     }
                     pending = 0;
                 }
