@@ -95,8 +95,8 @@ final class DnnlConv {
         }
         Context c = CONTEXT.get();
         Plan p = c.plan(g);
-        if (gw != null) {
-            Step bw = p.backwardWeights();
+        Step bw = gw == null ? null : p.backwardWeights();
+        if (bw != null) {
             bw.in(0).load(c, x);
             bw.in(1).load(c, gy);
             bw.run(c);
@@ -107,8 +107,8 @@ final class DnnlConv {
         }
         if (gx != null) {
             Step bd = p.backwardData();
-            if (gw != null) {
-                bd.in(0).reload(c);     // gy is still in its staging slot
+            if (bw != null) {
+                bd.in(0).reloadAfter(c, bw.in(1));     // gy is still in its staging slots
             } else {
                 bd.in(0).load(c, gy);
             }
@@ -118,11 +118,42 @@ final class DnnlConv {
         }
     }
 
+    /**
+     * Floats in one vector register of the CPU oneDNN generates code for: 16 with AVX-512, 8 with
+     * AVX2, 0 below that (or where DNNL_MAX_CPU_ISA caps it so), where no layout rule applies.
+     */
+    static int vectorFloats() {
+        engine();
+        int isa = dnnl_get_effective_cpu_isa();
+        if ((isa & (dnnl_cpu_isa_avx512_mic | dnnl_cpu_isa_avx512_core) & ~dnnl_cpu_isa_avx2) != 0) {
+            return 16;
+        }
+        return (isa & dnnl_cpu_isa_avx2) == dnnl_cpu_isa_avx2 ? 8 : 0;
+    }
+
+    /**
+     * Whether a backward primitive (of the weights where weights, else of the data) runs on NHWC
+     * activations rather than the layout oneDNN would choose. Where x's channels are not a multiple
+     * of the vector width, oneDNN's choice pads them to its channel block (AVX-512's backward data
+     * computes 8 channels as 16) or drops to the narrower ISA's kernels (AVX-512's backward weights on
+     * 8 channels runs AVX2 code); its NHWC kernels do neither: 1.3x to 3x faster there, same speed or
+     * slower elsewhere (bench/RESULTS.md "CPU: backward convolutions on NHWC"). The weights' backward
+     * keeps oneDNN's choice for 1 to 3 channels, where its first-layer kernels read NCHW directly.
+     * A fixed rule, not a timing at run time, so that a run's numbers do not depend on a race.
+     */
+    static boolean backwardOnNhwc(ConvGeometry g, boolean weights, int vectorFloats) {
+        if (vectorFloats == 0 || g.inC() % vectorFloats == 0) {
+            return false;
+        }
+        return !weights || g.inC() > 3;
+    }
+
     /** oneDNN's implementation names for g's forward, backward data and backward weights. */
     static String implementations(ConvGeometry g) {
         Plan p = CONTEXT.get().plan(g);
         return "forward " + p.forward().impl + ", backward data " + p.backwardData().impl
-                + ", backward weights " + p.backwardWeights().impl;
+                + p.backwardData().out(0).layoutNote() + ", backward weights " + p.backwardWeights().impl
+                + p.backwardWeights().in(0).layoutNote();
     }
 
     private static void check(int status, String what, ConvGeometry g) {
@@ -130,6 +161,13 @@ final class DnnlConv {
             throw new IllegalStateException("oneDNN failed " + what + (g == null ? "" : " for convolution " + g)
                     + ": status " + status);
         }
+    }
+
+    /** oneDNN's name for the code pd runs ("jit:avx2", "ref:any", ...). */
+    private static String implementation(dnnl_primitive_desc pd, ConvGeometry g) {
+        PointerPointer<BytePointer> name = new PointerPointer<>(1);
+        check(dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, name), "naming an implementation", g);
+        return name.getString(0);
     }
 
     private static dnnl_memory_desc_t md(long[] dims, int tag) {
@@ -250,6 +288,7 @@ final class DnnlConv {
         final int slot;
         final long plainFloats;
         final long chosenFloats;
+        final dnnl_memory_desc_t chosenMd;
         final dnnl_memory plain = new dnnl_memory();
         final dnnl_memory chosen;
         final dnnl_primitive reorder;
@@ -259,6 +298,7 @@ final class DnnlConv {
         Operand(ConvGeometry g, Slot role, dnnl_memory_desc_t plainMd, dnnl_memory_desc_t chosenMd, boolean input) {
             this.g = g;
             this.slot = 2 * role.ordinal();
+            this.chosenMd = chosenMd;
             dnnl_engine e = engine();
             plainFloats = dnnl_memory_desc_get_size(plainMd) / Float.BYTES;
             check(dnnl_memory_create(plain, plainMd, e, null), "creating memory", g);
@@ -306,6 +346,18 @@ final class DnnlConv {
             }
         }
 
+        /**
+         * As {@link #reload}, where other, of the same role, has just loaded the same data: where their
+         * chosen layouts agree, the data is already there.
+         */
+        void reloadAfter(Context c, Operand other) {
+            if (slot == other.slot && dnnl_memory_desc_equal(chosenMd, other.chosenMd) != 0) {
+                bind(c);
+            } else {
+                reload(c);
+            }
+        }
+
         /** After the primitive: reorders to the plain layout and copies (or adds) into data. */
         void store(Context c, float[] data, boolean accumulate) {
             if (reorder != null) {
@@ -323,6 +375,15 @@ final class DnnlConv {
             for (int i = 0; i < n; i++) {
                 data[i] += tmp[i];
             }
+        }
+
+        /** " on NHWC" where this operand is in that layout, else nothing. */
+        String layoutNote() {
+            long[] d = {g.batch(), g.inC(), g.inH(), g.inW()};
+            long[] dy = {g.batch(), g.outC(), g.outH(), g.outW()};
+            boolean nhwc = dnnl_memory_desc_equal(chosenMd, md(d, dnnl_nhwc)) != 0
+                    || dnnl_memory_desc_equal(chosenMd, md(dy, dnnl_nhwc)) != 0;
+            return nhwc ? " on NHWC" : "";
         }
 
         void close() {
@@ -360,9 +421,7 @@ final class DnnlConv {
                 args.position(k++).arg(outArgs[i]).memory(outs[i].chosen);
             }
             args.position(0);
-            PointerPointer<BytePointer> name = new PointerPointer<>(1);
-            check(dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, name), "naming an implementation", g);
-            impl = name.getString(0);
+            impl = implementation(pd, g);
         }
 
         Operand in(int i) {
@@ -403,6 +462,8 @@ final class DnnlConv {
         final dnnl_memory_desc_t xAny;
         final dnnl_memory_desc_t wAny;
         final dnnl_memory_desc_t yAny;
+        final dnnl_memory_desc_t xNhwc;
+        final dnnl_memory_desc_t yNhwc;
         final long[] strides;
         final long[] padLeft;
         final long[] padRight;
@@ -422,6 +483,8 @@ final class DnnlConv {
             xAny = md(xd, dnnl_format_tag_any);
             wAny = md(wd, dnnl_format_tag_any);
             yAny = md(yd, dnnl_format_tag_any);
+            xNhwc = md(xd, dnnl_nhwc);
+            yNhwc = md(yd, dnnl_nhwc);
             strides = new long[] {g.strideH(), g.strideW()};
             padLeft = new long[] {g.padH(), g.padW()};
             // the far side pads what the output size needs (at most padLeft: floor division)
@@ -465,12 +528,35 @@ final class DnnlConv {
             return forward;
         }
 
+        /** On NHWC where asked, unless oneDNN has only its reference code for that: then its own choice. */
+        private dnnl_primitive_desc backwardDataPd(boolean nhwc) {
+            dnnl_convolution_desc_t d = new dnnl_convolution_desc_t();
+            check(dnnl_convolution_backward_data_desc_init(d, dnnl_convolution_direct, nhwc ? xNhwc : xAny, wAny,
+                    nhwc ? yNhwc : yAny, strides, padLeft, padRight), "describing the backward data", g);
+            dnnl_primitive_desc pd = create(d, forward().pd, "creating the backward data");
+            if (nhwc && implementation(pd, g).startsWith("ref")) {
+                check(dnnl_primitive_desc_destroy(pd), "releasing a descriptor", g);
+                return backwardDataPd(false);
+            }
+            return pd;
+        }
+
+        /** As {@link #backwardDataPd}, for the weights (and bias). */
+        private dnnl_primitive_desc backwardWeightsPd(boolean nhwc) {
+            dnnl_convolution_desc_t d = new dnnl_convolution_desc_t();
+            check(dnnl_convolution_backward_weights_desc_init(d, dnnl_convolution_direct, nhwc ? xNhwc : xAny, wAny,
+                    b, nhwc ? yNhwc : yAny, strides, padLeft, padRight), "describing the backward weights", g);
+            dnnl_primitive_desc pd = create(d, forward().pd, "creating the backward weights");
+            if (nhwc && implementation(pd, g).startsWith("ref")) {
+                check(dnnl_primitive_desc_destroy(pd), "releasing a descriptor", g);
+                return backwardWeightsPd(false);
+            }
+            return pd;
+        }
+
         Step backwardData() {
             if (backwardData == null) {
-                dnnl_convolution_desc_t d = new dnnl_convolution_desc_t();
-                check(dnnl_convolution_backward_data_desc_init(d, dnnl_convolution_direct, xAny, wAny, yAny,
-                        strides, padLeft, padRight), "describing the backward data", g);
-                dnnl_primitive_desc pd = create(d, forward().pd, "creating the backward data");
+                dnnl_primitive_desc pd = backwardDataPd(backwardOnNhwc(g, false, vectorFloats()));
                 backwardData = new Step(g, pd,
                         new Operand[] {
                             new Operand(g, Slot.Y, y, query(pd, dnnl_query_diff_dst_md), true),
@@ -478,17 +564,14 @@ final class DnnlConv {
                         new int[] {DNNL_ARG_DIFF_DST, DNNL_ARG_WEIGHTS},
                         new Operand[] {new Operand(g, Slot.X, x, query(pd, dnnl_query_diff_src_md), false)},
                         new int[] {DNNL_ARG_DIFF_SRC});
-                LOG.debug("oneDNN convolution {}: backward data {}", g, backwardData.impl);
+                LOG.debug("oneDNN convolution {}: backward data {}{}", g, backwardData.impl, backwardData.out(0).layoutNote());
             }
             return backwardData;
         }
 
         Step backwardWeights() {
             if (backwardWeights == null) {
-                dnnl_convolution_desc_t d = new dnnl_convolution_desc_t();
-                check(dnnl_convolution_backward_weights_desc_init(d, dnnl_convolution_direct, xAny, wAny, b, yAny,
-                        strides, padLeft, padRight), "describing the backward weights", g);
-                dnnl_primitive_desc pd = create(d, forward().pd, "creating the backward weights");
+                dnnl_primitive_desc pd = backwardWeightsPd(backwardOnNhwc(g, true, vectorFloats()));
                 backwardWeights = new Step(g, pd,
                         new Operand[] {
                             new Operand(g, Slot.X, x, query(pd, dnnl_query_src_md), true),
@@ -498,7 +581,8 @@ final class DnnlConv {
                             new Operand(g, Slot.W, w, query(pd, dnnl_query_diff_weights_md), false),
                             new Operand(g, Slot.B, b, query(pd, dnnl_query_diff_weights_md, 1), false)},
                         new int[] {DNNL_ARG_DIFF_WEIGHTS, DNNL_ARG_DIFF_BIAS});
-                LOG.debug("oneDNN convolution {}: backward weights {}", g, backwardWeights.impl);
+                LOG.debug("oneDNN convolution {}: backward weights {}{}", g, backwardWeights.impl,
+                        backwardWeights.in(0).layoutNote());
             }
             return backwardWeights;
         }

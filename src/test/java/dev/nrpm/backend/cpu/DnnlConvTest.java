@@ -157,6 +157,36 @@ class DnnlConvTest {
         }
     }
 
+    /**
+     * The backward primitives go to NHWC exactly where x's channels are not a multiple of the vector
+     * width (the weights' only from 4 channels), and then oneDNN runs JIT code there, not its
+     * reference loops; awkwardShapesMatchTheReference checks their results (its 6- and 8-channel
+     * shapes take this path with AVX2 or AVX-512).
+     */
+    @Test
+    void backwardsGoToNhwcWhereChannelsAreNotAVectorMultiple() {
+        ConvGeometry six = new ConvGeometry(2, 6, 12, 12, 16, 5, 5, 1, 1, 0, 0);
+        ConvGeometry three = new ConvGeometry(2, 3, 16, 16, 8, 3, 3, 1, 1, 1, 1);
+        ConvGeometry sixteen = new ConvGeometry(2, 16, 8, 8, 32, 3, 3, 2, 2, 1, 1);
+        for (int vector : new int[] {8, 16}) {
+            assertTrue(DnnlConv.backwardOnNhwc(six, false, vector));
+            assertTrue(DnnlConv.backwardOnNhwc(six, true, vector));
+            assertTrue(DnnlConv.backwardOnNhwc(three, false, vector));
+            assertFalse(DnnlConv.backwardOnNhwc(three, true, vector));
+            assertFalse(DnnlConv.backwardOnNhwc(sixteen, false, vector));
+            assertFalse(DnnlConv.backwardOnNhwc(sixteen, true, vector));
+            assertFalse(DnnlConv.backwardOnNhwc(six, false, 0));
+        }
+        assertTrue(DnnlConv.backwardOnNhwc(new ConvGeometry(2, 8, 8, 8, 8, 3, 3, 1, 1, 1, 1), true, 16));
+        assertFalse(DnnlConv.backwardOnNhwc(new ConvGeometry(2, 8, 8, 8, 8, 3, 3, 1, 1, 1, 1), true, 8));
+
+        assumeTrue(DnnlConv.vectorFloats() > 0, "oneDNN uses neither AVX2 nor AVX-512 here: no layout rule");
+        String impl = DnnlConv.implementations(six);
+        assertTrue(impl.matches("forward jit.*, backward data jit\\S* on NHWC, backward weights jit\\S* on NHWC"), impl);
+        impl = DnnlConv.implementations(sixteen);
+        assertFalse(impl.contains("NHWC"), impl);
+    }
+
     private void check(Backend ref, ConvGeometry g, boolean accumulateGx) {
         float[] x = rnd.normal((int) g.inputSize(), 1);
         float[] w = rnd.normal((int) g.weightSize(), 1);
