@@ -27,7 +27,9 @@ import org.slf4j.LoggerFactory;
  * LPM convolution on oneDNN through JavaCPP's dnnl preset: the library PyTorch's CPU convolutions
  * use, called directly so that each shape's primitives are created once and reused, and each
  * operand is in the layout oneDNN chose for it (blocked channels: its JIT-compiled direct
- * convolutions run only there; bench/RESULTS.md "CPU: LPM convolutions on oneDNN, directly").
+ * convolutions run only there; bench/RESULTS.md "CPU: LPM convolutions on oneDNN, directly"), or,
+ * for the backward primitives of layers whose channels do not fill the CPU's vectors, NHWC
+ * ({@link #backwardOnNhwc}).
  * Our tensors are NCHW float arrays on the heap, so a call copies each operand into reusable
  * native memory, reorders it to oneDNN's layout, runs the primitive and reorders the result back.
  * The bias is added in the forward primitive's own pass and its gradient comes out of the
