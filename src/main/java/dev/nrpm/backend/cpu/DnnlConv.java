@@ -154,8 +154,7 @@ final class DnnlConv {
     static String implementations(ConvGeometry g) {
         Plan p = CONTEXT.get().plan(g);
         return "forward " + p.forward().impl + ", backward data " + p.backwardData().impl
-                + p.backwardData().out(0).layoutNote() + ", backward weights " + p.backwardWeights().impl
-                + p.backwardWeights().in(0).layoutNote();
+                + ", backward weights " + p.backwardWeights().impl;
     }
 
     private static void check(int status, String what, ConvGeometry g) {
@@ -379,15 +378,6 @@ final class DnnlConv {
             }
         }
 
-        /** " on NHWC" where this operand is in that layout, else nothing. */
-        String layoutNote() {
-            long[] d = {g.batch(), g.inC(), g.inH(), g.inW()};
-            long[] dy = {g.batch(), g.outC(), g.outH(), g.outW()};
-            boolean nhwc = dnnl_memory_desc_equal(chosenMd, md(d, dnnl_nhwc)) != 0
-                    || dnnl_memory_desc_equal(chosenMd, md(dy, dnnl_nhwc)) != 0;
-            return nhwc ? " on NHWC" : "";
-        }
-
         void close() {
             if (reorder != null) {
                 dnnl_primitive_destroy(reorder);
@@ -404,11 +394,16 @@ final class DnnlConv {
         final Operand[] ins;
         final Operand[] outs;
         final dnnl_exec_arg_t args;
+        /** oneDNN's name for the code, with " on NHWC" where the backward layout rule put x there. */
         final String impl;
         final ConvGeometry g;
 
-        /** ins and outs with their DNNL_ARG_ numbers in the same order in inArgs and outArgs. */
-        Step(ConvGeometry g, dnnl_primitive_desc pd, Operand[] ins, int[] inArgs, Operand[] outs, int[] outArgs) {
+        /**
+         * ins and outs with their DNNL_ARG_ numbers in the same order in inArgs and outArgs; note follows
+         * the implementation's name in impl.
+         */
+        Step(ConvGeometry g, dnnl_primitive_desc pd, Operand[] ins, int[] inArgs, Operand[] outs, int[] outArgs,
+             String note) {
             this.g = g;
             this.pd = pd;
             this.ins = ins;
@@ -423,7 +418,7 @@ final class DnnlConv {
                 args.position(k++).arg(outArgs[i]).memory(outs[i].chosen);
             }
             args.position(0);
-            impl = implementation(pd, g);
+            impl = implementation(pd, g) + note;
         }
 
         Operand in(int i) {
@@ -525,55 +520,56 @@ final class DnnlConv {
                             new Operand(g, Slot.B, b, query(pd, dnnl_query_weights_md, 1), true)},
                         new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS},
                         new Operand[] {new Operand(g, Slot.Y, y, query(pd, dnnl_query_dst_md), false)},
-                        new int[] {DNNL_ARG_DST});
+                        new int[] {DNNL_ARG_DST}, "");
             }
             return forward;
         }
 
-        /** On NHWC where asked, unless oneDNN has only its reference code for that: then its own choice. */
-        private dnnl_primitive_desc backwardDataPd(boolean nhwc) {
+        /**
+         * The backward weights' (where weights) or data's primitive, on NHWC where nhwc unless oneDNN
+         * has only its reference code for that: then on its own choice.
+         */
+        private dnnl_primitive_desc backwardPd(boolean weights, boolean nhwc) {
+            dnnl_memory_desc_t xd = nhwc ? xNhwc : xAny;
+            dnnl_memory_desc_t yd = nhwc ? yNhwc : yAny;
+            String what = weights ? "the backward weights" : "the backward data";
             dnnl_convolution_desc_t d = new dnnl_convolution_desc_t();
-            check(dnnl_convolution_backward_data_desc_init(d, dnnl_convolution_direct, nhwc ? xNhwc : xAny, wAny,
-                    nhwc ? yNhwc : yAny, strides, padLeft, padRight), "describing the backward data", g);
-            dnnl_primitive_desc pd = create(d, forward().pd, "creating the backward data");
+            check(weights
+                    ? dnnl_convolution_backward_weights_desc_init(d, dnnl_convolution_direct, xd, wAny, b, yd, strides,
+                            padLeft, padRight)
+                    : dnnl_convolution_backward_data_desc_init(d, dnnl_convolution_direct, xd, wAny, yd, strides,
+                            padLeft, padRight), "describing " + what, g);
+            dnnl_primitive_desc pd = create(d, forward().pd, "creating " + what);
             if (nhwc && implementation(pd, g).startsWith("ref")) {
                 check(dnnl_primitive_desc_destroy(pd), "releasing a descriptor", g);
-                return backwardDataPd(false);
+                return backwardPd(weights, false);
             }
             return pd;
         }
 
-        /** As {@link #backwardDataPd}, for the weights (and bias). */
-        private dnnl_primitive_desc backwardWeightsPd(boolean nhwc) {
-            dnnl_convolution_desc_t d = new dnnl_convolution_desc_t();
-            check(dnnl_convolution_backward_weights_desc_init(d, dnnl_convolution_direct, nhwc ? xNhwc : xAny, wAny,
-                    b, nhwc ? yNhwc : yAny, strides, padLeft, padRight), "describing the backward weights", g);
-            dnnl_primitive_desc pd = create(d, forward().pd, "creating the backward weights");
-            if (nhwc && implementation(pd, g).startsWith("ref")) {
-                check(dnnl_primitive_desc_destroy(pd), "releasing a descriptor", g);
-                return backwardWeightsPd(false);
-            }
-            return pd;
+        /** " on NHWC" where x, as the primitive takes it, is in that layout; else nothing. */
+        private String layoutNote(dnnl_memory_desc_t chosenX) {
+            return dnnl_memory_desc_equal(chosenX, xNhwc) != 0 ? " on NHWC" : "";
         }
 
         Step backwardData() {
             if (backwardData == null) {
-                dnnl_primitive_desc pd = backwardDataPd(backwardOnNhwc(g, false, vectorFloats()));
+                dnnl_primitive_desc pd = backwardPd(false, backwardOnNhwc(g, false, vectorFloats()));
                 backwardData = new Step(g, pd,
                         new Operand[] {
                             new Operand(g, Slot.Y, y, query(pd, dnnl_query_diff_dst_md), true),
                             new Operand(g, Slot.W, w, query(pd, dnnl_query_weights_md), true)},
                         new int[] {DNNL_ARG_DIFF_DST, DNNL_ARG_WEIGHTS},
                         new Operand[] {new Operand(g, Slot.X, x, query(pd, dnnl_query_diff_src_md), false)},
-                        new int[] {DNNL_ARG_DIFF_SRC});
-                LOG.debug("oneDNN convolution {}: backward data {}{}", g, backwardData.impl, backwardData.out(0).layoutNote());
+                        new int[] {DNNL_ARG_DIFF_SRC}, layoutNote(query(pd, dnnl_query_diff_src_md)));
+                LOG.debug("oneDNN convolution {}: backward data {}", g, backwardData.impl);
             }
             return backwardData;
         }
 
         Step backwardWeights() {
             if (backwardWeights == null) {
-                dnnl_primitive_desc pd = backwardWeightsPd(backwardOnNhwc(g, true, vectorFloats()));
+                dnnl_primitive_desc pd = backwardPd(true, backwardOnNhwc(g, true, vectorFloats()));
                 backwardWeights = new Step(g, pd,
                         new Operand[] {
                             new Operand(g, Slot.X, x, query(pd, dnnl_query_src_md), true),
@@ -582,9 +578,8 @@ final class DnnlConv {
                         new Operand[] {
                             new Operand(g, Slot.W, w, query(pd, dnnl_query_diff_weights_md), false),
                             new Operand(g, Slot.B, b, query(pd, dnnl_query_diff_weights_md, 1), false)},
-                        new int[] {DNNL_ARG_DIFF_WEIGHTS, DNNL_ARG_DIFF_BIAS});
-                LOG.debug("oneDNN convolution {}: backward weights {}{}", g, backwardWeights.impl,
-                        backwardWeights.in(0).layoutNote());
+                        new int[] {DNNL_ARG_DIFF_WEIGHTS, DNNL_ARG_DIFF_BIAS}, layoutNote(query(pd, dnnl_query_src_md)));
+                LOG.debug("oneDNN convolution {}: backward weights {}", g, backwardWeights.impl);
             }
             return backwardWeights;
         }
