@@ -61,12 +61,26 @@ public final class CpuBackend implements Backend {
         return name;
     }
 
-    static float[] a(Buffer b) {
+    static CpuBuffer buffer(Buffer b) {
         if (!(b instanceof CpuBuffer)) {
             throw new NrpmException(b == null ? "missing buffer passed to the cpu backend"
                     : "buffer from another backend passed to the cpu backend");
         }
-        return ((CpuBuffer) b).array();
+        return (CpuBuffer) b;
+    }
+
+    /** b's array, which the op may write (its native mirror, if any, is out of date afterwards). */
+    static float[] a(Buffer b) {
+        return buffer(b).array();
+    }
+
+    /** b's array, which the op only reads (its native mirror, if up to date, stays so). */
+    static float[] r(Buffer b) {
+        return buffer(b).readArray();
+    }
+
+    private static float[] readOrNull(Buffer b) {
+        return b == null ? null : r(b);
     }
 
     private static float[] orNull(Buffer b) {
@@ -119,17 +133,17 @@ public final class CpuBackend implements Backend {
 
     @Override
     public float[] download(Buffer src) {
-        return a(src).clone();
+        return r(src).clone();
     }
 
     @Override
     public double[] downloadDouble(Buffer src) {
-        return Precision.toDouble(a(src));
+        return Precision.toDouble(r(src));
     }
 
     @Override
     public void copy(Buffer src, Buffer dst, long n) {
-        System.arraycopy(a(src), 0, a(dst), 0, n(n));
+        System.arraycopy(r(src), 0, a(dst), 0, n(n));
     }
 
     @Override
@@ -141,42 +155,42 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void map(UnaryOp op, Buffer x, Buffer y, long n) {
-        CpuElementwise.map(op, a(x), a(y), n(n));
+        CpuElementwise.map(op, r(x), a(y), n(n));
     }
 
     @Override
     public void zip(BinaryOp op, Buffer x, Buffer z, Buffer y, long n) {
-        CpuElementwise.zip(op, a(x), a(z), a(y), n(n));
+        CpuElementwise.zip(op, r(x), r(z), a(y), n(n));
     }
 
     @Override
     public void axpby(float alpha, Buffer x, float beta, Buffer y, long n) {
-        CpuElementwise.axpby(alpha, a(x), beta, a(y), n(n));
+        CpuElementwise.axpby(alpha, r(x), beta, a(y), n(n));
     }
 
     @Override
     public void affineClamp(Buffer x, float scale, float shift, float lo, float hi, Buffer y, long n) {
-        CpuElementwise.affineClamp(a(x), scale, shift, lo, hi, a(y), n(n));
+        CpuElementwise.affineClamp(r(x), scale, shift, lo, hi, a(y), n(n));
     }
 
     @Override
     public long countNonFinite(Buffer x, long n) {
-        return CpuElementwise.countNonFinite(a(x), n(n));
+        return CpuElementwise.countNonFinite(r(x), n(n));
     }
 
     @Override
     public void addChannels(Buffer v, float alpha, Buffer y, int outer, int channels, int inner) {
-        CpuElementwise.addChannels(a(v), alpha, a(y), outer, channels, inner);
+        CpuElementwise.addChannels(r(v), alpha, a(y), outer, channels, inner);
     }
 
     @Override
     public void mulChannels(Buffer x, Buffer s, Buffer y, int outer, int channels, int inner) {
-        CpuElementwise.mulChannels(a(x), a(s), a(y), outer, channels, inner);
+        CpuElementwise.mulChannels(r(x), r(s), a(y), outer, channels, inner);
     }
 
     @Override
     public void sumChannels(Buffer x, Buffer out, int outer, int channels, int inner, boolean accumulate) {
-        CpuElementwise.sumChannels(a(x), a(out), outer, channels, inner, accumulate);
+        CpuElementwise.sumChannels(r(x), a(out), outer, channels, inner, accumulate);
     }
 
     // ------------------------------------------------------------------ matrix product and convolution
@@ -184,75 +198,64 @@ public final class CpuBackend implements Backend {
     @Override
     public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                      Buffer ab, Buffer bb, float beta, Buffer cb) {
-        Nd4jOps.gemm(transA, transB, m, n, k, alpha, a(ab), a(bb), beta, a(cb));
+        Nd4jOps.gemm(transA, transB, m, n, k, alpha, r(ab), r(bb), beta, a(cb));
     }
 
     @Override
     public void conv2d(ConvGeometry g, Buffer x, Buffer w, Buffer b, Buffer y) {
-        convForward(g, a(x), a(w), orNull(b), a(y));
-    }
-
-    /** y = conv2d(x, w) + b, written over; b may be null. */
-    private void convForward(ConvGeometry g, float[] x, float[] w, float[] b, float[] y) {
-        if (dnnlConv) {
-            DnnlConv.forward(g, x, w, b, y);
+        if (dnnlConv) {   // x and y through their native mirrors: no copy where one is up to date
+            DnnlConv.forward(g, buffer(x), r(w), readOrNull(b), buffer(y));
             return;
         }
-        CpuConv.forward(g, x, w, y);
+        float[] yv = a(y);
+        CpuConv.forward(g, r(x), r(w), yv);
         if (b != null) {
-            CpuElementwise.addChannels(b, 1f, y, g.batch(), g.outC(), g.outH() * g.outW());
-        }
-    }
-
-    /** gx: added into when accumulateGx, else written over; gw and gb: added into. */
-    private void convBackward(ConvGeometry g, float[] x, float[] w, float[] gy, float[] gx, boolean accumulateGx,
-                              float[] gw, float[] gb) {
-        if (dnnlConv && g.inC() > 1 && gw != null) {   // gb comes with gw, in one oneDNN primitive
-            DnnlConv.backward(g, x, w, gy, gx, accumulateGx, gw, gb);
-            return;
-        }
-        if (gb != null) {
-            CpuElementwise.sumChannels(gy, gb, g.batch(), g.outC(), g.outH() * g.outW(), true);
-        }
-        if (gx == null && gw == null) {
-            return;
-        }
-        if (dnnlConv && g.inC() > 1) {
-            DnnlConv.backward(g, x, w, gy, gx, accumulateGx, gw, null);
-        } else {
-            if (gx != null && !accumulateGx) {
-                java.util.Arrays.fill(gx, 0f);
-            }
-            CpuConv.backward(g, x, w, gy, gx, gw);
+            CpuElementwise.addChannels(r(b), 1f, yv, g.batch(), g.outC(), g.outH() * g.outW());
         }
     }
 
     @Override
     public void conv2dBackward(ConvGeometry g, Buffer x, Buffer w, Buffer gy, Buffer gx, boolean accumulateGx,
                                Buffer gw, Buffer gb) {
-        convBackward(g, a(x), a(w), a(gy), orNull(gx), accumulateGx, orNull(gw), orNull(gb));
+        if (gb != null && !(dnnlConv && g.inC() > 1 && gw != null)) {   // else it comes with gw's primitive
+            CpuElementwise.sumChannels(r(gy), a(gb), g.batch(), g.outC(), g.outH() * g.outW(), true);
+            gb = null;
+        }
+        if (gx == null && gw == null) {
+            return;
+        }
+        if (dnnlConv && g.inC() > 1) {
+            DnnlConv.backward(g, buffer(x), r(w), buffer(gy), gx == null ? null : buffer(gx), accumulateGx,
+                    orNull(gw), orNull(gb));
+            return;
+        }
+        float[] gxv = orNull(gx);
+        if (gxv != null && !accumulateGx) {
+            java.util.Arrays.fill(gxv, 0f);
+        }
+        CpuConv.backward(g, r(x), r(w), r(gy), gxv, orNull(gw));
     }
 
     // ------------------------------------------------------------------ pooling and batch norm
 
     @Override
     public void maxPool2d(PoolGeometry g, Buffer x, Buffer y) {
-        CpuPooling.max(g, a(x), a(y));
+        CpuPooling.max(g, r(x), a(y));
     }
 
     @Override
     public void maxPool2dBackward(PoolGeometry g, Buffer x, Buffer gy, Buffer gx, boolean accumulate) {
-        CpuPooling.maxBackward(g, a(x), a(gy), gradOut(gx, accumulate));
+        CpuPooling.maxBackward(g, r(x), r(gy), gradOut(gx, accumulate));
     }
 
     @Override
     public void avgPool2d(PoolGeometry g, Buffer x, Buffer y) {
-        CpuPooling.avg(g, a(x), a(y));
+        CpuPooling.avg(g, r(x), a(y));
     }
 
     @Override
     public void avgPool2dBackward(PoolGeometry g, Buffer gy, Buffer gx, boolean accumulate) {
-        CpuPooling.avgBackward(g, a(gy), gradOut(gx, accumulate));
+        CpuPooling.avgBackward(g, r(gy), gradOut(gx, accumulate));
     }
 
     @Override
@@ -262,14 +265,14 @@ public final class CpuBackend implements Backend {
         if ((long) n * hw < 2) {
             throw new ShapeException("batch norm in training mode needs more than one value per channel");
         }
-        CpuBatchNorm.train(n, c, hw, a(x), a(gamma), a(beta), a(runMean), a(runVar), momentum, eps, a(y),
+        CpuBatchNorm.train(n, c, hw, r(x), r(gamma), r(beta), a(runMean), a(runVar), momentum, eps, a(y),
                 a(saveMean), a(saveInvStd), relu);
     }
 
     @Override
     public void batchNormEval(int n, int c, int hw, Buffer x, Buffer gamma, Buffer beta, Buffer runMean,
                               Buffer runVar, float eps, Buffer y, Buffer saveInvStd, boolean relu) {
-        CpuBatchNorm.eval(n, c, hw, a(x), a(gamma), a(beta), a(runMean), a(runVar), eps, a(y), orNull(saveInvStd),
+        CpuBatchNorm.eval(n, c, hw, r(x), r(gamma), r(beta), r(runMean), r(runVar), eps, a(y), orNull(saveInvStd),
                 relu);
     }
 
@@ -277,7 +280,7 @@ public final class CpuBackend implements Backend {
     public void batchNormBackward(int n, int c, int hw, Buffer x, Buffer gamma, Buffer mean, Buffer invStd,
                                   boolean batchStats, Buffer gy, Buffer reluOut, Buffer gx, boolean accumulateGx,
                                   Buffer gGamma, Buffer gBeta) {
-        CpuBatchNorm.backward(n, c, hw, a(x), a(gamma), a(mean), a(invStd), batchStats, a(gy), orNull(reluOut),
+        CpuBatchNorm.backward(n, c, hw, r(x), r(gamma), r(mean), r(invStd), batchStats, r(gy), readOrNull(reluOut),
                 orNull(gx), accumulateGx, orNull(gGamma), orNull(gBeta));
     }
 
@@ -285,27 +288,27 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void logSoftmax(Buffer x, Buffer y, int rows, int cols) {
-        CpuElementwise.logSoftmax(a(x), a(y), rows, cols);
+        CpuElementwise.logSoftmax(r(x), a(y), rows, cols);
     }
 
     @Override
     public void logSoftmaxBackward(Buffer y, Buffer gy, Buffer gx, int rows, int cols, boolean accumulate) {
-        CpuElementwise.logSoftmaxBackward(a(y), a(gy), gradOut(gx, accumulate), rows, cols);
+        CpuElementwise.logSoftmaxBackward(r(y), r(gy), gradOut(gx, accumulate), rows, cols);
     }
 
     @Override
     public void nllLoss(Buffer logp, Buffer labels, Buffer out, int rows, int cols) {
-        CpuElementwise.nllLoss(a(logp), a(labels), a(out), rows, cols);
+        CpuElementwise.nllLoss(r(logp), r(labels), a(out), rows, cols);
     }
 
     @Override
     public void nllLossBackward(Buffer gout, Buffer labels, Buffer glogp, int rows, int cols, boolean accumulate) {
-        CpuElementwise.nllLossBackward(a(gout), a(labels), gradOut(glogp, accumulate), rows, cols);
+        CpuElementwise.nllLossBackward(r(gout), r(labels), gradOut(glogp, accumulate), rows, cols);
     }
 
     @Override
     public void dropout(Buffer x, Buffer y, long n, int inner, float p, long seed, boolean accumulate) {
-        CpuElementwise.dropout(a(x), a(y), n(n), inner, p, seed, accumulate);
+        CpuElementwise.dropout(r(x), a(y), n(n), inner, p, seed, accumulate);
     }
 
     @Override
@@ -350,16 +353,23 @@ public final class CpuBackend implements Backend {
     @Override
     public void nrpmConv2d(NrpmSpec spec, ConvGeometry g, Buffer x, Buffer w, Buffer bias, Buffer lambda,
                            Buffer y, Buffer state) {
-        float[] z0 = new float[Math.toIntExact(g.outputSize())];   // the LPM sum
-        convForward(g, a(x), a(w), null, z0);
-        FusedNrpmConv.forward(spec, g, a(x), a(w), orNull(bias), a(lambda)[0], z0, a(y), orNull(state));
+        // the LPM sum, by oneDNN where it runs (x through its native mirror)
+        try (CpuBuffer z0 = new CpuBuffer(ArrayPool.uninitialized(Math.toIntExact(g.outputSize())))) {
+            if (dnnlConv) {
+                DnnlConv.forward(g, buffer(x), r(w), null, z0);
+            } else {
+                CpuConv.forward(g, r(x), r(w), z0.array());
+            }
+            FusedNrpmConv.forward(spec, g, r(x), r(w), readOrNull(bias), r(lambda)[0], z0.array(), a(y),
+                    orNull(state));
+        }
     }
 
     @Override
     public void nrpmConv2dBackward(NrpmSpec spec, ConvGeometry g, Buffer x, Buffer w, Buffer lambda, Buffer state,
                                    Buffer gy, Buffer gx, boolean accumulateGx, Buffer gw, Buffer gLambda) {
         if (spec.k() == 0) {   // plain LPM: y = conv2d(x, w) + b, lambda has no effect
-            convBackward(g, a(x), a(w), a(gy), orNull(gx), accumulateGx, orNull(gw), null);
+            conv2dBackward(g, x, w, gy, gx, accumulateGx, gw, null);
             return;
         }
         float[] gxv = gradOut(gx, accumulateGx);
@@ -371,6 +381,6 @@ public final class CpuBackend implements Backend {
     @Override
     public void sgdStep(Buffer param, Buffer grad, Buffer velocity, long n, float lr, float momentum,
                         float weightDecay, boolean nesterov) {
-        CpuElementwise.sgdStep(a(param), a(grad), a(velocity), n(n), lr, momentum, weightDecay, nesterov);
+        CpuElementwise.sgdStep(a(param), r(grad), a(velocity), n(n), lr, momentum, weightDecay, nesterov);
     }
 }

@@ -30,8 +30,11 @@ import org.slf4j.LoggerFactory;
  * convolutions run only there; bench/RESULTS.md "CPU: LPM convolutions on oneDNN, directly"), or,
  * for the backward primitives of layers whose channels do not fill the CPU's vectors, NHWC
  * ({@link #backwardOnNhwc}).
- * Our tensors are NCHW float arrays on the heap, so a call copies each operand into reusable
- * native memory, reorders it to oneDNN's layout, runs the primitive and reorders the result back.
+ * Our tensors are NCHW float arrays on the heap. Activations (x, y and their gradients) are read
+ * from and written to their buffers' native mirrors ({@link CpuBuffer}), which are copied from or to
+ * the heap only when the other side has changed; weights, the bias and gradients that are added into
+ * are copied through reusable per-thread staging memory. Each operand is reordered to oneDNN's
+ * layout and each result back to NCHW.
  * The bias is added in the forward primitive's own pass and its gradient comes out of the
  * backward-weights primitive (a separate pass over y or gy costs as much as a copy of it).
  * oneDNN picks its code for the CPU it runs on (AVX-512, AVX2, SSE4.1, or reference C++ code), so
@@ -76,12 +79,25 @@ final class DnnlConv {
 
     /** y (B, O, oh, ow) = conv2d(x, w) + b, written over; b (O) may be null. */
     static void forward(ConvGeometry g, float[] x, float[] w, float[] b, float[] y) {
+        forward(g, new Act(x), w, b, new Act(y));
+    }
+
+    /**
+     * As {@link #forward(ConvGeometry, float[], float[], float[], float[])}, with x read from and y
+     * written to their buffers' native mirrors ({@link CpuBuffer}).
+     */
+    static void forward(ConvGeometry g, CpuBuffer x, float[] w, float[] b, CpuBuffer y) {
+        forward(g, new Act(x), w, b, new Act(y));
+    }
+
+    private static void forward(ConvGeometry g, Act x, float[] w, float[] b, Act y) {
         Context c = CONTEXT.get();
         Plan p = c.plan(g);
         Step f = p.forward();
         f.in(0).load(c, x);
-        f.in(1).load(c, w);
-        f.in(2).load(c, b == null ? c.zeros(g.outC()) : b);   // the primitive always adds a bias
+        f.in(1).load(c, new Act(w));
+        f.in(2).load(c, new Act(b == null ? c.zeros(g.outC()) : b));   // the primitive always adds a bias
+        f.out(0).bindOutput(c, y, false);
         f.run(c);
         f.out(0).store(c, y, false);
     }
@@ -92,6 +108,21 @@ final class DnnlConv {
      */
     static void backward(ConvGeometry g, float[] x, float[] w, float[] gy, float[] gx, boolean accumulateGx,
                          float[] gw, float[] gb) {
+        backward(g, new Act(x), w, new Act(gy), gx == null ? null : new Act(gx), accumulateGx, gw, gb);
+    }
+
+    /**
+     * As {@link #backward(ConvGeometry, float[], float[], float[], float[], boolean, float[], float[])},
+     * with x and gy read from their buffers' native mirrors, and gx, unless added into, written to its
+     * mirror; gx may be null.
+     */
+    static void backward(ConvGeometry g, CpuBuffer x, float[] w, CpuBuffer gy, CpuBuffer gx, boolean accumulateGx,
+                         float[] gw, float[] gb) {
+        backward(g, new Act(x), w, new Act(gy), gx == null ? null : new Act(gx), accumulateGx, gw, gb);
+    }
+
+    private static void backward(ConvGeometry g, Act x, float[] w, Act gy, Act gx, boolean accumulateGx,
+                                 float[] gw, float[] gb) {
         if (gb != null && gw == null) {
             throw new IllegalArgumentException("oneDNN computes the bias gradient with the weights' only");
         }
@@ -101,20 +132,25 @@ final class DnnlConv {
         if (bw != null) {
             bw.in(0).load(c, x);
             bw.in(1).load(c, gy);
+            Act gwOut = new Act(gw);
+            Act gbOut = gb == null ? null : new Act(gb);
+            bw.out(0).bindOutput(c, gwOut, true);
+            bw.out(1).bindOutput(c, gbOut, true);   // the primitive writes a bias gradient regardless
             bw.run(c);
-            bw.out(0).store(c, gw, true);
-            if (gb != null) {
-                bw.out(1).store(c, gb, true);
+            bw.out(0).store(c, gwOut, true);
+            if (gbOut != null) {
+                bw.out(1).store(c, gbOut, true);
             }
         }
         if (gx != null) {
             Step bd = p.backwardData();
             if (bw != null) {
-                bd.in(0).reloadAfter(c, bw.in(1));     // gy is still in its staging slots
+                bd.in(0).reloadAfter(c, bw.in(1));     // gy is still where the weights' pass read it
             } else {
                 bd.in(0).load(c, gy);
             }
-            bd.in(1).load(c, w);
+            bd.in(1).load(c, new Act(w));
+            bd.out(0).bindOutput(c, gx, accumulateGx);
             bd.run(c);
             bd.out(0).store(c, gx, accumulateGx);
         }
@@ -277,6 +313,22 @@ final class DnnlConv {
         }
     }
 
+    /** An activation operand: a CPU buffer, reached through its native mirror, or a bare array, through staging. */
+    private static final class Act {
+        final CpuBuffer buffer;
+        final float[] array;
+
+        Act(CpuBuffer buffer) {
+            this.buffer = buffer;
+            this.array = null;
+        }
+
+        Act(float[] array) {
+            this.buffer = null;
+            this.array = array;
+        }
+    }
+
     /** Operand roles; each has a slot for its plain (NCHW / OIHW) and one for its oneDNN layout. */
     private enum Slot { X, W, Y, B }
 
@@ -295,6 +347,8 @@ final class DnnlConv {
         final dnnl_primitive reorder;
         final dnnl_exec_arg_t reorderArgs;
         final ConvGeometry g;
+        /** What the plain memory was last bound to. */
+        FloatPointer boundPlain;
 
         Operand(ConvGeometry g, Slot role, dnnl_memory_desc_t plainMd, dnnl_memory_desc_t chosenMd, boolean input) {
             this.g = g;
@@ -325,56 +379,76 @@ final class DnnlConv {
             }
         }
 
-        /** Points both memories at this thread's staging slots (an output's before the primitive runs). */
-        void bind(Context c) {
-            check(dnnl_memory_set_data_handle(plain, c.slot(slot, plainFloats)), "binding memory", g);
+        /**
+         * Points the plain memory at plainData (a staging slot or a buffer's mirror) and the chosen one,
+         * where it differs, at this thread's staging slot for it.
+         */
+        void bind(Context c, FloatPointer plainData) {
+            boundPlain = plainData;
+            check(dnnl_memory_set_data_handle(plain, plainData), "binding memory", g);
             if (chosen != plain) {
                 check(dnnl_memory_set_data_handle(chosen, c.slot(slot + 1, chosenFloats)), "binding memory", g);
             }
         }
 
-        /** Copies data in and reorders it to the chosen layout. */
-        void load(Context c, float[] data) {
-            c.slot(slot, plainFloats).position(0).put(data, 0, (int) plainFloats);
-            reload(c);
+        /** Binds data (a buffer's up-to-date mirror, or an array copied into staging) and reorders it. */
+        void load(Context c, Act data) {
+            if (data.buffer != null) {
+                bind(c, data.buffer.mirrorForRead());
+            } else {
+                FloatPointer s = c.slot(slot, plainFloats);
+                s.position(0).put(data.array, 0, (int) plainFloats);
+                bind(c, s);
+            }
+            reorderIn(c);
         }
 
-        /** As {@link #load}, for data already in this operand's staging slot: reorders only. */
-        void reload(Context c) {
-            bind(c);
+        private void reorderIn(Context c) {
             if (reorder != null) {
                 check(dnnl_primitive_execute(reorder, c.stream, 2, reorderArgs), "reordering an input", g);
             }
         }
 
         /**
-         * As {@link #reload}, where other, of the same role, has just loaded the same data: where their
+         * As {@link #load}, where other, of the same role, has just loaded the same data: where their
          * chosen layouts agree, the data is already there.
          */
         void reloadAfter(Context c, Operand other) {
-            if (slot == other.slot && dnnl_memory_desc_equal(chosenMd, other.chosenMd) != 0) {
-                bind(c);
-            } else {
-                reload(c);
+            bind(c, other.boundPlain);
+            if (slot != other.slot || dnnl_memory_desc_equal(chosenMd, other.chosenMd) == 0) {
+                reorderIn(c);
             }
         }
 
-        /** After the primitive: reorders to the plain layout and copies (or adds) into data. */
-        void store(Context c, float[] data, boolean accumulate) {
+        /**
+         * Before the primitive runs: binds where its result goes, data's mirror where data is a buffer
+         * written over, else a staging slot that {@link #store} copies (or adds) from.
+         */
+        void bindOutput(Context c, Act data, boolean accumulate) {
+            bind(c, data != null && data.buffer != null && !accumulate ? data.buffer.mirrorForWrite()
+                    : c.slot(slot, plainFloats));
+        }
+
+        /** After the primitive: reorders to the plain layout and, unless it went to a mirror, copies (or adds) into data. */
+        void store(Context c, Act data, boolean accumulate) {
             if (reorder != null) {
                 check(dnnl_primitive_execute(reorder, c.stream, 2, reorderArgs), "reordering an output", g);
                 check(dnnl_stream_wait(c.stream), "waiting for a reorder", g);
             }
+            if (data.buffer != null && !accumulate) {
+                return;   // in the mirror
+            }
+            float[] out = data.buffer != null ? data.buffer.array() : data.array;
             FloatPointer p = c.slots[slot];
             int n = (int) plainFloats;
             if (!accumulate) {
-                p.position(0).get(data, 0, n);
+                p.position(0).get(out, 0, n);
                 return;
             }
             float[] tmp = c.heap(n);
             p.position(0).get(tmp, 0, n);
             for (int i = 0; i < n; i++) {
-                data[i] += tmp[i];
+                out[i] += tmp[i];
             }
         }
 
@@ -429,10 +503,8 @@ final class DnnlConv {
             return outs[i];
         }
 
+        /** Runs the primitive; each output must have been bound ({@link Operand#bindOutput}). */
         void run(Context c) {
-            for (Operand o : outs) {
-                o.bind(c);
-            }
             check(dnnl_primitive_execute(primitive, c.stream, ins.length + outs.length, args), "running a convolution", g);
             check(dnnl_stream_wait(c.stream), "waiting for a convolution", g);
         }
