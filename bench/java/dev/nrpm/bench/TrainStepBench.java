@@ -30,9 +30,11 @@ import java.util.Locale;
 /**
  * Time per training step of ResNet-18 (CIFAR shapes) on one backend: LPM and NRPM (every conv and
  * the classifier) for each K, clean and PGD-7 adversarial (attack in eval mode, step 2/255, budget
- * 8/255), paradigm 3 (all weights and lambdas trained). Warm-up steps on one network, then the
- * median of the measured steps on a fresh one from the same initial weights; the epoch time is that
- * times 50,000 / batch (CIFAR-10's training set). A configuration whose training diverges (NaN or
+ * 8/255), paradigm 3 (all weights and lambdas trained). Warm-up steps on one network (for the
+ * JIT), then, on a fresh one from the same initial weights, one untimed step (as PyTorch's script
+ * takes: a network's first step makes its gradients and momentum, 2x a later step's time here) and
+ * the median of the measured steps; the epoch time is that times 50,000 / batch (CIFAR-10's
+ * training set). A configuration whose training diverges (NaN or
  * infinite values) is reported as such, and the run goes on to the next one.
  *
  * <pre>
@@ -121,10 +123,11 @@ public final class TrainStepBench {
                 String diverged = null;
                 DevicePeak.Peaks peaks;
                 try (Case m = new Case(be, width, c, mode, batch, data)) {
-                    peak.reset();   // over the measured steps: parameters, momentum, activations, scratch
                     try {
+                        m.step(0);   // untimed: this network's gradients and momentum are made here
+                        peak.reset();   // over the measured steps: parameters, momentum, activations, scratch
                         for (; done < steps; done++) {
-                            ms[done] = 1e3 * m.step(done);
+                            ms[done] = 1e3 * m.step(done + 1);
                         }
                     } catch (NonFiniteException e) {
                         diverged = e.getMessage();
@@ -137,8 +140,8 @@ public final class TrainStepBench {
                     continue;
                 }
                 if (diverged != null) {
-                    System.err.printf(Locale.ROOT, "%s %s: step %d diverged, the row is the median of the %d before it: %s%n",
-                            label, training, done + 1, done, diverged);
+                    System.err.printf(Locale.ROOT, "%s %s: measured step %d diverged, the row is the median of the %d"
+                            + " before it: %s%n", label, training, done + 1, done, diverged);
                 }
                 double[] timed = java.util.Arrays.copyOf(ms, done);
                 java.util.Arrays.sort(timed);
