@@ -5,7 +5,8 @@
 # --device cpu), then the side-by-side tables (bench/cpu/vs_torch.py).
 #
 #     ./mvnw -q -B package -DskipTests
-#     bench/cpu/vs-torch.sh [OUT_DIR]           (default target/vs-torch; about 25 minutes on 2 cores)
+#     bench/cpu/vs-torch.sh [OUT_DIR]           (default target/vs-torch; 80 minutes or more on 2
+#                                               cores, most of it PyTorch's eager NRPM training steps)
 #
 # Needs a python3 with PyTorch (CPU build is enough; Debian: apt-get install --no-install-recommends
 # python3-torch, then PYTHON=/usr/bin/python3). PyTorch uses every core (OMP_NUM_THREADS = nproc),
