@@ -80,8 +80,8 @@ final class CpuBuffer extends Buffer {
         return mirror != null && !mirrorStale;
     }
 
-    // synchronized: threads that share a buffer only to read it (a model's weights under parallel
-    // evaluation) may race to bring one side up to date
+    // synchronized: threads that share a buffer only to read it (one input batch that several
+    // threads attack or evaluate) may race to bring one side up to date
     private synchronized void syncHeap() {
         if (heapStale) {
             mirror.position(0).get(array, 0, array.length);
