@@ -48,8 +48,24 @@ final class SmallGemm {
         for (int j = 0; j < n; j++) {
             int cj = j * m;
             java.util.Arrays.fill(cT, cj, cj + m, 0f);
-            for (int p = 0; p < k; p++) {
-                float bv = alpha * (transB ? b[j * k + p] : b[p * n + j]);
+            int p = 0;
+            // four rows of op(A)^T per pass over the row of cT: one load and store of cT per four
+            // multiply-adds instead of per one (the loop is bound by those, not by the arithmetic)
+            for (; p + 4 <= k; p += 4) {
+                float b0 = alpha * bAt(transB, b, j, p, n, k);
+                float b1 = alpha * bAt(transB, b, j, p + 1, n, k);
+                float b2 = alpha * bAt(transB, b, j, p + 2, n, k);
+                float b3 = alpha * bAt(transB, b, j, p + 3, n, k);
+                int a0 = p * m;
+                int a1 = a0 + m;
+                int a2 = a1 + m;
+                int a3 = a2 + m;
+                for (int i = 0; i < m; i++) {
+                    cT[cj + i] += b0 * aT[a0 + i] + b1 * aT[a1 + i] + b2 * aT[a2 + i] + b3 * aT[a3 + i];
+                }
+            }
+            for (; p < k; p++) {
+                float bv = alpha * bAt(transB, b, j, p, n, k);
                 int ap = p * m;
                 for (int i = 0; i < m; i++) {
                     cT[cj + i] += bv * aT[ap + i];
@@ -62,6 +78,11 @@ final class SmallGemm {
                 c[ci + j] = (beta == 0 ? 0f : beta * c[ci + j]) + cT[j * m + i];
             }
         }
+    }
+
+    /** op(B)[p, j]: B is (k, n), or (n, k) where transposed. */
+    private static float bAt(boolean transB, float[] b, int j, int p, int n, int k) {
+        return transB ? b[j * k + p] : b[p * n + j];
     }
 
     /** src (rows, cols) as (cols, rows), in this thread's scratch slot. */
