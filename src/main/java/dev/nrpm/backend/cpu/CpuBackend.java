@@ -217,14 +217,15 @@ public final class CpuBackend implements Backend {
     @Override
     public void conv2dBackward(ConvGeometry g, Buffer x, Buffer w, Buffer gy, Buffer gx, boolean accumulateGx,
                                Buffer gw, Buffer gb) {
-        if (gb != null && !(dnnlConv && g.inC() > 1 && gw != null)) {   // else it comes with gw's primitive
+        boolean onDnnl = dnnlConv && g.inC() > 1;
+        if (gb != null && !(onDnnl && gw != null)) {   // else it comes with gw's primitive
             CpuElementwise.sumChannels(r(gy), a(gb), g.batch(), g.outC(), g.outH() * g.outW(), true);
             gb = null;
         }
         if (gx == null && gw == null) {
             return;
         }
-        if (dnnlConv && g.inC() > 1) {
+        if (onDnnl) {
             DnnlConv.backward(g, buffer(x), r(w), buffer(gy), gx == null ? null : buffer(gx), accumulateGx,
                     orNull(gw), orNull(gb));
             return;

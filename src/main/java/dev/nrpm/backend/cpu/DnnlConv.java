@@ -349,6 +349,8 @@ final class DnnlConv {
         final ConvGeometry g;
         /** What the plain memory was last bound to. */
         FloatPointer boundPlain;
+        /** Whether the last {@link #bindOutput} sent the result to a buffer's mirror (nothing left to store). */
+        private boolean outputInMirror;
 
         Operand(ConvGeometry g, Slot role, dnnl_memory_desc_t plainMd, dnnl_memory_desc_t chosenMd, boolean input) {
             this.g = g;
@@ -425,8 +427,8 @@ final class DnnlConv {
          * written over, else a staging slot that {@link #store} copies (or adds) from.
          */
         void bindOutput(Context c, Act data, boolean accumulate) {
-            bind(c, data != null && data.buffer != null && !accumulate ? data.buffer.mirrorForWrite()
-                    : c.slot(slot, plainFloats));
+            outputInMirror = data != null && data.buffer != null && !accumulate;
+            bind(c, outputInMirror ? data.buffer.mirrorForWrite() : c.slot(slot, plainFloats));
         }
 
         /** After the primitive: reorders to the plain layout and, unless it went to a mirror, copies (or adds) into data. */
@@ -435,8 +437,8 @@ final class DnnlConv {
                 check(dnnl_primitive_execute(reorder, c.stream, 2, reorderArgs), "reordering an output", g);
                 check(dnnl_stream_wait(c.stream), "waiting for a reorder", g);
             }
-            if (data.buffer != null && !accumulate) {
-                return;   // in the mirror
+            if (outputInMirror) {
+                return;
             }
             float[] out = data.buffer != null ? data.buffer.array() : data.array;
             FloatPointer p = c.slots[slot];
